@@ -1,0 +1,146 @@
+/**
+ * Redis store (ioredis), shared by replicas. Commands fail fast while Redis
+ * is unreachable (no offline queue, bounded command time) so that callers can
+ * fail open or closed instead of hanging a client request on a dead socket.
+ */
+import { Redis, type RedisOptions } from 'ioredis';
+import type { Logger } from '../log.js';
+import type { SetOptions, Store, StoreState } from './store.js';
+
+export interface RedisStoreOptions {
+  readonly url: string;
+  /** Namespace for every key and channel, e.g. "taogate:". */
+  readonly prefix?: string;
+  /** A command slower than this fails (the caller decides what that means). */
+  readonly commandTimeoutMs?: number;
+  /** How long start-up waits for a first connection before serving without it. */
+  readonly connectWaitMs?: number;
+  readonly logger?: Logger;
+}
+
+function connectionOptions(options: RedisStoreOptions): RedisOptions {
+  return {
+    enableOfflineQueue: false,
+    maxRetriesPerRequest: 0,
+    commandTimeout: options.commandTimeoutMs ?? 500,
+    // Keep trying forever, but never faster than every 2 s once it is down.
+    retryStrategy: (times) => Math.min(50 * 2 ** times, 2000),
+    lazyConnect: true,
+  };
+}
+
+export async function createRedisStore(options: RedisStoreOptions): Promise<Store> {
+  const prefix = options.prefix ?? 'taogate:';
+  const base = connectionOptions(options);
+  const client = new Redis(options.url, { ...base, keyPrefix: prefix });
+  // A subscriber connection can only subscribe; it needs the offline queue so
+  // subscriptions made while down are replayed on reconnect.
+  const subscriber = new Redis(options.url, { ...base, enableOfflineQueue: true, autoResubscribe: true });
+  const handlers = new Map<string, Set<(message: string) => void>>();
+  const stateListeners = new Set<(state: StoreState) => void>();
+  let state: StoreState = 'down';
+
+  function setState(next: StoreState, detail?: string): void {
+    if (next === state) return;
+    state = next;
+    const log = options.logger;
+    if (next === 'up') log?.info({ store: 'redis', state: next }, 'redis store is up');
+    else log?.warn({ store: 'redis', state: next, detail }, 'redis store is down');
+    for (const listener of stateListeners) listener(next);
+  }
+  client.on('ready', () => setState('up'));
+  client.on('close', () => setState('down', 'connection closed'));
+  client.on('error', (err: Error) => setState('down', err.message));
+  subscriber.on('error', () => {
+    // Reported once through the command client's state; nothing to add here.
+  });
+  subscriber.on('message', (channel: string, message: string) => {
+    const set = handlers.get(channel.slice(prefix.length));
+    if (set) for (const handler of set) handler(message);
+  });
+
+  const connectWait = options.connectWaitMs ?? 2000;
+  await Promise.race([
+    Promise.allSettled([client.connect(), subscriber.connect()]),
+    new Promise((resolve) => setTimeout(resolve, connectWait).unref()),
+  ]);
+
+  return {
+    kind: 'redis',
+    async get(key) {
+      return client.get(key);
+    },
+    async set(key, value, opts: SetOptions = {}) {
+      const result =
+        opts.ttlMs !== undefined
+          ? opts.onlyIfAbsent
+            ? await client.set(key, value, 'PX', opts.ttlMs, 'NX')
+            : await client.set(key, value, 'PX', opts.ttlMs)
+          : opts.onlyIfAbsent
+            ? await client.set(key, value, 'NX')
+            : await client.set(key, value);
+      return result === 'OK';
+    },
+    async del(key) {
+      await client.del(key);
+    },
+    async hgetall(key) {
+      return client.hgetall(key);
+    },
+    async hset(key, fields) {
+      if (Object.keys(fields).length > 0) await client.hset(key, fields);
+    },
+    async hincrby(key, increments) {
+      const fields = Object.entries(increments);
+      const multi = client.multi();
+      for (const [field, by] of fields) multi.hincrby(key, field, by);
+      const replies = (await multi.exec()) ?? [];
+      const result: Record<string, number> = {};
+      fields.forEach(([field], i) => {
+        const [err, value] = replies[i] ?? [new Error('missing reply'), null];
+        if (err) throw err;
+        result[field] = Number(value);
+      });
+      return result;
+    },
+    async sadd(key, member) {
+      await client.sadd(key, member);
+    },
+    async srem(key, member) {
+      await client.srem(key, member);
+    },
+    async smembers(key) {
+      return client.smembers(key);
+    },
+    async publish(channel, message) {
+      await client.publish(prefix + channel, message);
+    },
+    async subscribe(channel, handler) {
+      let set = handlers.get(channel);
+      if (!set) {
+        handlers.set(channel, (set = new Set()));
+        await subscriber.subscribe(prefix + channel);
+      }
+      set.add(handler);
+      return async () => {
+        set.delete(handler);
+        if (set.size === 0) {
+          handlers.delete(channel);
+          await subscriber.unsubscribe(prefix + channel).catch(() => undefined);
+        }
+      };
+    },
+    state() {
+      return state;
+    },
+    onStateChange(listener) {
+      stateListeners.add(listener);
+      return () => stateListeners.delete(listener);
+    },
+    async close() {
+      stateListeners.clear();
+      client.disconnect();
+      subscriber.disconnect();
+    },
+  };
+}
