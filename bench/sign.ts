@@ -1,0 +1,112 @@
+// Epistula signing cost per proxied request: which sr25519 implementation the signer should use,
+// and what the full headers() call costs on top of the raw signature.
+// Run: npx tsx bench/sign.ts   (writes bench/results/sign.json)
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { randomUUID } from 'node:crypto';
+import { pathToFileURL } from 'node:url';
+import { Keyring } from '@polkadot/keyring';
+import { sr25519Sign, waitReady } from '@polkadot/wasm-crypto';
+import { sr25519_sign as schnorrkelSign } from '@polkadot-labs/schnorrkel-wasm';
+import { epistulaMessage, sha256Hex } from '../src/epistula/message.js';
+import { createEpistulaSigner, sr25519KeypairFromUri } from '../src/epistula/signer.js';
+import { verifyEpistulaRequest } from '../src/epistula/verifier.js';
+
+export interface SignBenchRow {
+  method: string;
+  iterations: number;
+  usPerOp: number;
+  opsPerSec: number;
+}
+
+const SIGNER_URI = '//Gateway';
+const MINER_SS58 = '5FHneW46xGXgs5mUiveU4sbTyGBzmstUspZC92UhjJM694ty'; // //Bob
+
+/** A typical ~1 KB chat request body, as the gateway would forward it. */
+function realisticBody(): string {
+  return JSON.stringify({
+    model: 'unsloth/Llama-3.3-70B-Instruct',
+    stream: true,
+    stream_options: { include_usage: true },
+    temperature: 0.7,
+    max_tokens: 512,
+    messages: [
+      { role: 'system', content: 'You are a helpful assistant. Answer concisely and cite sources when you can.' },
+      { role: 'user', content: 'Explain how Bittensor validators score miners, '.repeat(16) },
+    ],
+  });
+}
+
+interface BenchCase { method: string; op: () => unknown }
+
+/**
+ * Runs the cases round-robin in ROUNDS batches (iterations split evenly) and reports each case's
+ * median batch, so a noisy neighbour on a shared 2-core box skews one batch rather than one method.
+ */
+const ROUNDS = 5;
+function measure(cases: BenchCase[], iterations: number): SignBenchRow[] {
+  const perRound = Math.max(1, Math.floor(iterations / ROUNDS));
+  const samples = cases.map(() => [] as number[]);
+  for (const c of cases) for (let i = 0; i < Math.min(200, perRound); i++) c.op(); // warm-up / JIT
+  for (let round = 0; round < ROUNDS; round++) {
+    cases.forEach((c, k) => {
+      const start = process.hrtime.bigint();
+      for (let i = 0; i < perRound; i++) c.op();
+      samples[k]?.push(Number(process.hrtime.bigint() - start) / 1_000 / perRound);
+    });
+  }
+  return cases.map((c, k) => {
+    const sorted = [...(samples[k] ?? [])].sort((a, b) => a - b);
+    const usPerOp = sorted[Math.floor(sorted.length / 2)] ?? Number.NaN;
+    return { method: c.method, iterations: perRound * ROUNDS, usPerOp: Math.round(usPerOp * 10) / 10, opsPerSec: Math.round(1e6 / usPerOp) };
+  });
+}
+
+export async function runSignBench(iterations = 5000): Promise<SignBenchRow[]> {
+  await waitReady();
+  const body = realisticBody();
+  const message = Buffer.from(epistulaMessage(sha256Hex(body), randomUUID(), Date.now(), MINER_SS58), 'utf8');
+  const { publicKey, secretKey } = sr25519KeypairFromUri(SIGNER_URI);
+  const keyringPair = new Keyring({ type: 'sr25519', ss58Format: 42 }).addFromUri(SIGNER_URI);
+  const signer = await createEpistulaSigner(SIGNER_URI);
+  const bodyBytes = Buffer.from(body, 'utf8');
+
+  // Verification is the fake miner's per-request cost, not the gateway's; measured so the
+  // miner's throughput ceiling with verifySignatures on is known.
+  const signedHeaders = signer.headers(bodyBytes, MINER_SS58);
+  const lookup = (name: string) => signedHeaders[name];
+  const signedAt = Number(signedHeaders['Epistula-Timestamp']);
+  const verifyOpts = { expectedSignedFor: MINER_SS58, now: () => signedAt }; // the bench outlasts the 8 s window
+
+  return measure([
+    { method: 'Keyring pair.sign (@scure/sr25519, pure JS)', op: () => keyringPair.sign(message) },
+    { method: '@polkadot/wasm-crypto sr25519Sign', op: () => sr25519Sign(publicKey, secretKey, message) },
+    { method: '@polkadot-labs/schnorrkel-wasm sr25519_sign', op: () => schnorrkelSign(publicKey, secretKey, message) },
+    { method: 'signer.headers(body, signedFor) [full, wasm-crypto]', op: () => signer.headers(bodyBytes, MINER_SS58) },
+    {
+      method: 'verifyEpistulaRequest [miner side, wasm-crypto]',
+      op: () => {
+        const verdict = verifyEpistulaRequest(lookup, bodyBytes, verifyOpts);
+        if (!verdict.ok) throw new Error(`bench request failed verification: ${verdict.reason}`);
+      },
+    },
+  ], iterations);
+}
+
+function printTable(rows: SignBenchRow[]): void {
+  const width = Math.max(...rows.map((r) => r.method.length));
+  console.log(`${'method'.padEnd(width)}  ${'µs/op'.padStart(9)}  ${'ops/s'.padStart(9)}`);
+  for (const r of rows) {
+    console.log(`${r.method.padEnd(width)}  ${r.usPerOp.toFixed(1).padStart(9)}  ${String(r.opsPerSec).padStart(9)}`);
+  }
+}
+
+if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href) {
+  const iterations = Number(process.env.SIGN_BENCH_N ?? 5000);
+  const rows = await runSignBench(iterations);
+  printTable(rows);
+  const resultsDir = new URL('./results/', import.meta.url);
+  mkdirSync(resultsDir, { recursive: true });
+  const result = { bench: 'sign', node: process.version, iterations, measuredAt: new Date().toISOString(), rows };
+  writeFileSync(new URL('sign.json', resultsDir), `${JSON.stringify(result, null, 2)}\n`);
+  console.log(`wrote ${new URL('sign.json', resultsDir).pathname}`);
+}
