@@ -1,0 +1,386 @@
+// A fake Bittensor subnet miner speaking the OpenAI chat/completions API behind Epistula v2 auth.
+// Used by tests, benchmarks (as the direct baseline the gateway is compared against, hence plain
+// node:http and no per-request work beyond what a real miner must do) and the embedded devnet.
+import { createHash } from 'node:crypto';
+import { createServer, type IncomingHttpHeaders, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { Socket } from 'node:net';
+import { createEpistulaSigner } from '../epistula/signer.js';
+import { verifyEpistulaRequest } from '../epistula/verifier.js';
+
+export const FAULT_MODES = [
+  'none', 'hang', 'http500', 'malformed', 'wrongShape', 'slowFirstByte', 'dropMidStream', 'refuse',
+] as const;
+/**
+ * How the miner misbehaves (applied after auth, so only to signed, valid requests):
+ * hang: never answers · http500: 500 error envelope · malformed: 200 with truncated JSON / broken SSE ·
+ * wrongShape: 200 `{"foo":1}` · slowFirstByte: waits `slowMs`, then answers normally ·
+ * dropMidStream: headers + half the JSON (or two SSE events), then the socket is destroyed ·
+ * refuse: the listener is closed so connections are refused; leaving it re-listens on the same port.
+ */
+export type FaultMode = (typeof FAULT_MODES)[number];
+
+export interface ChatMessage { role: string; content: string }
+
+/** A validated request; `content` of multi-part messages is flattened to its text parts. */
+export interface ParsedRequest {
+  endpoint: 'chat' | 'completions';
+  model: string;
+  stream: boolean;
+  includeUsage: boolean;
+  /** Chat only (empty for legacy completions). */
+  messages: ChatMessage[];
+  /** Legacy completions only (empty for chat). */
+  prompt: string;
+  suffix: string | undefined;
+  lastUserMessage: string;
+}
+
+export interface RecordedRequest { headers: IncomingHttpHeaders; body: string; parsed: ParsedRequest | undefined }
+
+export interface MinerOptions {
+  /** The miner's own sr25519 identity, e.g. '//Miner1'; requests must be signed for its ss58. */
+  hotkeyUri: string;
+  host?: string;
+  port?: number;
+  /**
+   * Default true. Verification is a wasm sr25519 verify (~0.5 ms), which caps this server at roughly
+   * 1.5-2k signed requests/s per core; pass false to measure raw HTTP/proxy overhead.
+   */
+  verifySignatures?: boolean;
+  /** Clock for signature freshness checks and `created`. */
+  now?: () => number;
+  name?: string;
+  answer?: (req: ParsedRequest) => string;
+  /** Content chunks per streamed answer (default 8, never more than the answer has words). */
+  chunkCount?: number;
+  chunkDelayMs?: number;
+  fault?: FaultMode;
+  /** First-byte delay for the 'slowFirstByte' fault (default 2000). */
+  slowMs?: number;
+  omitUsage?: boolean;
+}
+
+export interface RunningMiner {
+  readonly url: string;
+  readonly host: string;
+  readonly port: number;
+  /** ss58 of the miner's hotkey. */
+  readonly hotkey: string;
+  readonly name: string;
+  readonly fault: FaultMode;
+  /** Every HTTP request received, including ones answered 401/404. */
+  readonly requestCount: number;
+  readonly lastRequest: RecordedRequest | undefined;
+  readonly openConnections: number;
+  /** Requests whose socket closed (client side) before the miner finished answering. */
+  readonly abortedRequests: number;
+  /** Resolves once `abortedRequests >= count`; rejects after `timeoutMs` (default 5000). */
+  waitForAborts(count: number, timeoutMs?: number): Promise<void>;
+  /** Resolves once the change is in effect ('refuse' closes the listener, leaving it re-listens on the same port). */
+  setFault(mode: FaultMode): Promise<void>;
+  /** Zeroes the counters and forgets the last request (the fault mode is kept). */
+  reset(): void;
+  close(): Promise<void>;
+}
+
+interface Usage { prompt_tokens: number; completion_tokens: number; total_tokens: number }
+
+const ROUTES: Record<string, ParsedRequest['endpoint']> = { '/v1/chat/completions': 'chat', '/v1/completions': 'completions' };
+
+export async function startMiner(opts: MinerOptions): Promise<RunningMiner> {
+  const identity = await createEpistulaSigner(opts.hotkeyUri); // also readies wasm for verification
+  const host = opts.host ?? '127.0.0.1';
+  const name = opts.name ?? identity.ss58.slice(0, 8);
+  const now = opts.now ?? Date.now;
+  const verify = opts.verifySignatures ?? true;
+  const answerFor = opts.answer ?? ((req: ParsedRequest) => defaultAnswer(name, req));
+  const chunkCount = opts.chunkCount ?? 8;
+  const chunkDelayMs = opts.chunkDelayMs ?? 0;
+  const slowMs = opts.slowMs ?? 2000;
+
+  let fault: FaultMode = opts.fault ?? 'none';
+  let requestCount = 0;
+  let abortedRequests = 0;
+  let lastRequest: RecordedRequest | undefined;
+  let responseSeq = 0;
+  let closing = false;
+  // True while we tear connections down ourselves ('refuse', close()), so those are not counted as client aborts.
+  let droppingConnections = false;
+  const sockets = new Set<Socket>();
+  const abortWaiters = new Set<() => void>();
+
+  const server = createServer({ keepAliveTimeout: 30_000 }, (req, res) => {
+    requestCount++;
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () => void handle(req, res, Buffer.concat(chunks)));
+  });
+  server.on('connection', (socket: Socket) => {
+    sockets.add(socket);
+    socket.once('close', () => sockets.delete(socket));
+  });
+
+  async function handle(req: IncomingMessage, res: ServerResponse, raw: Buffer): Promise<void> {
+    const body = raw.toString('utf8');
+    const endpoint = req.method === 'POST' ? ROUTES[(req.url ?? '').split('?')[0] ?? ''] : undefined;
+    if (endpoint === undefined) {
+      lastRequest = { headers: req.headers, body, parsed: undefined };
+      return sendError(res, 404, `no route for ${req.method} ${req.url}`, 'invalid_request_error', 'not_found');
+    }
+    const parsed = parseRequest(endpoint, body);
+    lastRequest = { headers: req.headers, body, parsed: typeof parsed === 'string' ? undefined : parsed };
+
+    if (verify) {
+      const verdict = verifyEpistulaRequest(
+        (h) => { const v = req.headers[h.toLowerCase()]; return typeof v === 'string' ? v : undefined; },
+        raw,
+        { expectedSignedFor: identity.ss58, now },
+      );
+      if (!verdict.ok) return sendError(res, 401, `Epistula: ${verdict.reason}`, 'authentication_error', 'invalid_epistula');
+    }
+    if (typeof parsed === 'string') return sendError(res, 400, parsed, 'invalid_request_error', 'invalid_request');
+
+    const mode = fault; // a setFault() during this request must not change it halfway
+    let droppedByUs = false;
+    res.once('close', () => {
+      if (res.writableFinished || droppedByUs || droppingConnections) return;
+      abortedRequests++;
+      for (const wake of abortWaiters) wake();
+    });
+    const dropConnection = () => { droppedByUs = true; res.destroy(); };
+
+    switch (mode) {
+      case 'hang': return; // accept and never answer
+      case 'refuse': return dropConnection(); // only reachable in the instant before the listener closes
+      case 'http500': return sendError(res, 500, 'devnet miner fault: internal error', 'server_error', 'fault_http500');
+      case 'slowFirstByte': if (!(await pause(slowMs, res))) return; break;
+      default: break;
+    }
+
+    const answer = answerFor(parsed);
+    const id = `${parsed.endpoint === 'chat' ? 'chatcmpl' : 'cmpl'}-devnet-${name}-${++responseSeq}`;
+    const created = Math.floor(now() / 1000);
+    const usage = opts.omitUsage ? undefined : usageOf(parsed, answer);
+
+    if (!parsed.stream) {
+      if (mode === 'wrongShape') return sendJson(res, 200, { foo: 1 });
+      const json = JSON.stringify(completionBody(parsed, id, created, answer, usage));
+      if (mode === 'malformed') return sendRaw(res, 200, 'application/json', json.slice(0, json.length >> 1));
+      if (mode === 'dropMidStream') {
+        res.writeHead(200, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(json) });
+        res.write(json.slice(0, json.length >> 1), dropConnection); // destroy only once the half is flushed
+        return;
+      }
+      return sendRaw(res, 200, 'application/json', json);
+    }
+
+    let events = streamEvents(parsed, id, created, splitIntoChunks(answer, chunkCount), usage);
+    if (mode === 'wrongShape') events = ['data: {"foo":1}\n\n', 'data: [DONE]\n\n'];
+    if (mode === 'malformed') events = [events[0] ?? '', 'data: {"choices":[{"delta":{"content":"bro\n\n'];
+    if (mode === 'dropMidStream') events = events.slice(0, Math.min(2, events.length - 1));
+    res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache' });
+    for (const [i, event] of events.entries()) {
+      if (i > 0 && chunkDelayMs > 0 && !(await pause(chunkDelayMs, res))) return;
+      if (res.destroyed) return;
+      if (mode === 'dropMidStream' && i === events.length - 1) return void res.write(event, dropConnection);
+      res.write(event);
+    }
+    res.end();
+  }
+
+  const listen = (port: number) => new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, () => { server.off('error', reject); resolve(); });
+  });
+  // Closes the listener and every open connection (keep-alive included), resolving once all are gone.
+  const stopListening = async () => {
+    droppingConnections = true;
+    await Promise.all([
+      new Promise<void>((resolve) => server.close(() => resolve())),
+      ...[...sockets].map((socket) => new Promise<void>((resolve) => {
+        socket.once('close', () => resolve());
+        socket.destroy();
+      })),
+    ]);
+    droppingConnections = closing;
+  };
+
+  await listen(opts.port ?? 0);
+  const address = server.address();
+  if (address === null || typeof address === 'string') throw new Error('miner did not bind a TCP port');
+  const port = address.port;
+  if (fault === 'refuse') await stopListening();
+
+  return {
+    url: `http://${host}:${port}`,
+    host,
+    port,
+    hotkey: identity.ss58,
+    name,
+    get fault() { return fault; },
+    get requestCount() { return requestCount; },
+    get lastRequest() { return lastRequest; },
+    get openConnections() { return sockets.size; },
+    get abortedRequests() { return abortedRequests; },
+    waitForAborts(count, timeoutMs = 5000) {
+      return new Promise<void>((resolve, reject) => {
+        const check = () => {
+          if (abortedRequests < count) return;
+          done();
+          resolve();
+        };
+        const timer = setTimeout(() => { done(); reject(new Error(`miner saw ${abortedRequests}/${count} aborted requests after ${timeoutMs} ms`)); }, timeoutMs);
+        const done = () => { clearTimeout(timer); abortWaiters.delete(check); };
+        abortWaiters.add(check);
+        check();
+      });
+    },
+    async setFault(mode) {
+      const wasRefusing = fault === 'refuse';
+      fault = mode;
+      if (closing) return;
+      if (mode === 'refuse' && !wasRefusing) await stopListening();
+      if (mode !== 'refuse' && wasRefusing) await listen(port);
+    },
+    reset() {
+      requestCount = 0;
+      abortedRequests = 0;
+      lastRequest = undefined;
+    },
+    async close() {
+      if (closing) return;
+      closing = true;
+      await stopListening();
+    },
+  };
+}
+
+/** Validates an OpenAI request body; returns the error message if it is not usable. */
+function parseRequest(endpoint: ParsedRequest['endpoint'], body: string): ParsedRequest | string {
+  let json: unknown;
+  try { json = JSON.parse(body); } catch { return 'request body is not valid JSON'; }
+  if (!isRecord(json)) return 'request body must be a JSON object';
+  if (typeof json.model !== 'string' || json.model === '') return "'model' is required";
+  const streamOptions = json.stream_options;
+  const base = {
+    endpoint,
+    model: json.model,
+    stream: json.stream === true,
+    includeUsage: isRecord(streamOptions) && streamOptions.include_usage === true,
+  };
+  if (endpoint === 'completions') {
+    const prompt = Array.isArray(json.prompt) ? json.prompt[0] : json.prompt;
+    if (typeof prompt !== 'string') return "'prompt' must be a string";
+    const suffix = typeof json.suffix === 'string' ? json.suffix : undefined;
+    return { ...base, messages: [], prompt, suffix, lastUserMessage: prompt };
+  }
+  if (!Array.isArray(json.messages) || json.messages.length === 0) return "'messages' must be a non-empty array";
+  const messages: ChatMessage[] = [];
+  for (const m of json.messages as unknown[]) {
+    if (!isRecord(m) || typeof m.role !== 'string') return "each message needs a 'role'";
+    messages.push({ role: m.role, content: textOf(m.content) });
+  }
+  const lastUser = messages.findLast((m) => m.role === 'user');
+  return { ...base, messages, prompt: '', suffix: undefined, lastUserMessage: lastUser?.content ?? '' };
+}
+
+function textOf(content: unknown): string {
+  if (typeof content === 'string') return content;
+  if (!Array.isArray(content)) return '';
+  return content.map((part: unknown) => (isRecord(part) && typeof part.text === 'string' ? part.text : '')).join('');
+}
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+function defaultAnswer(name: string, req: ParsedRequest): string {
+  const clip = (s: string, n: number) => (s.length > n ? `${s.slice(0, n)}…` : s).replace(/\s+/g, ' ');
+  if (req.endpoint === 'completions') {
+    const digest = createHash('sha256').update(`${req.prompt}\u0000${req.suffix ?? ''}`).digest('hex').slice(0, 8);
+    const tail = clip([...req.prompt].slice(-40).join(''), 40);
+    const between = req.suffix === undefined ? '' : ` and before "${clip(req.suffix, 40)}"`;
+    return `[devnet miner ${name}] filling in after "${tail}"${between} (digest ${digest}).`;
+  }
+  const digest = createHash('sha256').update(req.lastUserMessage).digest('hex').slice(0, 8);
+  return `Hello from devnet miner ${name}. You said "${clip(req.lastUserMessage, 60)}" (digest ${digest}).`;
+}
+
+/** Whitespace-separated word count: the fake's "token" count (a char loop; split+filter allocates per word). */
+function countWords(s: string): number {
+  let words = 0;
+  let inWord = false;
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    const space = c <= 32 || c === 160 || c === 0x3000 || (c >= 0x2000 && c <= 0x200a);
+    if (!space && !inWord) words++;
+    inWord = !space;
+  }
+  return words;
+}
+
+function usageOf(req: ParsedRequest, answer: string): Usage {
+  const promptText = req.endpoint === 'chat' ? req.messages.map((m) => m.content).join(' ') : `${req.prompt} ${req.suffix ?? ''}`;
+  const prompt_tokens = countWords(promptText);
+  const completion_tokens = countWords(answer);
+  return { prompt_tokens, completion_tokens, total_tokens: prompt_tokens + completion_tokens };
+}
+
+function completionBody(req: ParsedRequest, id: string, created: number, answer: string, usage: Usage | undefined) {
+  const choice = req.endpoint === 'chat'
+    ? { index: 0, message: { role: 'assistant', content: answer }, logprobs: null, finish_reason: 'stop' }
+    : { index: 0, text: answer, logprobs: null, finish_reason: 'stop' };
+  const object = req.endpoint === 'chat' ? 'chat.completion' : 'text_completion';
+  return { id, object, created, model: req.model, choices: [choice], ...(usage ? { usage } : {}) };
+}
+
+/** SSE events in OpenAI order: (chat: role chunk), content chunks, finish chunk, optional usage chunk, [DONE]. */
+function streamEvents(req: ParsedRequest, id: string, created: number, pieces: string[], usage: Usage | undefined): string[] {
+  const chat = req.endpoint === 'chat';
+  const object = chat ? 'chat.completion.chunk' : 'text_completion';
+  const withUsage = req.includeUsage && usage !== undefined;
+  const event = (choices: unknown[], extra: object = withUsage ? { usage: null } : {}) =>
+    `data: ${JSON.stringify({ id, object, created, model: req.model, choices, ...extra })}\n\n`;
+  const choice = (content: string | null, finish: string | null) => chat
+    ? { index: 0, delta: content === null ? {} : { content }, logprobs: null, finish_reason: finish }
+    : { index: 0, text: content ?? '', logprobs: null, finish_reason: finish };
+
+  const events: string[] = [];
+  if (chat) events.push(event([{ index: 0, delta: { role: 'assistant', content: '' }, logprobs: null, finish_reason: null }]));
+  for (const piece of pieces) events.push(event([choice(piece, null)]));
+  events.push(event([choice(null, 'stop')]));
+  if (withUsage) events.push(event([], { usage }));
+  events.push('data: [DONE]\n\n');
+  return events;
+}
+
+/** Splits at word boundaries into at most `count` pieces that concatenate back to `text`. */
+function splitIntoChunks(text: string, count: number): string[] {
+  const words = text.split(/(?<=\s)(?=\S)/);
+  const n = Math.max(1, Math.min(count, words.length));
+  return Array.from({ length: n }, (_, i) =>
+    words.slice(Math.floor((i * words.length) / n), Math.floor(((i + 1) * words.length) / n)).join(''));
+}
+
+/** Waits `ms`, ending early (false) if the response closes meanwhile, so no timer outlives a dead request. */
+function pause(ms: number, res: ServerResponse): Promise<boolean> {
+  return new Promise((resolve) => {
+    const onClose = () => { clearTimeout(timer); resolve(false); };
+    const timer = setTimeout(() => { res.off('close', onClose); resolve(!res.destroyed); }, ms);
+    res.once('close', onClose);
+  });
+}
+
+function sendRaw(res: ServerResponse, status: number, contentType: string, body: string): void {
+  res.writeHead(status, { 'content-type': contentType, 'content-length': Buffer.byteLength(body) });
+  res.end(body);
+}
+
+function sendJson(res: ServerResponse, status: number, value: unknown): void {
+  sendRaw(res, status, 'application/json', JSON.stringify(value));
+}
+
+/** OpenAI error envelope. */
+function sendError(res: ServerResponse, status: number, message: string, type: string, code: string): void {
+  sendJson(res, status, { error: { message, type, code, param: null } });
+}
