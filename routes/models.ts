@@ -1,0 +1,36 @@
+/** GET /v1/models: every model id this gateway routes, in OpenAI's list shape. */
+import { Hono } from 'hono';
+import { modelNotFound } from '../src/errors.js';
+import type { Gateway } from '../src/gateway.js';
+import type { GatewayEnv } from '../src/http/gateway-env.js';
+import { requireApiKey } from '../src/http/require-api-key.js';
+
+const STARTED = Math.floor(Date.now() / 1000);
+
+export function modelsRoutes(gw: Gateway) {
+  const app = new Hono<GatewayEnv>();
+  app.use('/v1/models', requireApiKey(gw.keys));
+  app.use('/v1/models/*', requireApiKey(gw.keys));
+
+  const toModel = (entry: ReturnType<Gateway['catalog']['list']>[number]) => ({
+    id: entry.id,
+    object: 'model' as const,
+    created: STARTED,
+    owned_by: entry.ownedBy,
+    taogate: { kind: entry.kind, targets: entry.targets.map((t) => t.id) },
+  });
+
+  app.get('/v1/models', (c) => {
+    const data = gw.catalog.list(gw.metagraph.current()).map(toModel);
+    return c.json({ object: 'list', data });
+  });
+
+  // Model ids contain a slash (sn4/llama-3.1-8b), so match the rest of the path.
+  app.get('/v1/models/:id{.+}', (c) => {
+    const id = c.req.param('id');
+    const entry = gw.catalog.list(gw.metagraph.current()).find((e) => e.id === id);
+    if (!entry) throw modelNotFound(id, 'see GET /v1/models for the models this gateway routes');
+    return c.json(toModel(entry));
+  });
+  return app;
+}

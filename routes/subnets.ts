@@ -1,0 +1,84 @@
+/**
+ * GET /v1/subnets and GET /v1/subnets/:netuid/miners: the ranked snapshot the
+ * router uses, with its source, version/block and age, so an operator can see
+ * exactly why traffic goes where it goes. Chain data is public; no key needed.
+ */
+import { Hono } from 'hono';
+import type { Neuron, SubnetSnapshot } from '../src/chain/snapshot.js';
+import { invalidRequest, notFound } from '../src/errors.js';
+import type { Gateway } from '../src/gateway.js';
+import type { GatewayEnv } from '../src/http/gateway-env.js';
+import { requireSnapshot } from './snapshot-guard.js';
+
+function neuronView(neuron: Neuron) {
+  return {
+    uid: neuron.uid,
+    hotkey: neuron.hotkey,
+    coldkey: neuron.coldkey,
+    incentive: neuron.incentive,
+    stake_tao: neuron.stakeTao,
+    active: neuron.active,
+    validator_permit: neuron.validatorPermit,
+    axon: neuron.axon ? `${neuron.axon.ipType === 6 ? `[${neuron.axon.ip}]` : neuron.axon.ip}:${neuron.axon.port}` : null,
+    last_update: neuron.lastUpdate,
+  };
+}
+
+function subnetSummary(subnet: SubnetSnapshot) {
+  return {
+    netuid: subnet.netuid,
+    models: subnet.models.map((m) => `sn${subnet.netuid}/${m}`),
+    neurons: subnet.neurons.length,
+    routable: subnet.ranked.length,
+    rank_policy: subnet.rankPolicy,
+    block: subnet.block,
+    no_route_reason: subnet.noRouteReason,
+  };
+}
+
+export function subnetsRoutes(gw: Gateway) {
+  const app = new Hono<GatewayEnv>();
+
+  app.get('/v1/subnets', (c) => {
+    const snapshot = requireSnapshot(gw);
+    const status = gw.metagraph.status();
+    return c.json({
+      object: 'list',
+      source: snapshot.source,
+      version: snapshot.version,
+      block: snapshot.block,
+      taken_at: new Date(snapshot.takenAt).toISOString(),
+      age_s: Math.round((Date.now() - snapshot.takenAt) / 1000),
+      status: { state: status.state, endpoint: status.endpoint, error: status.error },
+      data: gw.catalog.netuids.flatMap((netuid) => {
+        const subnet = snapshot.subnets.get(netuid);
+        return subnet ? [subnetSummary(subnet)] : [];
+      }),
+    });
+  });
+
+  app.get('/v1/subnets/:netuid/miners', (c) => {
+    const netuid = Number(c.req.param('netuid'));
+    if (!Number.isInteger(netuid) || netuid < 0) throw invalidRequest('netuid must be a non-negative integer', 'netuid');
+    const snapshot = requireSnapshot(gw);
+    const subnet = gw.catalog.netuids.includes(netuid) ? snapshot.subnets.get(netuid) : undefined;
+    if (!subnet) throw notFound(`subnet ${netuid} is not served by this gateway`, 'subnet_not_found');
+    const includeUnroutable = c.req.query('include') === 'unroutable';
+    const reasons: Record<string, number> = {};
+    for (const reason of subnet.unroutable.values()) reasons[reason] = (reasons[reason] ?? 0) + 1;
+    return c.json({
+      object: 'list',
+      ...subnetSummary(subnet),
+      source: snapshot.source,
+      version: snapshot.version,
+      unroutable_by_reason: reasons,
+      data: subnet.ranked.map((m) => ({ rank: m.rank, score: m.score, routable: true, ...neuronView(m.neuron) })),
+      ...(includeUnroutable && {
+        unroutable: subnet.neurons
+          .filter((n) => subnet.unroutable.has(n.uid))
+          .map((n) => ({ ...neuronView(n), routable: false, reason: subnet.unroutable.get(n.uid) })),
+      }),
+    });
+  });
+  return app;
+}

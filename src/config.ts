@@ -1,0 +1,98 @@
+/**
+ * Gateway configuration from environment variables, validated with zod.
+ * A bad value stops start-up with a message naming the variable, because a
+ * gateway that silently falls back to a default on a typo routes money and
+ * traffic somewhere the operator did not intend.
+ */
+import { z } from 'zod';
+
+const flag = z
+  .enum(['0', '1', 'true', 'false', 'yes', 'no', ''])
+  .transform((v) => v === '1' || v === 'true' || v === 'yes');
+
+const positiveInt = z.coerce.number().int().positive();
+
+const netuidList = z
+  .string()
+  .transform((text, ctx) => {
+    const items = text.split(',').map((s) => s.trim()).filter(Boolean);
+    const netuids: number[] = [];
+    for (const item of items) {
+      const n = Number(item);
+      if (!Number.isInteger(n) || n < 0 || n > 65535) {
+        ctx.addIssue({ code: 'custom', message: `"${item}" is not a netuid (0..65535)` });
+        return z.NEVER;
+      }
+      netuids.push(n);
+    }
+    return [...new Set(netuids)];
+  });
+
+const aliasMap = z
+  .string()
+  .transform((text, ctx) => {
+    try {
+      return JSON.parse(text) as unknown;
+    } catch {
+      ctx.addIssue({ code: 'custom', message: 'must be JSON like {"llama":["sn4/llama-3.1-8b"]}' });
+      return z.NEVER;
+    }
+  })
+  .pipe(z.record(z.string().min(1), z.union([z.string(), z.array(z.string()).min(1)]).transform((v) => (Array.isArray(v) ? v : [v]))));
+
+export const EnvSchema = z.object({
+  PORT: positiveInt.max(65535).default(8080),
+  HOST: z.string().min(1).default('0.0.0.0'),
+  /** Subnets to serve; with a metagraph file, defaults to the file's subnets. */
+  NETUIDS: netuidList.optional(),
+  /** sr25519 secret URI or mnemonic the gateway signs Epistula requests with. */
+  GATEWAY_HOTKEY_URI: z.string().min(1).optional(),
+  REDIS_URL: z.string().regex(/^rediss?:\/\//, 'must start with redis:// or rediss://').optional(),
+  REDIS_PREFIX: z.string().default('taogate:'),
+  ADMIN_TOKEN: z.string().min(16, 'must be at least 16 characters').optional(),
+  ALLOW_PRIVATE_AXONS: flag.default(false),
+  METAGRAPH_FILE: z.string().min(1).optional(),
+  METAGRAPH_REFRESH_S: positiveInt.default(60),
+  SUBTENSOR_URL: z.string().min(1).optional(),
+  RANK_BY: z.string().min(1).default('incentive'),
+  /** The router spreads traffic over this many of the best miners. */
+  ROUTER_TOP_K: positiveInt.max(256).default(8),
+  MAX_ATTEMPTS: positiveInt.max(10).default(3),
+  /** Whole request, all attempts included. */
+  REQUEST_TIMEOUT_MS: positiveInt.default(120_000),
+  CONNECT_TIMEOUT_MS: positiveInt.default(3_000),
+  /** From request sent to the upstream's response headers. */
+  FIRST_BYTE_TIMEOUT_MS: positiveInt.default(30_000),
+  /** Longest silence between two chunks of an upstream body. */
+  STREAM_IDLE_TIMEOUT_MS: positiveInt.default(30_000),
+  MAX_RESPONSE_BYTES: positiveInt.default(16 * 1024 * 1024),
+  MAX_BODY_BYTES: positiveInt.default(1024 * 1024),
+  MODEL_ALIASES: aliasMap.optional(),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+});
+
+export type Config = z.infer<typeof EnvSchema>;
+
+export class ConfigError extends Error {
+  override readonly name = 'ConfigError';
+}
+
+/** Never echoed back in errors: they end up in logs. */
+const SECRET_VARIABLES = new Set(['GATEWAY_HOTKEY_URI', 'ADMIN_TOKEN', 'REDIS_URL']);
+
+/** Parses an environment record; throws ConfigError naming every bad variable. */
+export function loadConfig(env: Readonly<Record<string, string | undefined>>): Config {
+  // Empty strings mean "unset" in shell-style env files.
+  const cleaned = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v !== ''));
+  const parsed = EnvSchema.safeParse(cleaned);
+  if (!parsed.success) {
+    const lines = parsed.error.issues.map((issue) => {
+      const name = String(issue.path[0] ?? 'environment');
+      const shown = name in cleaned && !SECRET_VARIABLES.has(name);
+      const got = shown ? ` (got ${JSON.stringify(cleaned[name])})` : '';
+      return `${name}: ${issue.message}${got}`;
+    });
+    throw new ConfigError(`invalid configuration:\n  ${lines.join('\n  ')}`);
+  }
+  return parsed.data;
+}

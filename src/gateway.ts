@@ -1,0 +1,104 @@
+/**
+ * Builds the gateway's long-lived parts from configuration: store, keys,
+ * signer, transport, providers, metagraph source and model catalog. Both
+ * entries (Node server, Workers) and the tests build through here, so what
+ * runs in production is what the tests exercise.
+ */
+import { mnemonicGenerate } from '@polkadot/util-crypto';
+import { createOpenAiEpistulaProvider } from '../providers/openai-epistula.js';
+import type { Provider } from '../providers/provider.js';
+import { ModelCatalog } from './catalog/model-catalog.js';
+import { createFileSource } from './chain/file-source.js';
+import type { MetagraphSource } from './chain/snapshot.js';
+import type { Config } from './config.js';
+import { createEpistulaSigner, type EpistulaSigner } from './epistula/signer.js';
+import type { Logger } from './log.js';
+import { ApiKeyRegistry } from './metering/api-keys.js';
+import type { AddressPolicy } from './router/address-guard.js';
+import { createMemoryStore } from './store/memory.js';
+import { createRedisStore } from './store/redis.js';
+import type { Store } from './store/store.js';
+import type { HttpTransport, UpstreamTimeouts } from './transport/http-transport.js';
+import { createUndiciTransport } from './transport/undici-transport.js';
+
+export interface Gateway {
+  readonly config: Config;
+  readonly logger: Logger;
+  readonly store: Store;
+  readonly keys: ApiKeyRegistry;
+  readonly signer: EpistulaSigner;
+  readonly metagraph: MetagraphSource;
+  readonly catalog: ModelCatalog;
+  readonly addressPolicy: AddressPolicy;
+  readonly timeouts: UpstreamTimeouts;
+  /** The adapter that serves a subnet. */
+  providerFor(netuid: number): Provider;
+  close(): Promise<void>;
+}
+
+export interface GatewayOverrides {
+  /** A ready metagraph source (the devnet and tests pass one). */
+  readonly metagraph?: MetagraphSource;
+  readonly store?: Store;
+  readonly transport?: HttpTransport;
+}
+
+async function openStore(config: Config, logger: Logger): Promise<Store> {
+  if (!config.REDIS_URL) return createMemoryStore();
+  return createRedisStore({ url: config.REDIS_URL, prefix: config.REDIS_PREFIX, logger });
+}
+
+function metagraphFromConfig(config: Config, addressPolicy: AddressPolicy, logger: Logger): MetagraphSource {
+  if (config.METAGRAPH_FILE) return createFileSource({ path: config.METAGRAPH_FILE, addressPolicy, logger });
+  throw new Error('no metagraph source: set METAGRAPH_FILE or SUBTENSOR_URL');
+}
+
+async function signerFromConfig(config: Config, logger: Logger): Promise<EpistulaSigner> {
+  if (config.GATEWAY_HOTKEY_URI) return createEpistulaSigner(config.GATEWAY_HOTKEY_URI);
+  const signer = await createEpistulaSigner(mnemonicGenerate(12));
+  logger.warn(
+    { hotkey: signer.ss58 },
+    'GATEWAY_HOTKEY_URI is unset: signing with an ephemeral hotkey that changes on every start; miners that allow-list validators will refuse it',
+  );
+  return signer;
+}
+
+export async function createGateway(config: Config, logger: Logger, overrides: GatewayOverrides = {}): Promise<Gateway> {
+  const addressPolicy: AddressPolicy = { allowPrivate: config.ALLOW_PRIVATE_AXONS };
+  const timeouts: UpstreamTimeouts = {
+    connectMs: config.CONNECT_TIMEOUT_MS,
+    firstByteMs: config.FIRST_BYTE_TIMEOUT_MS,
+    idleMs: config.STREAM_IDLE_TIMEOUT_MS,
+  };
+  const store = overrides.store ?? (await openStore(config, logger));
+  const keys = new ApiKeyRegistry(store, logger);
+  await keys.start();
+  const signer = await signerFromConfig(config, logger);
+  const transport =
+    overrides.transport ?? createUndiciTransport({ maxResponseBytes: config.MAX_RESPONSE_BYTES, connectTimeoutMs: timeouts.connectMs });
+  const epistula = createOpenAiEpistulaProvider({ signer, transport });
+  const metagraph = overrides.metagraph ?? metagraphFromConfig(config, addressPolicy, logger);
+  await metagraph.start();
+  // NETUIDS narrows what is served; without it, every subnet the source knows.
+  const netuids = config.NETUIDS ?? [...(metagraph.current()?.subnets.keys() ?? [])];
+  const catalog = new ModelCatalog(netuids, config.MODEL_ALIASES ?? {});
+
+  return {
+    config,
+    logger,
+    store,
+    keys,
+    signer,
+    metagraph,
+    catalog,
+    addressPolicy,
+    timeouts,
+    providerFor: () => epistula,
+    async close() {
+      await metagraph.stop();
+      await keys.stop();
+      await transport.close();
+      if (!overrides.store) await store.close();
+    },
+  };
+}

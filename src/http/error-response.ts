@@ -1,0 +1,31 @@
+/**
+ * Turns anything thrown in a handler into the OpenAI error envelope. Unknown
+ * errors become a generic 500 (logged with the request id) so internals never
+ * leak to clients.
+ */
+import type { Context, ErrorHandler, NotFoundHandler } from 'hono';
+import { HTTPException } from 'hono/http-exception';
+import { GatewayError, notFound } from '../errors.js';
+import type { Logger } from '../log.js';
+import type { GatewayEnv } from './gateway-env.js';
+
+export function errorResponse(c: Context, error: GatewayError): Response {
+  for (const [name, value] of Object.entries(error.headers)) c.header(name, value);
+  return c.json(error.toEnvelope(), error.status);
+}
+
+export function onGatewayError(logger: Logger): ErrorHandler<GatewayEnv> {
+  return (err, c) => {
+    if (err instanceof GatewayError) return errorResponse(c, err);
+    if (err instanceof HTTPException) {
+      const status = err.status;
+      const type = status === 401 ? 'authentication_error' : status >= 500 ? 'server_error' : 'invalid_request_error';
+      return errorResponse(c, new GatewayError(status as GatewayError['status'], err.message || 'request failed', type, null));
+    }
+    logger.error({ requestId: c.get('requestId'), err }, 'unhandled error');
+    return errorResponse(c, new GatewayError(500, 'internal error; see the gateway logs for this request id', 'server_error', 'internal_error'));
+  };
+}
+
+export const onNotFound: NotFoundHandler<GatewayEnv> = (c) =>
+  errorResponse(c, notFound(`no route for ${c.req.method} ${c.req.path}`, 'unknown_url'));

@@ -1,0 +1,14 @@
+/** Types shared by the Hono app, its middleware and every router. */
+import type { ApiKeyRecord } from '../metering/api-keys.js';
+
+export interface GatewayVariables {
+  requestId: string;
+  /** Set by requireApiKey on authenticated routes. */
+  apiKey: ApiKeyRecord;
+  /** "<netuid>/<uid>/<hotkey>" of the upstream that answered, for the access log. */
+  upstreamId: string;
+}
+
+export interface GatewayEnv {
+  Variables: GatewayVariables;
+}

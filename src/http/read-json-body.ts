@@ -1,0 +1,64 @@
+/**
+ * Reads a request body once: size-capped, parsed once, validated with zod.
+ * A bad body is a 400 that names the offending field the way OpenAI does
+ * (`messages[0].role`), so clients can fix it without guessing.
+ */
+import type { Context, MiddlewareHandler } from 'hono';
+import { bodyLimit } from 'hono/body-limit';
+import type { z } from 'zod';
+import { bodyTooLarge, invalidRequest } from '../errors.js';
+import { errorResponse } from './error-response.js';
+
+/**
+ * 413 for bodies over `maxBytes`. Hono's bodyLimit touches `c.req.raw.body`,
+ * which makes @hono/node-server build a full WHATWG Request per call; this
+ * checks Content-Length from the headers instead and only streams (with a
+ * running count) when the client sent no length.
+ */
+export function limitBody(maxBytes: number): MiddlewareHandler {
+  const streamingLimit = bodyLimit({ maxSize: maxBytes, onError: (c) => tooLarge(c, maxBytes) });
+  return async (c, next) => {
+    const length = c.req.header('content-length');
+    if (length === undefined || c.req.header('transfer-encoding') !== undefined) return streamingLimit(c, next);
+    if (Number(length) > maxBytes) return tooLarge(c, maxBytes);
+    await next();
+  };
+}
+
+function tooLarge(c: Context, maxBytes: number): Response {
+  // The unread rest of the body is still on the socket: tell the client
+  // not to reuse this connection, or its next request reads garbage.
+  c.header('connection', 'close');
+  return errorResponse(c, bodyTooLarge(maxBytes));
+}
+
+function fieldPath(path: ReadonlyArray<PropertyKey>): string {
+  return path.map((p, i) => (typeof p === 'number' ? `[${p}]` : i === 0 ? String(p) : `.${String(p)}`)).join('');
+}
+
+export function validationError(error: z.ZodError) {
+  const issue = error.issues[0];
+  const param = issue ? fieldPath(issue.path) : '';
+  const message = issue
+    ? param
+      ? `Invalid value for '${param}': ${issue.message}`
+      : `Invalid request body: ${issue.message}`
+    : 'Invalid request body';
+  return invalidRequest(message, param || null);
+}
+
+export async function readJsonBody<S extends z.ZodType>(c: Context, schema: S): Promise<z.infer<S>> {
+  const text = await c.req.text();
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch {
+    throw invalidRequest('We could not parse the JSON body of your request.', null, 'invalid_json');
+  }
+  if (json === null || typeof json !== 'object' || Array.isArray(json)) {
+    throw invalidRequest('The request body must be a JSON object.', null, 'invalid_json');
+  }
+  const result = schema.safeParse(json);
+  if (!result.success) throw validationError(result.error);
+  return result.data;
+}

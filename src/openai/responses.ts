@@ -1,0 +1,44 @@
+/**
+ * What a miner must answer. Miners are untrusted: an answer that does not
+ * match these shapes counts as a failed attempt, never reaches the client.
+ */
+import { z } from 'zod';
+
+export const UsageSchema = z.looseObject({
+  prompt_tokens: z.number().int().nonnegative(),
+  completion_tokens: z.number().int().nonnegative(),
+  total_tokens: z.number().int().nonnegative().optional(),
+});
+
+export type Usage = z.infer<typeof UsageSchema>;
+
+export const ChatCompletionSchema = z.looseObject({
+  object: z.literal('chat.completion').optional(),
+  choices: z
+    .array(
+      z.looseObject({
+        index: z.number().int().optional(),
+        message: z.looseObject({ role: z.string().optional(), content: z.string().nullish() }),
+        finish_reason: z.string().nullish(),
+      }),
+    )
+    .min(1, 'choices is empty'),
+  usage: UsageSchema.nullish(),
+});
+
+export const TextCompletionSchema = z.looseObject({
+  object: z.literal('text_completion').optional(),
+  choices: z
+    .array(z.looseObject({ index: z.number().int().optional(), text: z.string(), finish_reason: z.string().nullish() }))
+    .min(1, 'choices is empty'),
+  usage: UsageSchema.nullish(),
+});
+
+/** A streamed chunk of either endpoint: choices may be empty only on the usage chunk. */
+export const CompletionChunkSchema = z.looseObject({
+  choices: z.array(z.looseObject({ index: z.number().int().optional() })),
+  usage: UsageSchema.nullish(),
+});
+
+export type CompletionChunk = z.infer<typeof CompletionChunkSchema>;
+export type CompletionResponse = z.infer<typeof ChatCompletionSchema> | z.infer<typeof TextCompletionSchema>;

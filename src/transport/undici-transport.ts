@@ -1,0 +1,90 @@
+/**
+ * Node transport: one undici Agent with keep-alive pools per origin. The
+ * request API (not global fetch) skips WHATWG stream wrapping on the hot path,
+ * never follows redirects, and caps response size at the socket.
+ */
+import { Agent, errors } from 'undici';
+import { TransportError, type HttpTransport, type UpstreamReply } from './http-transport.js';
+
+export interface UndiciTransportOptions {
+  /** Largest upstream body accepted; bigger answers are cut off as failures. */
+  readonly maxResponseBytes: number;
+  readonly connectTimeoutMs: number;
+  /** Per-origin socket pool size. */
+  readonly connectionsPerOrigin?: number;
+}
+
+function classify(err: unknown): TransportError {
+  if (err instanceof TransportError) return err;
+  const message = err instanceof Error ? err.message : String(err);
+  if (err instanceof errors.ConnectTimeoutError) return new TransportError(`connect timeout: ${message}`, 'connect');
+  if (err instanceof errors.HeadersTimeoutError) return new TransportError(`no response headers in time`, 'first_byte');
+  if (err instanceof errors.BodyTimeoutError) return new TransportError(`stream idle too long`, 'body');
+  if (err instanceof errors.ResponseExceededMaxSizeError) return new TransportError(`response too large`, 'too_large');
+  if (err instanceof errors.RequestAbortedError || (err instanceof Error && err.name === 'AbortError'))
+    return new TransportError('request aborted', 'aborted');
+  const code = (err as { code?: string }).code;
+  if (code === 'ECONNREFUSED' || code === 'ECONNRESET' || code === 'EHOSTUNREACH' || code === 'ENETUNREACH' || code === 'UND_ERR_SOCKET')
+    return new TransportError(`${code}: ${message}`, code === 'UND_ERR_SOCKET' || code === 'ECONNRESET' ? 'body' : 'connect');
+  return new TransportError(message, 'connect');
+}
+
+export function createUndiciTransport(options: UndiciTransportOptions): HttpTransport {
+  const agent = new Agent({
+    connections: options.connectionsPerOrigin ?? 128,
+    keepAliveTimeout: 30_000,
+    connect: { timeout: options.connectTimeoutMs },
+    maxResponseSize: options.maxResponseBytes,
+  });
+
+  return {
+    async post(origin, path, headers, body, { signal, timeouts }) {
+      let response;
+      try {
+        response = await agent.request({
+          origin,
+          path,
+          method: 'POST',
+          headers,
+          body,
+          signal,
+          headersTimeout: timeouts.firstByteMs,
+          bodyTimeout: timeouts.idleMs,
+        });
+      } catch (err) {
+        throw classify(err);
+      }
+      const { body: stream } = response;
+      const contentType = response.headers['content-type'];
+      const reply: UpstreamReply = {
+        status: response.statusCode,
+        contentType: Array.isArray(contentType) ? (contentType[0] ?? '') : (contentType ?? ''),
+        body: {
+          async *[Symbol.asyncIterator]() {
+            try {
+              for await (const chunk of stream) yield chunk as Uint8Array;
+            } catch (err) {
+              throw classify(err);
+            }
+          },
+        },
+        async text() {
+          try {
+            return await stream.text();
+          } catch (err) {
+            throw classify(err);
+          }
+        },
+        discard() {
+          // Destroying closes the socket; a miner that is still writing must not
+          // keep a pooled connection busy with an answer nobody reads.
+          if (!stream.destroyed) stream.destroy();
+        },
+      };
+      return reply;
+    },
+    async close() {
+      await agent.destroy();
+    },
+  };
+}

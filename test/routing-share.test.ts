@@ -1,0 +1,85 @@
+/**
+ * Traffic follows the chain's ranking: over 1,000 requests the share each
+ * miner gets follows its incentive; neurons without an axon or inactive are
+ * never called; loopback axons are refused unless ALLOW_PRIVATE_AXONS=1.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startMiner, type RunningMiner } from '../src/devnet/miner.js';
+import { startTestGateway, type TestGateway } from './support/gateway-harness.js';
+
+const INCENTIVES = [0.4, 0.3, 0.2, 0.1];
+let miners: RunningMiner[] = [];
+let noAxon: RunningMiner;
+let inactive: RunningMiner;
+
+beforeAll(async () => {
+  miners = await Promise.all(INCENTIVES.map((_, i) => startMiner({ hotkeyUri: `//Share${i}`, name: `share${i}` })));
+  noAxon = await startMiner({ hotkeyUri: '//NoAxon' });
+  inactive = await startMiner({ hotkeyUri: '//Inactive' });
+});
+
+afterAll(async () => {
+  await Promise.all([...miners, noAxon, inactive].map((m) => m.close()));
+});
+
+const subnet = () => ({
+  netuid: 4,
+  models: ['m'],
+  miners: [
+    ...miners.map((miner, i) => ({ miner, uid: i, incentive: INCENTIVES[i] ?? 0 })),
+    // The best incentive on the subnet, but no axon: must never be called.
+    { miner: noAxon, uid: 10, incentive: 0.9, ip: '0.0.0.0' },
+    { miner: inactive, uid: 11, incentive: 0.9, active: false },
+  ],
+});
+
+async function runRequests(gw: TestGateway, total: number, concurrency: number): Promise<number[]> {
+  const statuses: number[] = [];
+  let next = 0;
+  const worker = async () => {
+    while (next < total) {
+      next++;
+      const res = await gw.request('/v1/chat/completions', { method: 'POST', json: { model: 'sn4/m', messages: [{ role: 'user', content: 'hi' }] } });
+      statuses.push(res.status);
+      await res.arrayBuffer();
+    }
+  };
+  await Promise.all(Array.from({ length: concurrency }, worker));
+  return statuses;
+}
+
+describe('routing share', () => {
+  it('follows incentive order over 1,000 requests and never calls unroutable neurons', async () => {
+    const gw = await startTestGateway({ subnets: [subnet()] });
+    try {
+      const statuses = await runRequests(gw, 1000, 16);
+      expect(statuses.filter((s) => s === 200)).toHaveLength(1000);
+      const counts = miners.map((m) => m.requestCount);
+      expect(counts.reduce((a, b) => a + b, 0)).toBe(1000);
+      // Strictly in incentive order, and each share near its incentive.
+      for (let i = 1; i < counts.length; i++) expect(counts[i - 1] ?? 0).toBeGreaterThan(counts[i] ?? 0);
+      counts.forEach((count, i) => expect(Math.abs(count / 1000 - (INCENTIVES[i] ?? 0))).toBeLessThan(0.06));
+      expect(noAxon.requestCount).toBe(0);
+      expect(inactive.requestCount).toBe(0);
+    } finally {
+      await gw.close();
+    }
+  });
+
+  it('refuses loopback axons unless ALLOW_PRIVATE_AXONS=1', async () => {
+    for (const m of miners) m.reset();
+    const gw = await startTestGateway({ subnets: [subnet()], env: { ALLOW_PRIVATE_AXONS: '0' } });
+    try {
+      const res = await gw.request('/v1/chat/completions', { method: 'POST', json: { model: 'sn4/m', messages: [{ role: 'user', content: 'hi' }] } });
+      expect(res.status).toBe(503);
+      const body = (await res.json()) as { error: { code: string; message: string } };
+      expect(body.error.code).toBe('no_routable_miner');
+      expect(body.error.message).toMatch(/private or loopback address.*ALLOW_PRIVATE_AXONS/);
+      expect(miners.reduce((sum, m) => sum + m.requestCount, 0)).toBe(0);
+      const ready = await gw.request('/readyz');
+      expect(ready.status).toBe(503);
+    } finally {
+      await gw.close();
+    }
+  });
+});
