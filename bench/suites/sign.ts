@@ -1,15 +1,14 @@
 // Epistula signing cost per proxied request: which sr25519 implementation the signer should use,
 // and what the full headers() call costs on top of the raw signature.
-// Run: npx tsx bench/sign.ts   (writes bench/results/sign.json)
-import { mkdirSync, writeFileSync } from 'node:fs';
+// Run: npm run bench -- sign   (writes bench/results/sign.json)
 import { randomUUID } from 'node:crypto';
-import { pathToFileURL } from 'node:url';
 import { Keyring } from '@polkadot/keyring';
 import { sr25519Sign, waitReady } from '@polkadot/wasm-crypto';
 import { sr25519_sign as schnorrkelSign } from '@polkadot-labs/schnorrkel-wasm';
-import { epistulaMessage, sha256Hex } from '../src/epistula/message.js';
-import { createEpistulaSigner, sr25519KeypairFromUri } from '../src/epistula/signer.js';
-import { verifyEpistulaRequest } from '../src/epistula/verifier.js';
+import { epistulaMessage, sha256Hex } from '../../src/epistula/message.js';
+import { createEpistulaSigner, sr25519KeypairFromUri } from '../../src/epistula/signer.js';
+import { verifyEpistulaRequest } from '../../src/epistula/verifier.js';
+import type { BenchSuite } from '../support/suite.js';
 
 export interface SignBenchRow {
   method: string;
@@ -92,21 +91,17 @@ export async function runSignBench(iterations = 5000): Promise<SignBenchRow[]> {
   ], iterations);
 }
 
-function printTable(rows: SignBenchRow[]): void {
-  const width = Math.max(...rows.map((r) => r.method.length));
-  console.log(`${'method'.padEnd(width)}  ${'µs/op'.padStart(9)}  ${'ops/s'.padStart(9)}`);
-  for (const r of rows) {
-    console.log(`${r.method.padEnd(width)}  ${r.usPerOp.toFixed(1).padStart(9)}  ${String(r.opsPerSec).padStart(9)}`);
-  }
-}
-
-if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href) {
-  const iterations = Number(process.env.SIGN_BENCH_N ?? 5000);
-  const rows = await runSignBench(iterations);
-  printTable(rows);
-  const resultsDir = new URL('./results/', import.meta.url);
-  mkdirSync(resultsDir, { recursive: true });
-  const result = { bench: 'sign', node: process.version, iterations, measuredAt: new Date().toISOString(), rows };
-  writeFileSync(new URL('sign.json', resultsDir), `${JSON.stringify(result, null, 2)}\n`);
-  console.log(`wrote ${new URL('sign.json', resultsDir).pathname}`);
-}
+/** The suite `npm run bench` runs. */
+export const signSuite: BenchSuite = {
+  name: 'sign',
+  title: 'Epistula signing cost per request (µs/op, median of 5 interleaved rounds)',
+  async run() {
+    const iterations = Number(process.env.SIGN_BENCH_N ?? 5000);
+    const rows = await runSignBench(iterations);
+    return {
+      columns: ['method', 'usPerOp', 'opsPerSec'],
+      rows: rows.map((r) => ({ method: r.method, usPerOp: r.usPerOp, opsPerSec: r.opsPerSec })),
+      notes: [`${iterations} operations per method`],
+    };
+  },
+};
