@@ -5,6 +5,7 @@
  * traffic somewhere the operator did not intend.
  */
 import { z } from 'zod';
+import { reliabilityEnv } from './router/reliability.js';
 
 const flag = z
   .enum(['0', '1', 'true', 'false', 'yes', 'no', ''])
@@ -69,6 +70,8 @@ export const EnvSchema = z.object({
   MAX_BODY_BYTES: positiveInt.default(1024 * 1024),
   MODEL_ALIASES: aliasMap.optional(),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  /** Hedging and circuit breakers: HEDGE_*, BREAKER_* (see src/router/reliability.ts). */
+  ...reliabilityEnv,
 });
 
 export type Config = z.infer<typeof EnvSchema>;
