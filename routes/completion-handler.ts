@@ -32,12 +32,15 @@ export function completionHandler(gw: Gateway, endpoint: CompletionEndpoint, sch
       topK: gw.config.ROUTER_TOP_K,
       maxAttempts: gw.config.MAX_ATTEMPTS,
       pinnedUids: parsePinnedUids(c.req.header(PIN_HEADER)),
+      health: gw.reliability.health,
+      stream: request.stream === true,
     });
 
     // 4. The upstream body: the client's, unknown fields included, with the upstream's model name.
     const body = JSON.stringify({ ...request, model: plan.target.upstreamModel });
     const deadline = requestDeadline(c.req.raw.signal, gw.config.REQUEST_TIMEOUT_MS);
-    const dispatch = { provider: plan.provider, endpoint, body, attempts: plan.attempts, signal: deadline.signal, timeouts: gw.timeouts };
+    const dispatch = { provider: plan.provider, endpoint, body, attempts: plan.attempts, signal: deadline.signal, timeouts: gw.timeouts,
+      reliability: gw.reliability, bypassBreaker: plan.bypassBreaker };
 
     // 5a. Streamed: commit to a miner once its first valid chunk arrived, then relay as it comes.
     if (request.stream) {
