@@ -11,7 +11,7 @@ export type { ChatMessage, ParsedRequest } from './fake-openai.js';
 
 export const FAULT_MODES = [
   'none', 'hang', 'http500', 'malformed', 'wrongShape', 'slowFirstByte', 'dropMidStream', 'refuse',
-  'stallMidStream', 'redirect', 'errorWith200', 'emptyChoices',
+  'stallMidStream', 'redirect', 'errorWith200', 'emptyChoices', 'http400',
 ] as const;
 /**
  * How the miner misbehaves (applied after auth, so only to signed, valid requests):
@@ -21,7 +21,8 @@ export const FAULT_MODES = [
  * refuse: the listener is closed so connections are refused; leaving it re-listens on the same port ·
  * stallMidStream: headers + half the JSON (or two SSE events), then silence with the socket left open ·
  * redirect: 302 to `redirectUrl` · errorWith200: 200 carrying an OpenAI error envelope (SSE: as the first event) ·
- * emptyChoices: 200 with `choices: []` (SSE: only empty-choice chunks, then `[DONE]`).
+ * emptyChoices: 200 with `choices: []` (SSE: only empty-choice chunks, then `[DONE]`) ·
+ * http400: 400 error envelope, as a miner that rejects this particular request would answer.
  */
 export type FaultMode = (typeof FAULT_MODES)[number];
 
@@ -143,6 +144,7 @@ export async function startMiner(opts: MinerOptions): Promise<RunningMiner> {
       case 'hang': return; // accept and never answer
       case 'refuse': return dropConnection(); // only reachable in the instant before the listener closes
       case 'http500': return sendError(res, 500, 'devnet miner fault: internal error', 'server_error', 'fault_http500');
+      case 'http400': return sendError(res, 400, 'devnet miner fault: bad request', 'invalid_request_error', 'fault_http400');
       case 'redirect':
         res.writeHead(302, { location: opts.redirectUrl ?? 'http://127.0.0.1:9/', 'content-length': 0 });
         return void res.end();

@@ -42,6 +42,11 @@ export class CircuitBreaker {
 
   constructor(private readonly options: BreakerOptions) {}
 
+  /** Open or half-open: traffic is held back. */
+  get isOpen(): boolean {
+    return this.open;
+  }
+
   state(now: number): BreakerState {
     if (!this.open) return 'closed';
     return now >= this.retryAt ? 'half_open' : 'open';

@@ -33,6 +33,8 @@ export interface MinerHealthView {
   readonly consecutive_failures: number;
   readonly attempts: number;
   readonly failures: number;
+  /** Attempts cancelled because another miner answered first while this one had not. */
+  readonly hedges_lost: number;
   readonly opened_at: string | null;
   readonly retry_at: string | null;
 }
@@ -48,6 +50,7 @@ export class MinerHealth {
   /** Attempts sent (counted when they start). */
   attempts = 0;
   failures = 0;
+  hedgesLost = 0;
   private readonly outcomes = new Uint8Array(OUTCOME_WINDOW);
   private outcomeCount = 0;
   private outcomePos = 0;
@@ -69,8 +72,12 @@ export class MinerHealth {
 
   recordSuccess(generation: number, latencyMs: number, typicalTtfbMs: number): void {
     this.ewmaLatencyMs = Number.isNaN(this.ewmaLatencyMs) ? latencyMs : this.ewmaLatencyMs + EWMA_ALPHA * (latencyMs - this.ewmaLatencyMs);
-    this.pushOutcome(0);
+    const wasOpen = this.breaker.isOpen;
     this.breaker.onSuccess(generation);
+    // A recovery starts from a clean slate: failures from before the breaker
+    // opened must not keep a miner that passed its probe starved.
+    if (wasOpen && !this.breaker.isOpen) this.clearOutcomes();
+    this.pushOutcome(0);
     this.refreshFactor(typicalTtfbMs);
   }
 
@@ -79,9 +86,6 @@ export class MinerHealth {
     this.failures++;
     this.pushOutcome(1);
     const opened = this.breaker.onFailure(generation, now, this.errorRate, this.outcomeCount, tripNow);
-    // The window restarts when the breaker opens, so a recovery is judged on fresh outcomes
-    // and old failures do not keep a miner that passed its probe starved.
-    if (opened) this.clearOutcomes();
     this.refreshFactor(typicalTtfbMs);
     return opened;
   }
@@ -93,6 +97,7 @@ export class MinerHealth {
    * never faster than another one's p95 only burns work), not for the error rate.
    */
   recordHedgeLoss(generation: number, elapsedMs: number, now: number, typicalTtfbMs: number): void {
+    this.hedgesLost++;
     if (!(elapsedMs < this.ewmaTtfbMs)) this.recordTtfb(elapsedMs, typicalTtfbMs);
     this.breaker.onFailure(generation, now, this.errorRate, 0, false);
   }
@@ -109,6 +114,7 @@ export class MinerHealth {
       consecutive_failures: this.breaker.consecutiveFailures,
       attempts: this.attempts,
       failures: this.failures,
+      hedges_lost: this.hedgesLost,
       opened_at: window ? new Date(window.openedAt).toISOString() : null,
       retry_at: window ? new Date(window.retryAt).toISOString() : null,
     };
@@ -130,7 +136,9 @@ export class MinerHealth {
   }
 
   private refreshFactor(typicalTtfbMs: number): void {
-    const rate = this.windowFailures / (this.outcomeCount + PRIOR_SUCCESSES);
+    // While the breaker is open it alone decides whether the miner is tried; a
+    // half-open miner is then drawn at its full rank weight so its probe comes soon.
+    const rate = this.breaker.isOpen ? 0 : this.windowFailures / (this.outcomeCount + PRIOR_SUCCESSES);
     const success = (1 - rate) * (1 - rate);
     let latency = 1;
     if (!Number.isNaN(this.ewmaTtfbMs) && !Number.isNaN(typicalTtfbMs)) {

@@ -41,6 +41,8 @@ function classify(err: unknown, signal: AbortSignal, timeouts: UpstreamTimeouts)
   return new TransportError(message, 'connect');
 }
 
+const ignoreError = () => {};
+
 export function createUndiciTransport(options: UndiciTransportOptions): HttpTransport {
   const connectOptions = { timeout: options.connectTimeoutMs };
   const agent = new Agent({
@@ -90,8 +92,12 @@ export function createUndiciTransport(options: UndiciTransportOptions): HttpTran
         },
         discard() {
           // Destroying closes the socket; a miner that is still writing must not
-          // keep a pooled connection busy with an answer nobody reads.
-          if (!stream.destroyed) stream.destroy();
+          // keep a pooled connection busy with an answer nobody reads. undici
+          // emits 'error' (aborted) when an unread body is destroyed: with no
+          // listener that would be an uncaught exception taking the process down.
+          if (stream.destroyed) return;
+          stream.on('error', ignoreError);
+          stream.destroy();
         },
       };
       return reply;
