@@ -104,9 +104,11 @@ export class MinerHealth {
 
   view(now: number): MinerHealthView {
     const window = this.breaker.openWindow;
+    const state = this.breaker.state(now);
     return {
-      state: this.breaker.state(now),
-      routing_factor: Math.round(this.factor * 1000) / 1000,
+      state,
+      // What the router multiplies the rank weight by right now: nothing while open.
+      routing_factor: state === 'open' ? 0 : Math.round(this.factor * 1000) / 1000,
       ewma_latency_ms: round(this.ewmaLatencyMs),
       ewma_ttfb_ms: round(this.ewmaTtfbMs),
       error_rate: Math.round(this.errorRate * 1000) / 1000,
