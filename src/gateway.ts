@@ -8,6 +8,7 @@ import { mnemonicGenerate } from '@polkadot/util-crypto';
 import { createOpenAiEpistulaProvider } from '../providers/openai-epistula.js';
 import type { Provider } from '../providers/provider.js';
 import { ModelCatalog } from './catalog/model-catalog.js';
+import { createChainSource } from './chain/chain-source.js';
 import { createFileSource } from './chain/file-source.js';
 import type { MetagraphSnapshot, MetagraphSource } from './chain/snapshot.js';
 import type { Config } from './config.js';
@@ -51,9 +52,22 @@ async function openStore(config: Config, logger: Logger): Promise<Store> {
   return createRedisStore({ url: config.REDIS_URL, prefix: config.REDIS_PREFIX, logger });
 }
 
-function metagraphFromConfig(config: Config, addressPolicy: AddressPolicy, logger: Logger): MetagraphSource {
+function metagraphFromConfig(config: Config, addressPolicy: AddressPolicy, logger: Logger, store: Store): MetagraphSource {
   if (config.METAGRAPH_FILE) return createFileSource({ path: config.METAGRAPH_FILE, addressPolicy, logger });
-  throw new Error('no metagraph source: set METAGRAPH_FILE or SUBTENSOR_URL');
+  if (config.SUBTENSOR_URL && config.NETUIDS) {
+    const models = config.SUBNET_MODELS ?? {};
+    return createChainSource({
+      url: config.SUBTENSOR_URL,
+      netuids: config.NETUIDS,
+      modelsFor: (netuid) => models[String(netuid)] ?? [],
+      rankBy: config.RANK_BY,
+      refreshMs: config.METAGRAPH_REFRESH_S * 1000,
+      addressPolicy,
+      store,
+      logger,
+    });
+  }
+  throw new Error('no metagraph source: set METAGRAPH_FILE, or SUBTENSOR_URL with NETUIDS (npm start runs the devnet when neither is set)');
 }
 
 async function signerFromConfig(config: Config, logger: Logger): Promise<EpistulaSigner> {
@@ -90,7 +104,7 @@ export async function createGateway(config: Config, logger: Logger, overrides: G
     createUndiciTransport({ maxResponseBytes: config.MAX_RESPONSE_BYTES, connectTimeoutMs: timeouts.connectMs, addressPolicy });
   const epistula = createOpenAiEpistulaProvider({ signer, transport });
   const reliability = createReliability(config);
-  const metagraph = overrides.metagraph ?? metagraphFromConfig(config, addressPolicy, logger);
+  const metagraph = overrides.metagraph ?? metagraphFromConfig(config, addressPolicy, logger, store);
   // Health is kept only for upstreams still in the snapshot.
   const unsubscribeHealth = metagraph.onUpdate((snapshot) => reliability.health.retain(upstreamIdsOf(snapshot, () => epistula)));
   await metagraph.start();
