@@ -5,6 +5,7 @@
  * traffic somewhere the operator did not intend.
  */
 import { z } from 'zod';
+import { MeteringEnvShape } from './metering/metering-config.js';
 
 const flag = z
   .enum(['0', '1', 'true', 'false', 'yes', 'no', ''])
@@ -69,6 +70,8 @@ export const EnvSchema = z.object({
   MAX_BODY_BYTES: positiveInt.default(1024 * 1024),
   MODEL_ALIASES: aliasMap.optional(),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  /** Prices, credits, limits' fallbacks and receipts: src/metering/metering-config.ts. */
+  ...MeteringEnvShape,
 });
 
 export type Config = z.infer<typeof EnvSchema>;
@@ -78,7 +81,7 @@ export class ConfigError extends Error {
 }
 
 /** Never echoed back in errors: they end up in logs. */
-const SECRET_VARIABLES = new Set(['GATEWAY_HOTKEY_URI', 'ADMIN_TOKEN', 'REDIS_URL']);
+const SECRET_VARIABLES = new Set(['GATEWAY_HOTKEY_URI', 'ADMIN_TOKEN', 'REDIS_URL', 'RECEIPT_SIGNING_KEY']);
 
 /** Parses an environment record; throws ConfigError naming every bad variable. */
 export function loadConfig(env: Readonly<Record<string, string | undefined>>): Config {
