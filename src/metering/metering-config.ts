@@ -28,9 +28,13 @@ const priceNumber = z.number().transform((usd, ctx) => {
   return micro;
 });
 
+/** {"prompt":p,"completion":c} or [p, c]; the pair form is turned into the object first so errors name the bad number. */
 const pricePair = z
-  .union([z.tuple([priceNumber, priceNumber]), z.strictObject({ prompt: priceNumber, completion: priceNumber })])
-  .transform((p): ModelPrice => (Array.isArray(p) ? { promptMicroUsdPer1M: p[0], completionMicroUsdPer1M: p[1] } : { promptMicroUsdPer1M: p.prompt, completionMicroUsdPer1M: p.completion }));
+  .preprocess(
+    (v) => (Array.isArray(v) && v.length === 2 ? { prompt: v[0], completion: v[1] } : v),
+    z.strictObject({ prompt: priceNumber, completion: priceNumber }, { error: 'a price is {"prompt":p,"completion":c} or [p, c], USD per 1M tokens' }),
+  )
+  .transform((p): ModelPrice => ({ promptMicroUsdPer1M: p.prompt, completionMicroUsdPer1M: p.completion }));
 
 const jsonText = (example: string) =>
   z.string().transform((text, ctx) => {

@@ -54,6 +54,8 @@ export class UsageJournal {
   private timer: ReturnType<typeof setInterval> | null = null;
   private unwatch: (() => void) | null = null;
   private dropped = 0;
+  /** The UTC day of the last add, so the date string is built once a day rather than per request. */
+  private day = { index: -1, text: '' };
   private lastFailureLog = 0;
 
   constructor(
@@ -75,7 +77,9 @@ export class UsageJournal {
 
   /** Counts usage for a key; synchronous and allocation-light, it runs on every request. */
   add(keyId: string, model: string, usage: UsageIncrement, at = Date.now()): void {
-    const day = new Date(at).toISOString().slice(0, 10);
+    const index = Math.floor(at / 86_400_000);
+    if (index !== this.day.index) this.day = { index, text: new Date(at).toISOString().slice(0, 10) };
+    const day = this.day.text;
     const hashKey = usageHashKey(keyId);
     for (const metric of USAGE_METRICS) {
       const by = usage[metric];
