@@ -6,23 +6,29 @@
  */
 import type { ModelPrice } from './metering-config.js';
 
+export type ResolvedPrice = ModelPrice & { readonly isDefault: boolean };
+
 export class PriceBook {
-  constructor(
-    private readonly prices: Readonly<Record<string, ModelPrice>>,
-    private readonly fallback: ModelPrice,
-  ) {}
+  /** Built once: looking a price up on the request path allocates nothing. */
+  private readonly prices: ReadonlyMap<string, ResolvedPrice>;
+  private readonly fallback: ResolvedPrice;
+
+  constructor(prices: Readonly<Record<string, ModelPrice>>, fallback: ModelPrice) {
+    this.prices = new Map(Object.entries(prices).map(([id, p]) => [id, Object.freeze({ ...p, isDefault: false })]));
+    this.fallback = Object.freeze({ ...fallback, isDefault: true });
+  }
 
   /** The first configured price among the ids (served model first, then what the client asked for), else the default. */
-  priceFor(...modelIds: readonly string[]): ModelPrice & { readonly isDefault: boolean } {
+  priceFor(...modelIds: readonly string[]): ResolvedPrice {
     for (const id of modelIds) {
-      const price = this.prices[id];
-      if (price) return { ...price, isDefault: false };
+      const price = this.prices.get(id);
+      if (price) return price;
     }
-    return { ...this.fallback, isDefault: true };
+    return this.fallback;
   }
 
   /** How /v1/models shows a price: USD per 1M tokens. */
-  static view(price: ModelPrice & { readonly isDefault: boolean }) {
+  static view(price: ResolvedPrice) {
     return {
       prompt_usd_per_1m: price.promptMicroUsdPer1M / 1_000_000,
       completion_usd_per_1m: price.completionMicroUsdPer1M / 1_000_000,

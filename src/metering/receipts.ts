@@ -54,8 +54,9 @@ function nativeSigner(seed: Uint8Array): ((message: Uint8Array) => Uint8Array) |
   let key: KeyObject;
   try {
     key = createPrivateKey({ key: Buffer.concat([PKCS8_ED25519_PREFIX, seed]), format: 'der', type: 'pkcs8' });
+    sign(null, new Uint8Array(0), key); // some runtimes parse the key but cannot sign with it
   } catch {
-    return null; // A runtime without native ed25519: tweetnacl below.
+    return null; // A runtime without native ed25519 (some Workers builds): tweetnacl below.
   }
   return (message) => sign(null, message, key);
 }

@@ -79,12 +79,12 @@ export class UsageJournal {
   add(keyId: string, model: string, usage: UsageIncrement, at = Date.now()): void {
     const index = Math.floor(at / 86_400_000);
     if (index !== this.day.index) this.day = { index, text: new Date(at).toISOString().slice(0, 10) };
-    const day = this.day.text;
-    const hashKey = usageHashKey(keyId);
+    // `<hash key>\n<day>|<model>|` + metric, as usageField() spells it.
+    const prefix = `${usageHashKey(keyId)}\n${usageField(this.day.text, model, '' as UsageMetric)}`;
     for (const metric of USAGE_METRICS) {
       const by = usage[metric];
       if (!by) continue;
-      const slot = `${hashKey}\n${usageField(day, model, metric)}`;
+      const slot = prefix + metric;
       const current = this.open.get(slot);
       if (current === undefined && this.open.size >= this.options.maxCounters) {
         this.drop(1);
