@@ -5,6 +5,8 @@
  * traffic somewhere the operator did not intend.
  */
 import { z } from 'zod';
+import { parseRankBy } from './chain/rank-policy.js';
+import { resolveSubtensorUrl } from './chain/subtensor-endpoint.js';
 import { MeteringEnvShape } from './metering/metering-config.js';
 
 const flag = z
@@ -54,8 +56,44 @@ export const EnvSchema = z.object({
   ALLOW_PRIVATE_AXONS: flag.default(false),
   METAGRAPH_FILE: z.string().min(1).optional(),
   METAGRAPH_REFRESH_S: positiveInt.default(60),
-  SUBTENSOR_URL: z.string().min(1).optional(),
-  RANK_BY: z.string().min(1).default('incentive'),
+  /** finney, test, or a ws(s):// URL; resolved to the URL. */
+  SUBTENSOR_URL: z
+    .string()
+    .min(1)
+    .transform((value, ctx) => {
+      try {
+        return resolveSubtensorUrl(value);
+      } catch (err) {
+        ctx.addIssue({ code: 'custom', message: (err as Error).message });
+        return z.NEVER;
+      }
+    })
+    .optional(),
+  /** incentive | validator:<ss58> | a comma-separated fallback chain of those. */
+  RANK_BY: z
+    .string()
+    .min(1)
+    .default('incentive')
+    .superRefine((value, ctx) => {
+      try {
+        parseRankBy(value);
+      } catch (err) {
+        ctx.addIssue({ code: 'custom', message: (err as Error).message });
+      }
+    }),
+  /** Models per subnet for chain subnets, JSON: {"4":["llama-3.1-8b"]}. A subnet without a list passes any name through. */
+  SUBNET_MODELS: z
+    .string()
+    .transform((text, ctx) => {
+      try {
+        return JSON.parse(text) as unknown;
+      } catch {
+        ctx.addIssue({ code: 'custom', message: 'must be JSON like {"4":["llama-3.1-8b"]}' });
+        return z.NEVER;
+      }
+    })
+    .pipe(z.record(z.string().regex(/^\d+$/, 'keys must be netuids'), z.array(z.string().min(1))))
+    .optional(),
   /** The router spreads traffic over this many of the best miners. */
   ROUTER_TOP_K: positiveInt.max(256).default(8),
   MAX_ATTEMPTS: positiveInt.max(10).default(3),
@@ -87,7 +125,14 @@ const SECRET_VARIABLES = new Set(['GATEWAY_HOTKEY_URI', 'ADMIN_TOKEN', 'REDIS_UR
 export function loadConfig(env: Readonly<Record<string, string | undefined>>): Config {
   // Empty strings mean "unset" in shell-style env files.
   const cleaned = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v !== ''));
-  const parsed = EnvSchema.safeParse(cleaned);
+  const parsed = EnvSchema.superRefine((config, ctx) => {
+    if (config.METAGRAPH_FILE && config.SUBTENSOR_URL) {
+      ctx.addIssue({ code: 'custom', path: ['METAGRAPH_FILE'], message: 'set either METAGRAPH_FILE or SUBTENSOR_URL, not both' });
+    }
+    if (config.SUBTENSOR_URL && !config.NETUIDS) {
+      ctx.addIssue({ code: 'custom', path: ['NETUIDS'], message: 'required with SUBTENSOR_URL: which subnets to serve, e.g. NETUIDS=4,64' });
+    }
+  }).safeParse(cleaned);
   if (!parsed.success) {
     const lines = parsed.error.issues.map((issue) => {
       const name = String(issue.path[0] ?? 'environment');

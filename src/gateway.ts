@@ -8,6 +8,7 @@ import { mnemonicGenerate } from '@polkadot/util-crypto';
 import { createOpenAiEpistulaProvider } from '../providers/openai-epistula.js';
 import type { Provider } from '../providers/provider.js';
 import { ModelCatalog } from './catalog/model-catalog.js';
+import { createChainSource } from './chain/chain-source.js';
 import { createFileSource } from './chain/file-source.js';
 import type { MetagraphSource } from './chain/snapshot.js';
 import type { Config } from './config.js';
@@ -51,9 +52,22 @@ async function openStore(config: Config, logger: Logger): Promise<Store> {
   return createRedisStore({ url: config.REDIS_URL, prefix: config.REDIS_PREFIX, logger });
 }
 
-function metagraphFromConfig(config: Config, addressPolicy: AddressPolicy, logger: Logger): MetagraphSource {
+function metagraphFromConfig(config: Config, addressPolicy: AddressPolicy, logger: Logger, store: Store): MetagraphSource {
   if (config.METAGRAPH_FILE) return createFileSource({ path: config.METAGRAPH_FILE, addressPolicy, logger });
-  throw new Error('no metagraph source: set METAGRAPH_FILE or SUBTENSOR_URL');
+  if (config.SUBTENSOR_URL && config.NETUIDS) {
+    const models = config.SUBNET_MODELS ?? {};
+    return createChainSource({
+      url: config.SUBTENSOR_URL,
+      netuids: config.NETUIDS,
+      modelsFor: (netuid) => models[String(netuid)] ?? [],
+      rankBy: config.RANK_BY,
+      refreshMs: config.METAGRAPH_REFRESH_S * 1000,
+      addressPolicy,
+      store,
+      logger,
+    });
+  }
+  throw new Error('no metagraph source: set METAGRAPH_FILE, or SUBTENSOR_URL with NETUIDS (npm start runs the devnet when neither is set)');
 }
 
 async function signerFromConfig(config: Config, logger: Logger): Promise<EpistulaSigner> {
@@ -81,7 +95,7 @@ export async function createGateway(config: Config, logger: Logger, overrides: G
   const transport =
     overrides.transport ?? createUndiciTransport({ maxResponseBytes: config.MAX_RESPONSE_BYTES, connectTimeoutMs: timeouts.connectMs });
   const epistula = createOpenAiEpistulaProvider({ signer, transport });
-  const metagraph = overrides.metagraph ?? metagraphFromConfig(config, addressPolicy, logger);
+  const metagraph = overrides.metagraph ?? metagraphFromConfig(config, addressPolicy, logger, store);
   await metagraph.start();
   // NETUIDS narrows what is served; without it, every subnet the source knows.
   const netuids = config.NETUIDS ?? [...(metagraph.current()?.subnets.keys() ?? [])];

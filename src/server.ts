@@ -1,17 +1,21 @@
 /**
  * Node entry: `npm start`. Reads the environment, builds the gateway and
- * serves it. Stops cleanly on SIGINT/SIGTERM.
+ * serves it. With neither SUBTENSOR_URL nor METAGRAPH_FILE set it first
+ * starts the embedded devnet (simulated chain + local miners) and says so
+ * loudly. Stops cleanly on SIGINT/SIGTERM.
  */
+import { randomBytes } from 'node:crypto';
 import { buildApp } from './app.js';
-import { ConfigError, loadConfig } from './config.js';
-import { createGateway } from './gateway.js';
+import { ConfigError, loadConfig, type Config } from './config.js';
+import { printDevnetBanner } from './devnet/devnet-banner.js';
+import { startDevnet, type Devnet } from './devnet/devnet.js';
+import { createGateway, type GatewayOverrides } from './gateway.js';
 import { createLogger } from './log.js';
 import { listen } from './node-listen.js';
 
-async function main(): Promise<void> {
-  let config;
+function readConfig(): Config {
   try {
-    config = loadConfig(process.env);
+    return loadConfig(process.env);
   } catch (err) {
     if (err instanceof ConfigError) {
       console.error(err.message);
@@ -19,15 +23,41 @@ async function main(): Promise<void> {
     }
     throw err;
   }
+}
+
+async function main(): Promise<void> {
+  let config = readConfig();
   const logger = createLogger({ level: config.LOG_LEVEL });
-  const gateway = await createGateway(config, logger);
+  let devnet: Devnet | null = null;
+  const overrides: { -readonly [K in keyof GatewayOverrides]: GatewayOverrides[K] } = {};
+
+  if (!config.SUBTENSOR_URL && !config.METAGRAPH_FILE) {
+    devnet = await startDevnet({ logger });
+    // The devnet's miners listen on loopback, so private axons must be allowed.
+    config = {
+      ...config,
+      ALLOW_PRIVATE_AXONS: true,
+      NETUIDS: config.NETUIDS ?? [...devnet.netuids],
+      GATEWAY_HOTKEY_URI: config.GATEWAY_HOTKEY_URI ?? '//TaogateDevnet',
+      ADMIN_TOKEN: config.ADMIN_TOKEN ?? `devnet-admin-${randomBytes(12).toString('hex')}`,
+    };
+    overrides.metagraph = devnet.metagraphSource({ logger, refreshMs: 4000, rankBy: config.RANK_BY });
+  }
+
+  const gateway = await createGateway(config, logger, overrides);
   const server = await listen(buildApp(gateway), { port: config.PORT, host: config.HOST });
-  logger.info({ url: server.url, source: gateway.metagraph.kind, hotkey: gateway.signer.ss58 }, 'taogate listening');
+  logger.info({ url: server.url, source: gateway.metagraph.kind, hotkey: gateway.signer.ss58, signer: gateway.signer.backend }, 'taogate listening');
+
+  if (devnet) {
+    const { key } = await gateway.keys.create({ name: 'devnet' });
+    printDevnetBanner({ baseUrl: `${server.url}/v1`, apiKey: key, adminToken: config.ADMIN_TOKEN ?? '', devnet });
+  }
 
   const stop = async (signal: string) => {
     logger.info({ signal }, 'shutting down');
     await server.close();
     await gateway.close();
+    await devnet?.stop();
     process.exit(0);
   };
   process.once('SIGINT', () => void stop('SIGINT'));

@@ -8,6 +8,7 @@ import {
   type EpistulaSigner,
   sr25519KeypairFromUri,
 } from '../src/epistula/signer.js';
+import { fastestSr25519Backend, wasmCryptoBackend } from '../src/epistula/sr25519-backend.js';
 import { epistulaVerifierReady, type HeaderLookup, verifyEpistulaRequest } from '../src/epistula/verifier.js';
 
 interface Vector {
@@ -248,5 +249,21 @@ describe('createEpistulaSigner', () => {
     const opts = { expectedSignedFor: vector.signed_for };
     expect(verifyEpistulaRequest(lookup(headers), '{}', { ...opts, now: () => 1_500 }).ok).toBe(true);
     expect(verifyEpistulaRequest(lookup(headers), '{}', opts)).toEqual({ ok: false, reason: 'stale timestamp' });
+  });
+});
+
+describe('sr25519 backends', () => {
+  it('signatures from every backend verify with Keyring and the verifier', async () => {
+    const message = new TextEncoder().encode(vector.expected_message);
+    const keyringPair = new Keyring({ type: 'sr25519', ss58Format: 42 }).addFromUri('//Alice');
+    const backends = [await fastestSr25519Backend(), await wasmCryptoBackend()];
+    expect(backends[0]?.name).toBe('@polkadot-labs/schnorrkel-wasm');
+    for (const backend of backends) {
+      const signer = await createEpistulaSigner('//Alice', { backend });
+      expect(signer.backend).toBe(backend.name);
+      expect(keyringPair.verify(message, signer.sign(message), signer.publicKey)).toBe(true);
+      const headers = signer.headers(vector.body, vector.signed_for);
+      expect(verifyEpistulaRequest(lookup(headers), vector.body, { expectedSignedFor: vector.signed_for }).ok).toBe(true);
+    }
   });
 });

@@ -4,7 +4,7 @@
  * fatal (naming the path and field), a bad edit later keeps the last good one.
  */
 import { createHash } from 'node:crypto';
-import { readFileSync, unwatchFile, watchFile } from 'node:fs';
+import { readFileSync, statSync } from 'node:fs';
 import { isIP } from 'node:net';
 import { isAddress } from '@polkadot/util-crypto';
 import { z } from 'zod';
@@ -114,32 +114,46 @@ export function createFileSource(options: FileSourceOptions): MetagraphSource {
   const { path, logger } = options;
   let snapshot: MetagraphSnapshot | null = null;
   let error: string | null = null;
+  let seen = '';
+  let timer: ReturnType<typeof setInterval> | null = null;
   const listeners = new Set<(s: MetagraphSnapshot) => void>();
 
+  /** mtime and size: cheap to poll, and changes on every save (including atomic renames). */
+  const fingerprint = () => {
+    const stat = statSync(path);
+    return `${stat.mtimeMs}:${stat.size}:${stat.ino}`;
+  };
+
   function load(): void {
+    // Taken before reading, so a write during the read is seen on the next poll.
+    seen = fingerprint();
     const { data, version } = readMetagraphFile(path);
+    error = null;
     if (snapshot?.version === version) return;
     snapshot = snapshotFromFile(data, version, options.addressPolicy);
-    error = null;
     logger.info({ source: 'file', path, version, subnets: data.subnets.length }, 'metagraph file loaded');
     for (const listener of listeners) listener(snapshot);
+  }
+
+  function poll(): void {
+    try {
+      if (fingerprint() !== seen) load();
+    } catch (err) {
+      const message = (err as Error).message;
+      if (message !== error) logger.error({ source: 'file', path, err: message }, 'metagraph file rejected; keeping the last good one');
+      error = message;
+    }
   }
 
   return {
     kind: 'file',
     async start() {
       load(); // throws: a bad file at start-up must stop the gateway
-      watchFile(path, { interval: options.pollMs ?? 1000, persistent: false }, () => {
-        try {
-          load();
-        } catch (err) {
-          error = (err as Error).message;
-          logger.error({ source: 'file', path, err: error }, 'metagraph file rejected; keeping the last good one');
-        }
-      });
+      timer = setInterval(poll, options.pollMs ?? 1000);
+      timer.unref();
     },
     async stop() {
-      unwatchFile(path);
+      if (timer) clearInterval(timer);
     },
     current: () => snapshot,
     status(): SourceStatus {

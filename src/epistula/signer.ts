@@ -10,8 +10,8 @@ import {
   mnemonicToMiniSecret,
   sr25519PairFromSeed,
 } from '@polkadot/util-crypto';
-import { sr25519Sign, waitReady } from '@polkadot/wasm-crypto';
 import { EPISTULA_VERSION, EpistulaHeader, epistulaMessage, sha256Hex } from './message.js';
+import { fastestSr25519Backend, type Sr25519Backend } from './sr25519-backend.js';
 
 /** Bittensor / generic Substrate ss58 prefix. */
 const SS58_PREFIX = 42;
@@ -26,6 +26,8 @@ export interface Sr25519Keypair {
 export interface EpistulaSigner {
   readonly ss58: string;
   readonly publicKey: Uint8Array;
+  /** Which sr25519 implementation signs (for logs and benchmarks). */
+  readonly backend: string;
   /** Raw 64-byte sr25519 signature (signing context "substrate", as Keyring and the miners use). */
   sign(message: Uint8Array): Uint8Array;
   /** All six Epistula v2 headers for `body`, addressed to the miner hotkey `signedFor`. */
@@ -35,6 +37,8 @@ export interface EpistulaSigner {
 export interface EpistulaSignerOptions {
   /** Clock for Epistula-Timestamp; tests inject one to produce stale or future requests. */
   now?: () => number;
+  /** The sr25519 implementation; defaults to the fastest that loads here. */
+  backend?: Sr25519Backend;
 }
 
 /**
@@ -75,17 +79,14 @@ export async function createEpistulaSignerFromKeypair(
   if (keypair.publicKey.length !== 32 || keypair.secretKey.length !== 64) {
     throw new Error('sr25519 keypair must have a 32-byte public key and a 64-byte secret key');
   }
-  // Measured (bench/sign.ts): wasm-crypto signs ~6x faster than Keyring's pure-JS @scure/sr25519.
-  if (!(await waitReady())) {
-    throw new Error('@polkadot/wasm-crypto failed to initialise; cannot sign Epistula requests');
-  }
+  const backend = options.backend ?? (await fastestSr25519Backend());
   // Private copies so a caller mutating its arrays cannot change (or zero) the signer's key.
   const publicKey = Uint8Array.from(keypair.publicKey);
   const secretKey = Uint8Array.from(keypair.secretKey);
   const ss58 = encodeAddress(publicKey, SS58_PREFIX);
   const now = options.now ?? Date.now;
 
-  const sign = (message: Uint8Array): Uint8Array => sr25519Sign(publicKey, secretKey, message);
+  const sign = (message: Uint8Array): Uint8Array => backend.sign(publicKey, secretKey, message);
 
   const headers = (body: Uint8Array | string, signedFor: string): Record<string, string> => {
     const uuid = randomUUID();
@@ -102,7 +103,7 @@ export async function createEpistulaSignerFromKeypair(
     };
   };
 
-  return { ss58, publicKey, sign, headers };
+  return { ss58, publicKey, backend: backend.name, sign, headers };
 }
 
 /** Buffer's native hex encoder over the same memory: no copy, no per-byte JS loop. */

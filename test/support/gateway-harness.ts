@@ -74,7 +74,8 @@ export interface TestGatewayOptions {
 }
 
 export async function startTestGateway(options: TestGatewayOptions): Promise<TestGateway> {
-  const metagraphFile = writeMetagraphFile(options.subnets ?? []);
+  // Without subnets the caller brings its own source (SUBTENSOR_URL or an override).
+  const metagraphFile = options.subnets ? writeMetagraphFile(options.subnets) : '';
   const config = loadConfig({
     METAGRAPH_FILE: metagraphFile,
     ALLOW_PRIVATE_AXONS: '1',

@@ -1,0 +1,41 @@
+/**
+ * What `npm start` prints on the devnet: loud enough that nobody mistakes it
+ * for the real network, and everything needed to send a first request.
+ */
+import type { Devnet } from './devnet.js';
+
+export interface BannerInput {
+  readonly baseUrl: string;
+  readonly apiKey: string;
+  readonly adminToken: string;
+  readonly devnet: Devnet;
+}
+
+export function devnetBanner({ baseUrl, apiKey, adminToken, devnet }: BannerInput): string {
+  const firstModel = `sn${devnet.netuids[0]}/${devnet.modelsFor(devnet.netuids[0] ?? 0)[0] ?? 'model'}`;
+  const body = JSON.stringify({ model: firstModel, messages: [{ role: 'user', content: 'Hello from the devnet!' }] });
+  const rule = '='.repeat(78);
+  return [
+    rule,
+    '  TAOGATE IS RUNNING ON AN EMBEDDED LOCAL DEVNET (SUBTENSOR_URL and METAGRAPH_FILE are unset)',
+    `  simulated subtensor: ${devnet.chain.url}   local miners: ${devnet.miners.length} on 127.0.0.1`,
+    '  Nothing here touches the real Bittensor network. Answers come from devnet miners.',
+    '',
+    `  base URL:    ${baseUrl}`,
+    `  API key:     ${apiKey}`,
+    `  admin token: ${adminToken}`,
+    `  models:      ${devnet.netuids.flatMap((n) => devnet.modelsFor(n).map((m) => `sn${n}/${m}`)).join(', ')}, auto`,
+    '',
+    '  try it:',
+    `  curl ${baseUrl}/chat/completions -H "Authorization: Bearer ${apiKey}" \\`,
+    `    -H "content-type: application/json" -d '${body}'`,
+    '',
+    '  the real chain:  SUBTENSOR_URL=finney NETUIDS=4 npm start',
+    rule,
+  ].join('\n');
+}
+
+export function printDevnetBanner(input: BannerInput): void {
+  // stdout, not the JSON log: this is for the person at the terminal.
+  process.stdout.write(`\n${devnetBanner(input)}\n\n`);
+}

@@ -1,0 +1,83 @@
+/**
+ * `npm start` with neither SUBTENSOR_URL nor METAGRAPH_FILE: the embedded
+ * devnet comes up, says so loudly, and a stock client gets answers from it.
+ * Runs the real entry (src/server.ts) in a child process.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { createServer } from 'node:net';
+import OpenAI from 'openai';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
+let child: ChildProcess;
+let output = '';
+let baseUrl = '';
+let apiKey = '';
+
+function freePort(): Promise<number> {
+  return new Promise((resolve) => {
+    const server = createServer().listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as { port: number };
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+beforeAll(async () => {
+  const port = await freePort();
+  const env: NodeJS.ProcessEnv = { ...process.env, PORT: String(port), HOST: '127.0.0.1', LOG_LEVEL: 'warn' };
+  for (const name of ['SUBTENSOR_URL', 'METAGRAPH_FILE', 'REDIS_URL', 'NETUIDS']) delete env[name];
+  child = spawn(process.execPath, ['--import', 'tsx', 'src/server.ts'], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+  await new Promise<void>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`devnet did not start:\n${output}`)), 25_000);
+    const onData = (chunk: Buffer) => {
+      output += chunk.toString();
+      const key = /API key:\s+(sk-tao-\S+)/.exec(output);
+      const url = /base URL:\s+(\S+)/.exec(output);
+      if (key?.[1] && url?.[1] && output.includes('the real chain')) {
+        apiKey = key[1];
+        baseUrl = url[1];
+        clearTimeout(timer);
+        resolve();
+      }
+    };
+    child.stdout?.on('data', onData);
+    child.stderr?.on('data', onData);
+    child.once('exit', (code) => reject(new Error(`npm start exited with ${code}:\n${output}`)));
+  });
+}, 40_000);
+
+afterAll(async () => {
+  if (child && child.exitCode === null) {
+    const exited = new Promise((resolve) => child.once('exit', resolve));
+    child.kill('SIGTERM');
+    await exited;
+  }
+});
+
+describe('npm start on the embedded devnet', () => {
+  it('says loudly that it runs a devnet, with a key and a ready curl line', () => {
+    expect(output).toMatch(/EMBEDDED LOCAL DEVNET/);
+    expect(output).toMatch(/curl http:\/\/127\.0\.0\.1:\d+\/v1\/chat\/completions -H "Authorization: Bearer sk-tao-/);
+    expect(output).toMatch(/SUBTENSOR_URL=finney/);
+  });
+
+  it('answers chat through Epistula-verified devnet miners, streamed and not', async () => {
+    const client = new OpenAI({ baseURL: baseUrl, apiKey, maxRetries: 0 });
+    const answer = await client.chat.completions.create({ model: 'sn4/llama-3.1-8b', messages: [{ role: 'user', content: 'hello devnet' }] });
+    expect(answer.choices[0]?.message.content).toMatch(/devnet miner sn4-\d/);
+    const stream = await client.chat.completions.create({ model: 'sn62/qwen-coder-32b', messages: [{ role: 'user', content: 'write code' }], stream: true });
+    let text = '';
+    for await (const chunk of stream) text += chunk.choices[0]?.delta?.content ?? '';
+    expect(text).toMatch(/devnet miner sn62-\d/);
+  });
+
+  it('shows the simulated chain as the source, with a ticking block', async () => {
+    const first = (await (await fetch(`${baseUrl}/subnets`)).json()) as { source: string; block: number; data: Array<{ netuid: number; routable: number }> };
+    expect(first.source).toBe('devnet');
+    expect(first.data.map((s) => [s.netuid, s.routable])).toEqual([[4, 3], [62, 2]]);
+    await expect
+      .poll(async () => ((await (await fetch(`${baseUrl}/subnets`)).json()) as { block: number }).block, { timeout: 15_000, interval: 500 })
+      .toBeGreaterThan(first.block);
+    expect((await fetch(`${baseUrl.replace(/\/v1$/, '')}/readyz`)).status).toBe(200);
+  });
+});
