@@ -175,6 +175,21 @@ describe('when Redis stops and comes back', () => {
     });
   }, 60_000);
 
+  it('falls back to per-replica limits while Redis is down', async () => {
+    const gw = await gateway({ REDIS_URL: redis.url });
+    const { key } = await createKey(gw, { rpm: 3 });
+    const send = () => gw.request('/v1/chat/completions', { method: 'POST', headers: { authorization: `Bearer ${key}` }, json: BODY });
+    expect((await send()).status).toBe(200); // the replica now knows the key
+    await redis.stop();
+    await expect.poll(() => gw.gateway.store.state(), { timeout: 5000, interval: 20 }).toBe('down');
+    const statuses = [];
+    for (let i = 0; i < 5; i++) statuses.push((await send()).status);
+    // This replica's own bucket starts full: 3 pass, then 429, never a 5xx.
+    expect(statuses).toEqual([200, 200, 200, 429, 429]);
+    await redis.start();
+    await waitUp(gw);
+  }, 60_000);
+
   it('refuses prepaid requests with 503 while the ledger is down (deny), or serves and bills them once it is back (allow)', async () => {
     const deny = await gateway({ REDIS_URL: redis.url });
     const allow = await gateway({ REDIS_URL: redis.url, CREDITS_ON_STORE_DOWN: 'allow' });

@@ -264,6 +264,16 @@ describe('rate limits', () => {
     expect(sdk).toBeInstanceOf(OpenAI.RateLimitError);
   });
 
+  it('sends the rate-limit headers on streamed answers too', async () => {
+    const { key } = await createKey(gw, { rpm: 100 });
+    const res = await gw.request('/v1/chat/completions', { method: 'POST', headers: { authorization: `Bearer ${key}` }, json: { ...chat('sn4/m'), stream: true } });
+    expect(res.status).toBe(200);
+    expect(res.headers.get('content-type')).toMatch(/^text\/event-stream/);
+    expect(res.headers.get('x-ratelimit-limit-requests')).toBe('100');
+    expect(res.headers.get('x-ratelimit-remaining-requests')).toBe('99');
+    expect(await res.text()).toMatch(/"taogate_receipt":"[\w-]+\.[\w-]+"[^\n]*\n\ndata: \[DONE\]\n\n$/);
+  });
+
   it('limits tokens per minute with the prompt estimate plus max_tokens, and refuses what can never fit', async () => {
     const { key } = await createKey(gw, { tpm: 200 });
     const headers = { authorization: `Bearer ${key}` };
