@@ -15,6 +15,7 @@ import type { Config } from './config.js';
 import { createEpistulaSigner, type EpistulaSigner } from './epistula/signer.js';
 import type { Logger } from './log.js';
 import { ApiKeyRegistry } from './metering/api-keys.js';
+import { Metering } from './metering/metering.js';
 import type { AddressPolicy } from './router/address-guard.js';
 import { createMemoryStore } from './store/memory.js';
 import { createRedisStore } from './store/redis.js';
@@ -27,6 +28,8 @@ export interface Gateway {
   readonly logger: Logger;
   readonly store: Store;
   readonly keys: ApiKeyRegistry;
+  /** Usage, limits, prepaid credit and signed receipts. */
+  readonly metering: Metering;
   readonly signer: EpistulaSigner;
   readonly metagraph: MetagraphSource;
   readonly catalog: ModelCatalog;
@@ -87,6 +90,7 @@ export async function createGateway(config: Config, logger: Logger, overrides: G
   const store = overrides.store ?? (await openStore(config, logger));
   const keys = new ApiKeyRegistry(store, logger);
   await keys.start();
+  const metering = await Metering.create(config, store, logger);
   const signer = await signerFromConfig(config, logger);
   const transport =
     overrides.transport ?? createUndiciTransport({ maxResponseBytes: config.MAX_RESPONSE_BYTES, connectTimeoutMs: timeouts.connectMs });
@@ -102,6 +106,7 @@ export async function createGateway(config: Config, logger: Logger, overrides: G
     logger,
     store,
     keys,
+    metering,
     signer,
     metagraph,
     catalog,
@@ -111,6 +116,7 @@ export async function createGateway(config: Config, logger: Logger, overrides: G
     async close() {
       await metagraph.stop();
       await keys.stop();
+      await metering.close();
       await transport.close();
       if (!overrides.store) await store.close();
     },

@@ -24,7 +24,7 @@ function freePort(): Promise<number> {
 
 beforeAll(async () => {
   const port = await freePort();
-  const env = { ...process.env, PORT: String(port), HOST: '127.0.0.1', LOG_LEVEL: 'warn' };
+  const env: NodeJS.ProcessEnv = { ...process.env, PORT: String(port), HOST: '127.0.0.1', LOG_LEVEL: 'warn' };
   for (const name of ['SUBTENSOR_URL', 'METAGRAPH_FILE', 'REDIS_URL', 'NETUIDS']) delete env[name];
   child = spawn(process.execPath, ['--import', 'tsx', 'src/server.ts'], { env, stdio: ['ignore', 'pipe', 'pipe'] });
   await new Promise<void>((resolve, reject) => {
