@@ -1,16 +1,20 @@
 /**
  * Key administration: POST/GET/DELETE /admin/keys. The plaintext key is
  * returned once, at creation; only its SHA-256 is stored. Revocation takes
- * effect at once on every replica sharing the store.
+ * effect at once on every replica sharing the store. GET /admin/keys/:id
+ * shows the key's usage and credit; POST /admin/keys/:id/credits tops up a
+ * prepaid key, once per Idempotency-Key.
  */
 import { Hono } from 'hono';
 import { z } from 'zod';
-import { notFound } from '../src/errors.js';
+import { GatewayError, invalidRequest, notFound } from '../src/errors.js';
 import type { Gateway } from '../src/gateway.js';
 import type { GatewayEnv } from '../src/http/gateway-env.js';
 import { limitBody, readJsonBody } from '../src/http/read-json-body.js';
 import { requireAdmin } from '../src/http/require-admin.js';
 import type { ApiKeyRecord } from '../src/metering/api-keys.js';
+import { usdToMicro } from '../src/metering/metering-config.js';
+import { creditView } from '../src/metering/usage-report.js';
 
 export const NewKeySchema = z.strictObject({
   name: z.string().trim().min(1, 'name is required').max(100),
@@ -19,6 +23,15 @@ export const NewKeySchema = z.strictObject({
   tpm: z.number().int().positive().nullish(),
   private: z.boolean().optional(),
 });
+
+export const TopUpSchema = z
+  .strictObject({
+    amount_usd: z.number().positive().max(1_000_000).optional(),
+    amount_micro_usd: z.number().int().positive().max(1e12).optional(),
+  })
+  .refine((b) => (b.amount_usd === undefined) !== (b.amount_micro_usd === undefined), 'give exactly one of amount_usd and amount_micro_usd');
+
+const IDEMPOTENCY_KEY = /^[\x21-\x7e]{1,255}$/;
 
 export function keyView(record: ApiKeyRecord) {
   return {
@@ -57,7 +70,28 @@ export function adminRoutes(gw: Gateway) {
   app.get('/admin/keys/:id', async (c) => {
     const record = await gw.keys.get(c.req.param('id'));
     if (!record) throw notFound(`no key with id ${c.req.param('id')}`, 'key_not_found');
-    return c.json(keyView(record));
+    const { key_id: _, ...usage } = await gw.metering.usage(record);
+    return c.json({ ...keyView(record), usage });
+  });
+
+  app.post('/admin/keys/:id/credits', limitBody(4 * 1024), async (c) => {
+    const idempotencyKey = c.req.header('idempotency-key');
+    if (!idempotencyKey || !IDEMPOTENCY_KEY.test(idempotencyKey)) {
+      throw invalidRequest('A top-up needs an Idempotency-Key header (1-255 printable characters), so a retried top-up is not added twice.', null, 'idempotency_key_required');
+    }
+    const input = await readJsonBody(c, TopUpSchema);
+    const record = await gw.keys.get(c.req.param('id'));
+    if (!record) throw notFound(`no key with id ${c.req.param('id')}`, 'key_not_found');
+    if (record.creditsMicroUsd === null) {
+      throw invalidRequest('This key is postpaid (created without credits_usd): it is never refused for credit and has no balance to top up.', null, 'key_is_postpaid');
+    }
+    const amount = input.amount_micro_usd ?? usdToMicro(input.amount_usd ?? 0);
+    if (amount === null) throw invalidRequest('amount_usd has more than 6 decimals (micro-dollars are the smallest unit)', 'amount_usd');
+    const result = await gw.metering.topUp(record.id, amount, idempotencyKey);
+    if (result.amount !== amount) {
+      throw new GatewayError(409, `Idempotency-Key "${idempotencyKey}" was already used for a top-up of ${result.amount} micro-USD.`, 'invalid_request_error', 'idempotency_key_reused');
+    }
+    return c.json({ id: record.id, applied: result.applied, amount_micro_usd: amount, credits: creditView(result.balance) }, result.applied ? 201 : 200);
   });
 
   app.delete('/admin/keys/:id', async (c) => {

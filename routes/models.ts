@@ -4,6 +4,7 @@ import { modelNotFound } from '../src/errors.js';
 import type { Gateway } from '../src/gateway.js';
 import type { GatewayEnv } from '../src/http/gateway-env.js';
 import { requireApiKey } from '../src/http/require-api-key.js';
+import { PriceBook } from '../src/metering/pricing.js';
 
 const STARTED = Math.floor(Date.now() / 1000);
 
@@ -18,6 +19,8 @@ export function modelsRoutes(gw: Gateway) {
     created: STARTED,
     owned_by: entry.ownedBy,
     taogate: { kind: entry.kind, targets: entry.targets.map((t) => t.id) },
+    // What a request is charged: the price of the model it is served by (an alias's first target).
+    pricing: PriceBook.view(gw.metering.prices.priceFor(...entry.targets.slice(0, 1).map((t) => t.id), entry.id)),
   });
 
   app.get('/v1/models', (c) => {

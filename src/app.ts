@@ -9,6 +9,7 @@ import { completionsRoutes } from '../routes/completions.js';
 import { healthRoutes } from '../routes/health.js';
 import { modelsRoutes } from '../routes/models.js';
 import { subnetsRoutes } from '../routes/subnets.js';
+import { usageRoutes } from '../routes/usage.js';
 import type { Gateway } from './gateway.js';
 import { onGatewayError, onNotFound } from './http/error-response.js';
 import type { GatewayEnv } from './http/gateway-env.js';
@@ -24,6 +25,7 @@ export function buildApp(gw: Gateway): Hono<GatewayEnv> {
   app.route('/', completionsRoutes(gw));
   app.route('/', modelsRoutes(gw));
   app.route('/', subnetsRoutes(gw));
+  app.route('/', usageRoutes(gw));
   app.route('/', adminRoutes(gw));
   return app;
 }

@@ -7,6 +7,7 @@
 import { z } from 'zod';
 import { parseRankBy } from './chain/rank-policy.js';
 import { resolveSubtensorUrl } from './chain/subtensor-endpoint.js';
+import { MeteringEnvShape } from './metering/metering-config.js';
 import { reliabilityEnv } from './router/reliability.js';
 
 const flag = z
@@ -108,6 +109,8 @@ export const EnvSchema = z.object({
   MAX_BODY_BYTES: positiveInt.default(1024 * 1024),
   MODEL_ALIASES: aliasMap.optional(),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  /** Prices, credits, limits' fallbacks and receipts: src/metering/metering-config.ts. */
+  ...MeteringEnvShape,
   /** Hedging and circuit breakers: HEDGE_*, BREAKER_* (see src/router/reliability.ts). */
   ...reliabilityEnv,
 });
@@ -119,7 +122,7 @@ export class ConfigError extends Error {
 }
 
 /** Never echoed back in errors: they end up in logs. */
-const SECRET_VARIABLES = new Set(['GATEWAY_HOTKEY_URI', 'ADMIN_TOKEN', 'REDIS_URL']);
+const SECRET_VARIABLES = new Set(['GATEWAY_HOTKEY_URI', 'ADMIN_TOKEN', 'REDIS_URL', 'RECEIPT_SIGNING_KEY']);
 
 /** Parses an environment record; throws ConfigError naming every bad variable. */
 export function loadConfig(env: Readonly<Record<string, string | undefined>>): Config {

@@ -15,6 +15,7 @@ import type { Config } from './config.js';
 import { createEpistulaSigner, type EpistulaSigner } from './epistula/signer.js';
 import type { Logger } from './log.js';
 import { ApiKeyRegistry } from './metering/api-keys.js';
+import { Metering } from './metering/metering.js';
 import type { AddressPolicy } from './router/address-guard.js';
 import { createReliability, type Reliability } from './router/reliability.js';
 import { createMemoryStore } from './store/memory.js';
@@ -28,6 +29,8 @@ export interface Gateway {
   readonly logger: Logger;
   readonly store: Store;
   readonly keys: ApiKeyRegistry;
+  /** Usage, limits, prepaid credit and signed receipts. */
+  readonly metering: Metering;
   readonly signer: EpistulaSigner;
   readonly metagraph: MetagraphSource;
   readonly catalog: ModelCatalog;
@@ -96,6 +99,7 @@ export async function createGateway(config: Config, logger: Logger, overrides: G
   const store = overrides.store ?? (await openStore(config, logger));
   const keys = new ApiKeyRegistry(store, logger);
   await keys.start();
+  const metering = await Metering.create(config, store, logger);
   const signer = await signerFromConfig(config, logger);
   // Miner axons come from the chain, so their transport refuses blocked addresses at connect time too.
   // A provider for operator-configured upstreams would get its own transport without addressPolicy.
@@ -117,6 +121,7 @@ export async function createGateway(config: Config, logger: Logger, overrides: G
     logger,
     store,
     keys,
+    metering,
     signer,
     metagraph,
     catalog,
@@ -128,6 +133,7 @@ export async function createGateway(config: Config, logger: Logger, overrides: G
       unsubscribeHealth();
       await metagraph.stop();
       await keys.stop();
+      await metering.close();
       await transport.close();
       if (!overrides.store) await store.close();
     },

@@ -62,6 +62,116 @@ describe.each(factories)('%s store', (_name, create) => {
     expect(await store.hgetall('counts')).toEqual({ a: '50', b: '100' });
   });
 
+  it('applies an idempotent batch of increments once per id', async () => {
+    const store = await open();
+    const batch = [
+      { key: 'u1', field: 'requests', by: 2 },
+      { key: 'u1', field: 'cost', by: 150 },
+      { key: 'u2', field: 'requests', by: 1 },
+    ];
+    expect(await store.hincrbyOnce('batch-1', batch, 60_000)).toBe(true);
+    expect(await store.hincrbyOnce('batch-1', batch, 60_000)).toBe(false);
+    expect(await store.hincrbyOnce('batch-2', [{ key: 'u1', field: 'requests', by: 1 }], 60_000)).toBe(true);
+    expect(await store.hgetall('u1')).toEqual({ requests: '3', cost: '150' });
+    expect(await store.hgetall('u2')).toEqual({ requests: '1' });
+  });
+
+  it('rate-limits with GCRA: a burst of the limit, then refusals with a retry time', async () => {
+    const store = await open();
+    const bucket = { key: 'rl:a', limit: 5, periodMs: 60_000, cost: 1 };
+    const remaining: number[] = [];
+    for (let i = 0; i < 5; i++) {
+      const d = await store.rateLimit([bucket]);
+      expect(d.allowed).toBe(true);
+      remaining.push(d.buckets[0]?.remaining ?? -1);
+    }
+    expect(remaining).toEqual([4, 3, 2, 1, 0]);
+    const refused = await store.rateLimit([bucket]);
+    expect(refused.allowed).toBe(false);
+    // One unit comes back every 12 s.
+    expect(refused.retryAfterMs).toBeGreaterThan(10_000);
+    expect(refused.retryAfterMs).toBeLessThanOrEqual(12_000);
+    expect(refused.buckets[0]?.resetMs).toBeGreaterThan(50_000);
+    // Giving 2 units back lets exactly 2 more through.
+    await store.rateLimitAdjust({ ...bucket, cost: -2 });
+    expect((await store.rateLimit([bucket])).allowed).toBe(true);
+    expect((await store.rateLimit([bucket])).allowed).toBe(true);
+    expect((await store.rateLimit([bucket])).allowed).toBe(false);
+  });
+
+  it('charges several buckets all or nothing, and never lets a cost over the limit through', async () => {
+    const store = await open();
+    const requests = { key: 'rl:req', limit: 100, periodMs: 60_000, cost: 1 };
+    const tokens = { key: 'rl:tok', limit: 1000, periodMs: 60_000, cost: 800 };
+    expect((await store.rateLimit([requests, tokens])).allowed).toBe(true);
+    const refused = await store.rateLimit([requests, tokens]);
+    expect(refused.allowed).toBe(false);
+    // The refused request took no request unit.
+    expect(refused.buckets.map((b) => b.remaining)).toEqual([99, 200]);
+    const never = await store.rateLimit([requests, { ...tokens, key: 'rl:tok2', cost: 1001 }]);
+    expect(never.allowed).toBe(false);
+    expect(never.retryAfterMs).toBe(-1);
+  });
+
+  it('admits exactly the limit under concurrency', async () => {
+    const store = await open();
+    const bucket = { key: 'rl:conc', limit: 20, periodMs: 60_000, cost: 1 };
+    const decisions = await Promise.all(Array.from({ length: 60 }, () => store.rateLimit([bucket])));
+    expect(decisions.filter((d) => d.allowed)).toHaveLength(20);
+  });
+
+  it('tops up credit once per idempotency key', async () => {
+    const store = await open();
+    const first = await store.creditTopUp('acct', 5_000_000, 'idem-1');
+    expect(first).toMatchObject({ applied: true, amount: 5_000_000, balance: { available: 5_000_000, toppedUp: 5_000_000 } });
+    const replay = await store.creditTopUp('acct', 7_000_000, 'idem-1');
+    expect(replay).toMatchObject({ applied: false, amount: 5_000_000, balance: { available: 5_000_000 } });
+    await store.creditTopUp('acct', 1, 'idem-2');
+    expect(await store.creditBalance('acct')).toEqual({ available: 5_000_001, reserved: 0, spent: 0, toppedUp: 5_000_001 });
+    expect(await store.creditBalance('nobody')).toEqual({ available: 0, reserved: 0, spent: 0, toppedUp: 0 });
+  });
+
+  it('reserves credit atomically and never beyond the balance', async () => {
+    const store = await open();
+    await store.creditTopUp('acct', 250, 'grant');
+    const results = await Promise.all(Array.from({ length: 100 }, (_, i) => store.creditReserve('acct', `r${i}`, 10, 60_000)));
+    expect(results.filter((r) => r.ok)).toHaveLength(25);
+    expect(await store.creditBalance('acct')).toMatchObject({ available: 0, reserved: 250 });
+    expect((await store.creditReserve('nobody', 'x', 1, 60_000)).ok).toBe(false);
+  });
+
+  it('settles the real cost, gives back the rest, and settles each reservation once', async () => {
+    const store = await open();
+    await store.creditTopUp('acct', 1000, 'grant');
+    expect((await store.creditReserve('acct', 'r1', 400, 60_000)).balance).toMatchObject({ available: 600, reserved: 400 });
+    expect(await store.creditSettle('acct', 'r1', 123)).toBe(123);
+    expect(await store.creditSettle('acct', 'r1', 123)).toBeNull();
+    expect(await store.creditBalance('acct')).toEqual({ available: 877, reserved: 0, spent: 123, toppedUp: 1000 });
+    // A charge above the reservation spends only the reservation.
+    await store.creditReserve('acct', 'r2', 100, 60_000);
+    expect(await store.creditSettle('acct', 'r2', 500)).toBe(100);
+    expect(await store.creditBalance('acct')).toEqual({ available: 777, reserved: 0, spent: 223, toppedUp: 1000 });
+  });
+
+  it('gives back reservations nobody settled once they expire', async () => {
+    const store = await open();
+    await store.creditTopUp('acct', 100, 'grant');
+    expect((await store.creditReserve('acct', 'lost', 100, 30)).ok).toBe(true);
+    expect((await store.creditReserve('acct', 'r2', 100, 60_000)).ok).toBe(false);
+    await new Promise((r) => setTimeout(r, 60));
+    expect((await store.creditReserve('acct', 'r2', 100, 60_000)).ok).toBe(true);
+    expect(await store.creditSettle('acct', 'lost', 100)).toBeNull();
+    expect(await store.creditBalance('acct')).toMatchObject({ available: 0, reserved: 100, spent: 0 });
+  });
+
+  it('charges without a reservation once per charge id', async () => {
+    const store = await open();
+    await store.creditTopUp('acct', 100, 'grant');
+    expect(await store.creditCharge('acct', 'c1', 150, 60_000)).toBe(true);
+    expect(await store.creditCharge('acct', 'c1', 150, 60_000)).toBe(false);
+    expect(await store.creditBalance('acct')).toMatchObject({ available: -50, spent: 150 });
+  });
+
   it('keeps sets', async () => {
     const store = await open();
     await store.sadd('s', 'x');

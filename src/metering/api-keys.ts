@@ -18,7 +18,7 @@ export interface ApiKeyRecord {
   readonly name: string;
   readonly createdAt: number;
   readonly revokedAt: number | null;
-  /** Prepaid credit granted at creation; null = postpaid. Micro-dollars. */
+  /** Prepaid credit granted at creation (the live balance is in the credit ledger); null = postpaid. Micro-dollars. */
   readonly creditsMicroUsd: number | null;
   readonly rpm: number | null;
   readonly tpm: number | null;
@@ -116,6 +116,8 @@ export class ApiKeyRegistry {
       private: input.private ?? false,
     });
     const hash = hashApiKey(key);
+    // A prepaid key's balance lives in the credit ledger, funded before the key can be used.
+    if (record.creditsMicroUsd !== null) await this.store.creditTopUp(id, record.creditsMicroUsd, 'initial-grant');
     await this.store.hset(recordKey(id), toFields(record, hash));
     await this.store.set(hashIndexKey(hash), id);
     await this.store.sadd(ALL_KEYS, id);

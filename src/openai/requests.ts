@@ -50,3 +50,13 @@ export const CompletionRequestSchema = z.looseObject({
 export type ChatCompletionRequest = z.infer<typeof ChatCompletionRequestSchema>;
 export type CompletionRequest = z.infer<typeof CompletionRequestSchema>;
 export type CompletionLikeRequest = ChatCompletionRequest | CompletionRequest;
+
+/**
+ * A streamed request always asks the miner for the usage chunk: metering
+ * needs the miner's own counts. The relay drops that chunk again when the
+ * client did not ask for it.
+ */
+export function withStreamUsage<T extends CompletionLikeRequest>(request: T): T {
+  if (!request.stream) return request;
+  return { ...request, stream_options: { ...request.stream_options, include_usage: true } };
+}

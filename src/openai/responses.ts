@@ -43,6 +43,17 @@ export const CompletionChunkSchema = z.looseObject({
 export type CompletionChunk = z.infer<typeof CompletionChunkSchema>;
 export type CompletionResponse = z.infer<typeof ChatCompletionSchema> | z.infer<typeof TextCompletionSchema>;
 
+/** The answer's generated text (chat message content or completion text), for counting tokens when usage is missing. */
+export function answerText(payload: CompletionResponse): string {
+  let text = '';
+  for (const choice of payload.choices as Array<Record<string, unknown>>) {
+    const message = choice.message as Record<string, unknown> | undefined;
+    if (message && typeof message.content === 'string') text += message.content;
+    else if (typeof choice.text === 'string') text += choice.text;
+  }
+  return text;
+}
+
 /** The `error.message` of an OpenAI error envelope (what a miner sends instead of an answer), or null. */
 export function errorEnvelopeMessage(value: unknown): string | null {
   if (typeof value !== 'object' || value === null || !('error' in value)) return null;

@@ -25,7 +25,7 @@ export interface RelayOutcome {
   readonly completed: boolean;
   /** The upstream's usage chunk, when it sent one. */
   readonly usage: Usage | null;
-  /** Chunks delivered to the client (excluding `[DONE]` and error events). */
+  /** Chunks delivered to the client (excluding `[DONE]`, error events and dropped usage chunks). */
   readonly chunksDelivered: number;
   /** Concatenated text of the delivered deltas (for metering when usage is missing). */
   readonly deliveredText: string;
@@ -36,6 +36,19 @@ export interface RelayOutcome {
 
 export interface RelayOptions {
   readonly requestedModel: string;
+  /**
+   * Whether the client asked for the usage chunk (`stream_options.include_usage`).
+   * The gateway always asks the miner for it (metering needs it); when the
+   * client did not, the usage chunk is dropped and `usage: null` fields removed.
+   * Default true: relay as the miner sent it.
+   */
+  readonly clientWantsUsage?: boolean;
+  /**
+   * Fields added to the last chunk before `[DONE]` (the signed receipt), from
+   * the finished outcome. That chunk is the usage chunk when the client
+   * receives one, else the finish chunk, else an added chunk with no choices.
+   */
+  readonly finalFields?: (outcome: RelayOutcome) => Record<string, unknown> | null;
   /** Called exactly once, when the relay ends for whatever reason. */
   readonly onEnd?: (outcome: RelayOutcome) => void;
 }
@@ -54,42 +67,81 @@ function deltaText(chunk: Record<string, unknown>): string {
   return text;
 }
 
+function hasFinishReason(chunk: Record<string, unknown>): boolean {
+  const choices = chunk.choices;
+  return Array.isArray(choices) && (choices as Array<Record<string, unknown>>).some((c) => c.finish_reason != null);
+}
+
 export function relayStream(source: RelaySource, options: RelayOptions): ReadableStream<Uint8Array> {
+  const wantsUsage = options.clientWantsUsage ?? true;
   let usage: Usage | null = null;
   let chunksDelivered = 0;
   let deliveredText = '';
   let ended = false;
+  /** A chunk that may be the last one, kept back so the final fields can join it. */
+  let held: Record<string, unknown> | null = null;
+  /** id/object/created of the stream, for a final chunk the gateway has to add itself. */
+  let envelope: Record<string, unknown> = {};
 
+  const outcome = (completed: boolean, error: string | null, clientAborted: boolean): RelayOutcome => ({
+    completed,
+    usage,
+    chunksDelivered,
+    deliveredText,
+    error,
+    clientAborted,
+  });
   const finish = (completed: boolean, error: string | null, clientAborted: boolean) => {
     if (ended) return;
     ended = true;
-    const outcome = { completed, usage, chunksDelivered, deliveredText, error, clientAborted };
-    source.settle?.(outcome);
-    options.onEnd?.(outcome);
+    const result = outcome(completed, error, clientAborted);
+    source.settle?.(result);
+    options.onEnd?.(result);
   };
 
   return new ReadableStream<Uint8Array>({
     async pull(controller) {
-      try {
-        const next = await source.events.next();
-        if (next.done || next.value === '[DONE]') {
-          controller.enqueue(encoder.encode(SSE_DONE));
-          controller.close();
-          finish(true, null, false);
-          return;
-        }
-        const chunk = JSON.parse(next.value) as Record<string, unknown>;
-        // Only the first chunk went through the full schema; later ones get the cheap structural check.
-        if (typeof chunk !== 'object' || chunk === null || !Array.isArray(chunk.choices)) {
-          const error = errorEnvelopeMessage(chunk);
-          throw new Error(error !== null ? `it sent an error: ${error}` : 'it sent a chunk that is not an OpenAI chunk');
-        }
-        if (chunk.model !== undefined) chunk.model = options.requestedModel;
-        const parsedUsage = chunk.usage ? UsageSchema.safeParse(chunk.usage) : null;
-        if (parsedUsage?.success) usage = parsedUsage.data;
+      const emit = (chunk: Record<string, unknown>) => {
         deliveredText += deltaText(chunk);
         chunksDelivered++;
         controller.enqueue(encodeSseData(JSON.stringify(chunk)));
+      };
+      try {
+        // Loop until something goes out: a pull that enqueues nothing is not pulled again.
+        for (;;) {
+          const next = await source.events.next();
+          if (next.done || next.value === '[DONE]') {
+            const extra = options.finalFields?.(outcome(true, null, false)) ?? null;
+            const last = held ?? (extra ? { ...envelope, model: options.requestedModel, choices: [] } : null);
+            if (last) emit(extra ? { ...last, ...extra } : last);
+            controller.enqueue(encoder.encode(SSE_DONE));
+            controller.close();
+            finish(true, null, false);
+            return;
+          }
+          const chunk = JSON.parse(next.value) as Record<string, unknown>;
+          // Only the opening chunks went through the full schema; later ones get the cheap structural check.
+          if (typeof chunk !== 'object' || chunk === null || !Array.isArray(chunk.choices)) {
+            const error = errorEnvelopeMessage(chunk);
+            throw new Error(error !== null ? `it sent an error: ${error}` : 'it sent a chunk that is not an OpenAI chunk');
+          }
+          if (chunk.model !== undefined) chunk.model = options.requestedModel;
+          envelope = { id: chunk.id, object: chunk.object, created: chunk.created };
+          const parsedUsage = chunk.usage ? UsageSchema.safeParse(chunk.usage) : null;
+          if (parsedUsage?.success) usage = parsedUsage.data;
+          // The usage chunk proper has no choices (some servers also put usage on every chunk).
+          const usageChunk = parsedUsage !== null && Array.isArray(chunk.choices) && chunk.choices.length === 0;
+          if (!wantsUsage) {
+            if (usageChunk) continue;
+            delete chunk.usage;
+          }
+          const before = chunksDelivered;
+          if (held) emit(held);
+          held = null;
+          if (options.finalFields && (usageChunk || hasFinishReason(chunk))) held = chunk;
+          else emit(chunk);
+          if (chunksDelivered > before) return;
+        }
       } catch (err) {
         if (ended) return;
         source.cancel();
@@ -103,6 +155,8 @@ export function relayStream(source: RelaySource, options: RelayOptions): Readabl
           }
           return;
         }
+        if (held) emit(held);
+        held = null;
         const deadline = err instanceof DeadlineExceeded;
         const why = err instanceof Error ? err.message : String(err);
         const message = deadline ? `the stream was cut: ${why}` : `the miner's stream failed after it started: ${why}`;

@@ -3,6 +3,8 @@
  * store is tested against. Single process only: replicas need Redis.
  */
 import { EventEmitter } from 'node:events';
+import { gcraState, gcraStep } from './gcra.js';
+import { MemoryCredits } from './memory-credits.js';
 import type { SetOptions, Store, StoreState } from './store.js';
 
 interface Entry<T> {
@@ -15,6 +17,9 @@ export function createMemoryStore(): Store {
   const values = new Map<string, Entry<string>>();
   const hashes = new Map<string, Map<string, string>>();
   const sets = new Map<string, Set<string>>();
+  /** Rate buckets: key → TAT (ms since epoch). */
+  const tats = new Map<string, number>();
+  const credits = new MemoryCredits();
   const bus = new EventEmitter();
   bus.setMaxListeners(0);
 
@@ -70,6 +75,44 @@ export function createMemoryStore(): Store {
         result[field] = next;
       }
       return result;
+    },
+    async hincrbyOnce(opId, increments, ttlMs) {
+      if (live(`once:${opId}`)) return false;
+      values.set(`once:${opId}`, { value: '1', expiresAt: Date.now() + ttlMs });
+      for (const { key, field, by } of increments) {
+        const h = hash(key, true);
+        h.set(field, String(Number(h.get(field) ?? '0') + by));
+      }
+      return true;
+    },
+    async rateLimit(buckets) {
+      const now = Date.now();
+      const steps = buckets.map((b) => gcraStep(tats.get(b.key) ?? 0, now, b));
+      const allowed = steps.every((s) => s.allowed);
+      if (allowed) steps.forEach((s, i) => tats.set((buckets[i] as (typeof buckets)[number]).key, s.nextTat));
+      const refused = steps.filter((s) => !s.allowed);
+      const retryAfterMs = refused.some((s) => s.retryAfterMs < 0) ? -1 : Math.max(0, ...refused.map((s) => s.retryAfterMs));
+      return { allowed, retryAfterMs, buckets: buckets.map((b) => gcraState(tats.get(b.key) ?? 0, now, b)) };
+    },
+    async rateLimitAdjust(bucket) {
+      const now = Date.now();
+      const tat = Math.max(tats.get(bucket.key) ?? 0, now) + (bucket.cost * bucket.periodMs) / bucket.limit;
+      tats.set(bucket.key, Math.max(tat, now));
+    },
+    async creditTopUp(account, amount, idempotencyKey) {
+      return credits.topUp(account, amount, idempotencyKey);
+    },
+    async creditReserve(account, reservationId, amount, ttlMs) {
+      return credits.reserve(account, reservationId, amount, ttlMs);
+    },
+    async creditSettle(account, reservationId, charge) {
+      return credits.settle(account, reservationId, charge);
+    },
+    async creditCharge(account, chargeId, amount, ttlMs) {
+      return credits.charge(account, chargeId, amount, ttlMs);
+    },
+    async creditBalance(account) {
+      return credits.balance(account);
     },
     async sadd(key, member) {
       let s = sets.get(key);

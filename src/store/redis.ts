@@ -5,7 +5,8 @@
  */
 import { Redis, type RedisOptions } from 'ioredis';
 import type { Logger } from '../log.js';
-import type { SetOptions, Store, StoreState } from './store.js';
+import { registerScripts } from './redis-scripts.js';
+import type { CreditBalance, SetOptions, Store, StoreState } from './store.js';
 
 export interface RedisStoreOptions {
   readonly url: string;
@@ -29,6 +30,21 @@ function connectionOptions(options: RedisStoreOptions): RedisOptions {
   };
 }
 
+/** Where a prepaid account's parts live; braces keep them in one cluster slot. */
+const creditKeys = (account: string) => ({
+  account: `credits:{${account}}`,
+  reservations: `credits:{${account}}:resv`,
+  expiries: `credits:{${account}}:resv_exp`,
+  topUps: `credits:{${account}}:topups`,
+});
+
+const onceKey = (opId: string) => `once:${opId}`;
+
+function toBalance(values: readonly unknown[]): CreditBalance {
+  const [available, reserved, spent, toppedUp] = values.map(Number);
+  return { available: available ?? 0, reserved: reserved ?? 0, spent: spent ?? 0, toppedUp: toppedUp ?? 0 };
+}
+
 export async function createRedisStore(options: RedisStoreOptions): Promise<Store> {
   const prefix = options.prefix ?? 'taogate:';
   const base = connectionOptions(options);
@@ -36,6 +52,7 @@ export async function createRedisStore(options: RedisStoreOptions): Promise<Stor
   // A subscriber connection can only subscribe; it needs the offline queue so
   // subscriptions made while down are replayed on reconnect.
   const subscriber = new Redis(options.url, { ...base, enableOfflineQueue: true, autoResubscribe: true });
+  const run = registerScripts(client);
   const handlers = new Map<string, Set<(message: string) => void>>();
   const stateListeners = new Set<(state: StoreState) => void>();
   let state: StoreState = 'down';
@@ -102,6 +119,44 @@ export async function createRedisStore(options: RedisStoreOptions): Promise<Stor
         result[field] = Number(value);
       });
       return result;
+    },
+    async hincrbyOnce(opId, increments, ttlMs) {
+      const keys = [onceKey(opId), ...increments.map((i) => i.key)];
+      const args = [ttlMs, ...increments.flatMap((i) => [i.field, i.by])];
+      return (await run('taogateHincrbyOnce', keys, args)) === 1;
+    },
+    async rateLimit(buckets) {
+      const args = buckets.flatMap((b) => [b.limit, b.periodMs, b.cost]);
+      const out = ((await run('taogateRateLimit', buckets.map((b) => b.key), args)) as string[]).map(Number);
+      return {
+        allowed: out[0] === 1,
+        retryAfterMs: out[1] ?? 0,
+        buckets: buckets.map((b, i) => ({ limit: b.limit, remaining: out[2 + i * 2] ?? 0, resetMs: out[3 + i * 2] ?? 0 })),
+      };
+    },
+    async rateLimitAdjust(bucket) {
+      await run('taogateRateAdjust', [bucket.key], [bucket.limit, bucket.periodMs, bucket.cost]);
+    },
+    async creditTopUp(account, amount, idempotencyKey) {
+      const k = creditKeys(account);
+      const out = (await run('taogateCreditTopUp', [k.account, k.topUps], [amount, idempotencyKey])) as string[];
+      return { applied: out[0] === '1', amount: Number(out[1]), balance: toBalance(out.slice(2)) };
+    },
+    async creditReserve(account, reservationId, amount, ttlMs) {
+      const k = creditKeys(account);
+      const out = (await run('taogateCreditReserve', [k.account, k.reservations, k.expiries], [reservationId, amount, ttlMs])) as string[];
+      return { ok: out[0] === '1', balance: toBalance(out.slice(1)) };
+    },
+    async creditSettle(account, reservationId, charge) {
+      const k = creditKeys(account);
+      const spent = Number(await run('taogateCreditSettle', [k.account, k.reservations, k.expiries], [reservationId, charge]));
+      return spent < 0 ? null : spent;
+    },
+    async creditCharge(account, chargeId, amount, ttlMs) {
+      return (await run('taogateCreditCharge', [onceKey(chargeId), creditKeys(account).account], [amount, ttlMs])) === 1;
+    },
+    async creditBalance(account) {
+      return toBalance(await client.hmget(creditKeys(account).account, 'available', 'reserved', 'spent', 'topped_up'));
     },
     async sadd(key, member) {
       await client.sadd(key, member);

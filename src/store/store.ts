@@ -17,6 +17,60 @@ export interface SetOptions {
 
 export type StoreState = 'up' | 'down';
 
+/**
+ * One rate-limit bucket (GCRA): at most `limit` units per `periodMs`, with a
+ * burst of the whole limit. `cost` is what this request takes (1 for
+ * requests, a token estimate for tokens).
+ */
+export interface RateBucket {
+  readonly key: string;
+  readonly limit: number;
+  readonly periodMs: number;
+  readonly cost: number;
+}
+
+export interface RateBucketState {
+  readonly limit: number;
+  /** Units still available right now, after this request if it was allowed. */
+  readonly remaining: number;
+  /** Until the bucket is full again (ms). */
+  readonly resetMs: number;
+}
+
+export interface RateDecision {
+  /** All buckets had room; each was charged. Otherwise none was. */
+  readonly allowed: boolean;
+  /** When refused: how long until it would pass (ms); -1 if it never can (cost > limit). */
+  readonly retryAfterMs: number;
+  /** One per bucket, in the order given. */
+  readonly buckets: readonly RateBucketState[];
+}
+
+/** One field increment of an idempotent batch. */
+export interface HashIncrement {
+  readonly key: string;
+  readonly field: string;
+  readonly by: number;
+}
+
+/** A prepaid account, micro-dollars. */
+export interface CreditBalance {
+  /** Spendable now: top-ups minus spent minus reserved. */
+  readonly available: number;
+  /** Held by requests in flight. */
+  readonly reserved: number;
+  readonly spent: number;
+  readonly toppedUp: number;
+}
+
+export interface TopUpResult {
+  /** False when this idempotency key was used before (nothing added this time). */
+  readonly applied: boolean;
+  /** The amount recorded under this idempotency key (the first call's). */
+  readonly amount: number;
+  readonly balance: CreditBalance;
+}
+
 export interface Store {
   readonly kind: 'memory' | 'redis';
 
@@ -33,6 +87,38 @@ export interface Store {
   sadd(key: string, member: string): Promise<void>;
   srem(key: string, member: string): Promise<void>;
   smembers(key: string): Promise<string[]>;
+
+  /**
+   * Applies increments once per `opId` (a retried batch whose first attempt
+   * did land is not applied twice). The id is remembered for `ttlMs`.
+   * Returns false when it was already applied.
+   */
+  hincrbyOnce(opId: string, increments: readonly HashIncrement[], ttlMs: number): Promise<boolean>;
+
+  /** Checks and charges every bucket atomically: all or none. */
+  rateLimit(buckets: readonly RateBucket[]): Promise<RateDecision>;
+  /** Moves a bucket by `cost` (negative gives back) after the fact; never below empty. */
+  rateLimitAdjust(bucket: RateBucket): Promise<void>;
+
+  /** Adds credit once per idempotency key. */
+  creditTopUp(account: string, amount: number, idempotencyKey: string): Promise<TopUpResult>;
+  /**
+   * Holds `amount` if that much is available, atomically. A reservation not
+   * settled within `ttlMs` (its gateway died) is given back on a later call.
+   */
+  creditReserve(account: string, reservationId: string, amount: number, ttlMs: number): Promise<{ ok: boolean; balance: CreditBalance }>;
+  /**
+   * Spends min(charge, reserved) and gives back the rest. Returns what was
+   * spent, or null when no such reservation is held (settled or expired).
+   */
+  creditSettle(account: string, reservationId: string, charge: number): Promise<number | null>;
+  /**
+   * Spends without a reservation, once per `chargeId` (remembered `ttlMs`):
+   * the late bill of a request served while the store was down and credits
+   * fail open. May take `available` below zero; that is the operator's choice.
+   */
+  creditCharge(account: string, chargeId: string, amount: number, ttlMs: number): Promise<boolean>;
+  creditBalance(account: string): Promise<CreditBalance>;
 
   publish(channel: string, message: string): Promise<void>;
   /** Resolves once the subscription is active; the result unsubscribes. */

@@ -1,0 +1,28 @@
+/**
+ * GET /v1/usage: the calling key's metered usage (totals, per model, per UTC
+ * day) and, for prepaid keys, its credit. GET /v1/receipts/public-key: the
+ * ed25519 key receipts are signed with, for checking them offline (public,
+ * no API key needed).
+ */
+import { Hono } from 'hono';
+import type { Gateway } from '../src/gateway.js';
+import type { GatewayEnv } from '../src/http/gateway-env.js';
+import { requireApiKey } from '../src/http/require-api-key.js';
+
+export function usageRoutes(gw: Gateway) {
+  const app = new Hono<GatewayEnv>();
+  app.get('/v1/usage', requireApiKey(gw.keys), async (c) => c.json({ object: 'usage', ...(await gw.metering.usage(c.get('apiKey'))) }));
+
+  app.get('/v1/receipts/public-key', (c) => {
+    const { publicKey, kid, ephemeral } = gw.metering.receipts;
+    return c.json({
+      algorithm: 'ed25519',
+      kid,
+      public_key_hex: Buffer.from(publicKey).toString('hex'),
+      public_key_base64: Buffer.from(publicKey).toString('base64'),
+      ephemeral,
+      format: '<base64url(compact JSON)>.<base64url(ed25519 signature over those JSON bytes)>',
+    });
+  });
+  return app;
+}

@@ -1,0 +1,103 @@
+/**
+ * One request's passage through metering: admitted (limits charged, credit
+ * reserved) before it is sent, then either billed once from what was
+ * actually served, or cancelled when nothing was. Billing computes the cost,
+ * queues usage and the credit settlement (never awaited), and signs the
+ * receipt.
+ */
+import type { Upstream } from '../../providers/provider.js';
+import type { Usage } from '../openai/responses.js';
+import type { ApiKeyRecord } from './api-keys.js';
+import type { CreditHold, CreditLedger } from './credit-ledger.js';
+import type { ModelPrice } from './metering-config.js';
+import { costMicroUsd } from './pricing.js';
+import type { LimitGrant, RateLimiter } from './rate-limiter.js';
+import type { ReceiptSigner } from './receipts.js';
+import type { UsageJournal } from './usage-journal.js';
+
+export interface ServedOutcome {
+  readonly upstream: Upstream;
+  readonly snapshot: { readonly version: string; readonly block: number | null };
+  /** The miner's usage, when it reported one. */
+  readonly usage: Usage | null;
+  /** Text delivered to the client: counted with the tokenizer when usage is missing. */
+  readonly completionText: string;
+}
+
+export interface Bill {
+  readonly promptTokens: number;
+  readonly completionTokens: number;
+  /** Counted by the gateway's tokenizer, not reported by the miner. */
+  readonly estimated: boolean;
+  readonly costMicroUsd: number;
+  readonly receipt: string;
+}
+
+export interface AdmissionParts {
+  readonly key: ApiKeyRecord;
+  readonly requestId: string;
+  readonly requestedModel: string;
+  readonly servedModel: string;
+  readonly price: ModelPrice;
+  /** The prompt's token count by the gateway's tokenizer (memoized by the caller). */
+  readonly promptEstimate: () => number;
+  readonly limits: LimitGrant | null;
+  readonly hold: CreditHold | null;
+  readonly deps: { readonly limiter: RateLimiter; readonly ledger: CreditLedger; readonly journal: UsageJournal; readonly receipts: ReceiptSigner; readonly countText: (text: string) => number };
+}
+
+export class Admission {
+  private bill: Bill | null = null;
+  private cancelled = false;
+
+  constructor(private readonly parts: AdmissionParts) {}
+
+  /** x-ratelimit-* headers (empty for keys without limits). */
+  get headers(): Readonly<Record<string, string>> {
+    return this.parts.limits?.headers ?? {};
+  }
+
+  /** Bills what was served. Called again (a stream's final chunk, then its end), it returns the first bill. */
+  complete(outcome: ServedOutcome): Bill {
+    if (this.bill) return this.bill;
+    const { key, price, deps, hold, limits } = this.parts;
+    const reported = outcome.usage;
+    const promptTokens = reported ? reported.prompt_tokens : this.parts.promptEstimate();
+    const completionTokens = reported ? reported.completion_tokens : deps.countText(outcome.completionText);
+    const cost = costMicroUsd(price, promptTokens, completionTokens);
+    // A prepaid request is never charged more than it reserved.
+    const charged = hold ? deps.ledger.settle(hold, cost) : cost;
+    if (limits?.tokens) deps.limiter.adjust(limits.tokens.bucket, promptTokens + completionTokens - limits.tokens.precharged);
+    const estimated = reported === null;
+    deps.journal.add(key.id, this.parts.servedModel, {
+      requests: 1,
+      prompt_tokens: promptTokens,
+      completion_tokens: completionTokens,
+      cost_micro_usd: charged,
+      estimated: estimated ? 1 : 0,
+    });
+    const { upstream, snapshot } = outcome;
+    const receipt = deps.receipts.sign({
+      request_id: this.parts.requestId,
+      key_id: key.id,
+      model: this.parts.requestedModel,
+      served_model: this.parts.servedModel,
+      miner: { netuid: upstream.netuid, uid: upstream.uid, hotkey: upstream.hotkey },
+      snapshot: { version: snapshot.version, block: snapshot.block },
+      tokens: { prompt: promptTokens, completion: completionTokens, estimated },
+      cost_micro_usd: charged,
+      time: new Date().toISOString(),
+    });
+    this.bill = { promptTokens, completionTokens, estimated, costMicroUsd: charged, receipt };
+    return this.bill;
+  }
+
+  /** Nothing was served (every miner failed, or a cached answer was): give back the credit and the token estimate. */
+  cancel(): void {
+    if (this.bill || this.cancelled) return;
+    this.cancelled = true;
+    const { deps, hold, limits } = this.parts;
+    if (hold) deps.ledger.release(hold);
+    if (limits?.tokens) deps.limiter.adjust(limits.tokens.bucket, -limits.tokens.precharged);
+  }
+}
