@@ -34,6 +34,8 @@ export function completionHandler(gw: Gateway, endpoint: CompletionEndpoint, sch
       topK: gw.config.ROUTER_TOP_K,
       maxAttempts: gw.config.MAX_ATTEMPTS,
       pinnedUids: parsePinnedUids(c.req.header(PIN_HEADER)),
+      health: gw.reliability.health,
+      stream: request.stream === true,
     });
 
     // 3b. Limits and credit: 429 over RPM/TPM, 402 without credit for the worst case.
@@ -51,7 +53,8 @@ export function completionHandler(gw: Gateway, endpoint: CompletionEndpoint, sch
     //    streams always ask the miner for usage.
     const body = JSON.stringify(withStreamUsage({ ...request, model: plan.target.upstreamModel }));
     const deadline = requestDeadline(c.req.raw.signal, gw.config.REQUEST_TIMEOUT_MS);
-    const dispatch = { provider: plan.provider, endpoint, body, attempts: plan.attempts, signal: deadline.signal, timeouts: gw.timeouts };
+    const dispatch = { provider: plan.provider, endpoint, body, attempts: plan.attempts, signal: deadline.signal, timeouts: gw.timeouts,
+      reliability: gw.reliability, bypassBreaker: plan.bypassBreaker };
 
     // 5a. Streamed: commit to a miner once its first valid chunk arrived, then relay as it comes.
     if (request.stream) {

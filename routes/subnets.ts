@@ -36,6 +36,25 @@ function subnetSummary(subnet: SubnetSnapshot) {
   };
 }
 
+/**
+ * What traffic taught the gateway about each ranked miner (breaker state,
+ * EWMAs, error rate; null before its first attempt) and the subnet's
+ * current hedge delays.
+ */
+function minerHealthOf(gw: Gateway, subnet: SubnetSnapshot) {
+  const { health, hedge } = gw.reliability;
+  const idByUid = new Map(gw.providerFor(subnet.netuid).upstreams(subnet).map((u) => [u.uid, u.id]));
+  const stats = health.subnet(subnet.netuid);
+  const delay = (stream: boolean) => (hedge.enabled(stream) ? Math.round(hedge.delayMs(stats, stream)) : null);
+  return {
+    subnet: { hedge_delay_ms: { non_stream: delay(false), stream: delay(true) } },
+    of: (uid: number) => {
+      const id = idByUid.get(uid);
+      return id === undefined ? null : health.view(id);
+    },
+  };
+}
+
 export function subnetsRoutes(gw: Gateway) {
   const app = new Hono<GatewayEnv>();
 
@@ -64,6 +83,7 @@ export function subnetsRoutes(gw: Gateway) {
     const subnet = gw.catalog.netuids.includes(netuid) ? snapshot.subnets.get(netuid) : undefined;
     if (!subnet) throw notFound(`subnet ${netuid} is not served by this gateway`, 'subnet_not_found');
     const includeUnroutable = c.req.query('include') === 'unroutable';
+    const health = minerHealthOf(gw, subnet);
     const reasons: Record<string, number> = {};
     for (const reason of subnet.unroutable.values()) reasons[reason] = (reasons[reason] ?? 0) + 1;
     return c.json({
@@ -72,7 +92,8 @@ export function subnetsRoutes(gw: Gateway) {
       source: snapshot.source,
       version: snapshot.version,
       unroutable_by_reason: reasons,
-      data: subnet.ranked.map((m) => ({ rank: m.rank, score: m.score, routable: true, ...neuronView(m.neuron) })),
+      ...health.subnet,
+      data: subnet.ranked.map((m) => ({ rank: m.rank, score: m.score, routable: true, ...neuronView(m.neuron), health: health.of(m.neuron.uid) })),
       ...(includeUnroutable && {
         unroutable: subnet.neurons
           .filter((n) => subnet.unroutable.has(n.uid))

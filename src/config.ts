@@ -8,6 +8,7 @@ import { z } from 'zod';
 import { parseRankBy } from './chain/rank-policy.js';
 import { resolveSubtensorUrl } from './chain/subtensor-endpoint.js';
 import { MeteringEnvShape } from './metering/metering-config.js';
+import { reliabilityEnv } from './router/reliability.js';
 
 const flag = z
   .enum(['0', '1', 'true', 'false', 'yes', 'no', ''])
@@ -110,6 +111,8 @@ export const EnvSchema = z.object({
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   /** Prices, credits, limits' fallbacks and receipts: src/metering/metering-config.ts. */
   ...MeteringEnvShape,
+  /** Hedging and circuit breakers: HEDGE_*, BREAKER_* (see src/router/reliability.ts). */
+  ...reliabilityEnv,
 });
 
 export type Config = z.infer<typeof EnvSchema>;

@@ -10,13 +10,14 @@ import type { Provider } from '../providers/provider.js';
 import { ModelCatalog } from './catalog/model-catalog.js';
 import { createChainSource } from './chain/chain-source.js';
 import { createFileSource } from './chain/file-source.js';
-import type { MetagraphSource } from './chain/snapshot.js';
+import type { MetagraphSnapshot, MetagraphSource } from './chain/snapshot.js';
 import type { Config } from './config.js';
 import { createEpistulaSigner, type EpistulaSigner } from './epistula/signer.js';
 import type { Logger } from './log.js';
 import { ApiKeyRegistry } from './metering/api-keys.js';
 import { Metering } from './metering/metering.js';
 import type { AddressPolicy } from './router/address-guard.js';
+import { createReliability, type Reliability } from './router/reliability.js';
 import { createMemoryStore } from './store/memory.js';
 import { createRedisStore } from './store/redis.js';
 import type { Store } from './store/store.js';
@@ -35,6 +36,8 @@ export interface Gateway {
   readonly catalog: ModelCatalog;
   readonly addressPolicy: AddressPolicy;
   readonly timeouts: UpstreamTimeouts;
+  /** Per-miner health, circuit breakers and hedging, shared by every request of this process. */
+  readonly reliability: Reliability;
   /** The adapter that serves a subnet. */
   providerFor(netuid: number): Provider;
   close(): Promise<void>;
@@ -80,6 +83,12 @@ async function signerFromConfig(config: Config, logger: Logger): Promise<Epistul
   return signer;
 }
 
+function upstreamIdsOf(snapshot: MetagraphSnapshot, providerFor: (netuid: number) => Provider): Set<string> {
+  const ids = new Set<string>();
+  for (const subnet of snapshot.subnets.values()) for (const u of providerFor(subnet.netuid).upstreams(subnet)) ids.add(u.id);
+  return ids;
+}
+
 export async function createGateway(config: Config, logger: Logger, overrides: GatewayOverrides = {}): Promise<Gateway> {
   const addressPolicy: AddressPolicy = { allowPrivate: config.ALLOW_PRIVATE_AXONS };
   const timeouts: UpstreamTimeouts = {
@@ -92,10 +101,16 @@ export async function createGateway(config: Config, logger: Logger, overrides: G
   await keys.start();
   const metering = await Metering.create(config, store, logger);
   const signer = await signerFromConfig(config, logger);
+  // Miner axons come from the chain, so their transport refuses blocked addresses at connect time too.
+  // A provider for operator-configured upstreams would get its own transport without addressPolicy.
   const transport =
-    overrides.transport ?? createUndiciTransport({ maxResponseBytes: config.MAX_RESPONSE_BYTES, connectTimeoutMs: timeouts.connectMs });
+    overrides.transport ??
+    createUndiciTransport({ maxResponseBytes: config.MAX_RESPONSE_BYTES, connectTimeoutMs: timeouts.connectMs, addressPolicy });
   const epistula = createOpenAiEpistulaProvider({ signer, transport });
+  const reliability = createReliability(config);
   const metagraph = overrides.metagraph ?? metagraphFromConfig(config, addressPolicy, logger, store);
+  // Health is kept only for upstreams still in the snapshot.
+  const unsubscribeHealth = metagraph.onUpdate((snapshot) => reliability.health.retain(upstreamIdsOf(snapshot, () => epistula)));
   await metagraph.start();
   // NETUIDS narrows what is served; without it, every subnet the source knows.
   const netuids = config.NETUIDS ?? [...(metagraph.current()?.subnets.keys() ?? [])];
@@ -112,8 +127,10 @@ export async function createGateway(config: Config, logger: Logger, overrides: G
     catalog,
     addressPolicy,
     timeouts,
+    reliability,
     providerFor: () => epistula,
     async close() {
+      unsubscribeHealth();
       await metagraph.stop();
       await keys.stop();
       await metering.close();

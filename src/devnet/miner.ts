@@ -1,39 +1,30 @@
 // A fake Bittensor subnet miner speaking the OpenAI chat/completions API behind Epistula v2 auth.
 // Used by tests, benchmarks (as the direct baseline the gateway is compared against, hence plain
 // node:http and no per-request work beyond what a real miner must do) and the embedded devnet.
-import { createHash } from 'node:crypto';
 import { createServer, type IncomingHttpHeaders, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
 import { createEpistulaSigner } from '../epistula/signer.js';
 import { verifyEpistulaRequest } from '../epistula/verifier.js';
+import { completionBody, defaultAnswer, parseRequest, splitIntoChunks, streamEvents, usageOf, type ParsedRequest } from './fake-openai.js';
+
+export type { ChatMessage, ParsedRequest } from './fake-openai.js';
 
 export const FAULT_MODES = [
   'none', 'hang', 'http500', 'malformed', 'wrongShape', 'slowFirstByte', 'dropMidStream', 'refuse',
+  'stallMidStream', 'redirect', 'errorWith200', 'emptyChoices', 'http400',
 ] as const;
 /**
  * How the miner misbehaves (applied after auth, so only to signed, valid requests):
  * hang: never answers · http500: 500 error envelope · malformed: 200 with truncated JSON / broken SSE ·
  * wrongShape: 200 `{"foo":1}` · slowFirstByte: waits `slowMs`, then answers normally ·
  * dropMidStream: headers + half the JSON (or two SSE events), then the socket is destroyed ·
- * refuse: the listener is closed so connections are refused; leaving it re-listens on the same port.
+ * refuse: the listener is closed so connections are refused; leaving it re-listens on the same port ·
+ * stallMidStream: headers + half the JSON (or two SSE events), then silence with the socket left open ·
+ * redirect: 302 to `redirectUrl` · errorWith200: 200 carrying an OpenAI error envelope (SSE: as the first event) ·
+ * emptyChoices: 200 with `choices: []` (SSE: only empty-choice chunks, then `[DONE]`) ·
+ * http400: 400 error envelope, as a miner that rejects this particular request would answer.
  */
 export type FaultMode = (typeof FAULT_MODES)[number];
-
-export interface ChatMessage { role: string; content: string }
-
-/** A validated request; `content` of multi-part messages is flattened to its text parts. */
-export interface ParsedRequest {
-  endpoint: 'chat' | 'completions';
-  model: string;
-  stream: boolean;
-  includeUsage: boolean;
-  /** Chat only (empty for legacy completions). */
-  messages: ChatMessage[];
-  /** Legacy completions only (empty for chat). */
-  prompt: string;
-  suffix: string | undefined;
-  lastUserMessage: string;
-}
 
 export interface RecordedRequest { headers: IncomingHttpHeaders; body: string; parsed: ParsedRequest | undefined }
 
@@ -58,6 +49,8 @@ export interface MinerOptions {
   /** First-byte delay for the 'slowFirstByte' fault (default 2000). */
   slowMs?: number;
   omitUsage?: boolean;
+  /** Where the 'redirect' fault points (default http://127.0.0.1:9/). */
+  redirectUrl?: string;
 }
 
 export interface RunningMiner {
@@ -82,8 +75,6 @@ export interface RunningMiner {
   reset(): void;
   close(): Promise<void>;
 }
-
-interface Usage { prompt_tokens: number; completion_tokens: number; total_tokens: number }
 
 const ROUTES: Record<string, ParsedRequest['endpoint']> = { '/v1/chat/completions': 'chat', '/v1/completions': 'completions' };
 
@@ -153,6 +144,15 @@ export async function startMiner(opts: MinerOptions): Promise<RunningMiner> {
       case 'hang': return; // accept and never answer
       case 'refuse': return dropConnection(); // only reachable in the instant before the listener closes
       case 'http500': return sendError(res, 500, 'devnet miner fault: internal error', 'server_error', 'fault_http500');
+      case 'http400': return sendError(res, 400, 'devnet miner fault: bad request', 'invalid_request_error', 'fault_http400');
+      case 'redirect':
+        res.writeHead(302, { location: opts.redirectUrl ?? 'http://127.0.0.1:9/', 'content-length': 0 });
+        return void res.end();
+      case 'errorWith200': {
+        const envelope = JSON.stringify({ error: { message: 'devnet miner fault: error with 200', type: 'server_error', code: 'fault_error200', param: null } });
+        if (!parsed.stream) return sendRaw(res, 200, 'application/json', envelope);
+        return sendRaw(res, 200, 'text/event-stream', `data: ${envelope}\n\ndata: [DONE]\n\n`);
+      }
       case 'slowFirstByte': if (!(await pause(slowMs, res))) return; break;
       default: break;
     }
@@ -164,11 +164,13 @@ export async function startMiner(opts: MinerOptions): Promise<RunningMiner> {
 
     if (!parsed.stream) {
       if (mode === 'wrongShape') return sendJson(res, 200, { foo: 1 });
+      if (mode === 'emptyChoices') return sendJson(res, 200, { ...completionBody(parsed, id, created, answer, usage), choices: [] });
       const json = JSON.stringify(completionBody(parsed, id, created, answer, usage));
       if (mode === 'malformed') return sendRaw(res, 200, 'application/json', json.slice(0, json.length >> 1));
-      if (mode === 'dropMidStream') {
+      if (mode === 'dropMidStream' || mode === 'stallMidStream') {
         res.writeHead(200, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(json) });
-        res.write(json.slice(0, json.length >> 1), dropConnection); // destroy only once the half is flushed
+        // destroy only once the half is flushed; a stall just never writes the rest
+        res.write(json.slice(0, json.length >> 1), mode === 'dropMidStream' ? dropConnection : undefined);
         return;
       }
       return sendRaw(res, 200, 'application/json', json);
@@ -177,12 +179,17 @@ export async function startMiner(opts: MinerOptions): Promise<RunningMiner> {
     let events = streamEvents(parsed, id, created, splitIntoChunks(answer, chunkCount), usage);
     if (mode === 'wrongShape') events = ['data: {"foo":1}\n\n', 'data: [DONE]\n\n'];
     if (mode === 'malformed') events = [events[0] ?? '', 'data: {"choices":[{"delta":{"content":"bro\n\n'];
-    if (mode === 'dropMidStream') events = events.slice(0, Math.min(2, events.length - 1));
+    if (mode === 'dropMidStream' || mode === 'stallMidStream') events = events.slice(0, Math.min(2, events.length - 1));
+    if (mode === 'emptyChoices') {
+      const object = parsed.endpoint === 'chat' ? 'chat.completion.chunk' : 'text_completion';
+      events = [`data: ${JSON.stringify({ id, object, created, model: parsed.model, choices: [] })}\n\n`, 'data: [DONE]\n\n'];
+    }
     res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache' });
     for (const [i, event] of events.entries()) {
       if (i > 0 && chunkDelayMs > 0 && !(await pause(chunkDelayMs, res))) return;
       if (res.destroyed) return;
       if (mode === 'dropMidStream' && i === events.length - 1) return void res.write(event, dropConnection);
+      if (mode === 'stallMidStream' && i === events.length - 1) return void res.write(event); // and never end
       res.write(event);
     }
     res.end();
@@ -253,113 +260,6 @@ export async function startMiner(opts: MinerOptions): Promise<RunningMiner> {
       await stopListening();
     },
   };
-}
-
-/** Validates an OpenAI request body; returns the error message if it is not usable. */
-function parseRequest(endpoint: ParsedRequest['endpoint'], body: string): ParsedRequest | string {
-  let json: unknown;
-  try { json = JSON.parse(body); } catch { return 'request body is not valid JSON'; }
-  if (!isRecord(json)) return 'request body must be a JSON object';
-  if (typeof json.model !== 'string' || json.model === '') return "'model' is required";
-  const streamOptions = json.stream_options;
-  const base = {
-    endpoint,
-    model: json.model,
-    stream: json.stream === true,
-    includeUsage: isRecord(streamOptions) && streamOptions.include_usage === true,
-  };
-  if (endpoint === 'completions') {
-    const prompt = Array.isArray(json.prompt) ? json.prompt[0] : json.prompt;
-    if (typeof prompt !== 'string') return "'prompt' must be a string";
-    const suffix = typeof json.suffix === 'string' ? json.suffix : undefined;
-    return { ...base, messages: [], prompt, suffix, lastUserMessage: prompt };
-  }
-  if (!Array.isArray(json.messages) || json.messages.length === 0) return "'messages' must be a non-empty array";
-  const messages: ChatMessage[] = [];
-  for (const m of json.messages as unknown[]) {
-    if (!isRecord(m) || typeof m.role !== 'string') return "each message needs a 'role'";
-    messages.push({ role: m.role, content: textOf(m.content) });
-  }
-  const lastUser = messages.findLast((m) => m.role === 'user');
-  return { ...base, messages, prompt: '', suffix: undefined, lastUserMessage: lastUser?.content ?? '' };
-}
-
-function textOf(content: unknown): string {
-  if (typeof content === 'string') return content;
-  if (!Array.isArray(content)) return '';
-  return content.map((part: unknown) => (isRecord(part) && typeof part.text === 'string' ? part.text : '')).join('');
-}
-
-function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
-
-function defaultAnswer(name: string, req: ParsedRequest): string {
-  const clip = (s: string, n: number) => (s.length > n ? `${s.slice(0, n)}…` : s).replace(/\s+/g, ' ');
-  if (req.endpoint === 'completions') {
-    const digest = createHash('sha256').update(`${req.prompt}\u0000${req.suffix ?? ''}`).digest('hex').slice(0, 8);
-    const tail = clip([...req.prompt].slice(-40).join(''), 40);
-    const between = req.suffix === undefined ? '' : ` and before "${clip(req.suffix, 40)}"`;
-    return `[devnet miner ${name}] filling in after "${tail}"${between} (digest ${digest}).`;
-  }
-  const digest = createHash('sha256').update(req.lastUserMessage).digest('hex').slice(0, 8);
-  return `Hello from devnet miner ${name}. You said "${clip(req.lastUserMessage, 60)}" (digest ${digest}).`;
-}
-
-/** Whitespace-separated word count: the fake's "token" count (a char loop; split+filter allocates per word). */
-function countWords(s: string): number {
-  let words = 0;
-  let inWord = false;
-  for (let i = 0; i < s.length; i++) {
-    const c = s.charCodeAt(i);
-    const space = c <= 32 || c === 160 || c === 0x3000 || (c >= 0x2000 && c <= 0x200a);
-    if (!space && !inWord) words++;
-    inWord = !space;
-  }
-  return words;
-}
-
-function usageOf(req: ParsedRequest, answer: string): Usage {
-  const promptText = req.endpoint === 'chat' ? req.messages.map((m) => m.content).join(' ') : `${req.prompt} ${req.suffix ?? ''}`;
-  const prompt_tokens = countWords(promptText);
-  const completion_tokens = countWords(answer);
-  return { prompt_tokens, completion_tokens, total_tokens: prompt_tokens + completion_tokens };
-}
-
-function completionBody(req: ParsedRequest, id: string, created: number, answer: string, usage: Usage | undefined) {
-  const choice = req.endpoint === 'chat'
-    ? { index: 0, message: { role: 'assistant', content: answer }, logprobs: null, finish_reason: 'stop' }
-    : { index: 0, text: answer, logprobs: null, finish_reason: 'stop' };
-  const object = req.endpoint === 'chat' ? 'chat.completion' : 'text_completion';
-  return { id, object, created, model: req.model, choices: [choice], ...(usage ? { usage } : {}) };
-}
-
-/** SSE events in OpenAI order: (chat: role chunk), content chunks, finish chunk, optional usage chunk, [DONE]. */
-function streamEvents(req: ParsedRequest, id: string, created: number, pieces: string[], usage: Usage | undefined): string[] {
-  const chat = req.endpoint === 'chat';
-  const object = chat ? 'chat.completion.chunk' : 'text_completion';
-  const withUsage = req.includeUsage && usage !== undefined;
-  const event = (choices: unknown[], extra: object = withUsage ? { usage: null } : {}) =>
-    `data: ${JSON.stringify({ id, object, created, model: req.model, choices, ...extra })}\n\n`;
-  const choice = (content: string | null, finish: string | null) => chat
-    ? { index: 0, delta: content === null ? {} : { content }, logprobs: null, finish_reason: finish }
-    : { index: 0, text: content ?? '', logprobs: null, finish_reason: finish };
-
-  const events: string[] = [];
-  if (chat) events.push(event([{ index: 0, delta: { role: 'assistant', content: '' }, logprobs: null, finish_reason: null }]));
-  for (const piece of pieces) events.push(event([choice(piece, null)]));
-  events.push(event([choice(null, 'stop')]));
-  if (withUsage) events.push(event([], { usage }));
-  events.push('data: [DONE]\n\n');
-  return events;
-}
-
-/** Splits at word boundaries into at most `count` pieces that concatenate back to `text`. */
-function splitIntoChunks(text: string, count: number): string[] {
-  const words = text.split(/(?<=\s)(?=\S)/);
-  const n = Math.max(1, Math.min(count, words.length));
-  return Array.from({ length: n }, (_, i) =>
-    words.slice(Math.floor((i * words.length) / n), Math.floor(((i + 1) * words.length) / n)).join(''));
 }
 
 /** Waits `ms`, ending early (false) if the response closes meanwhile, so no timer outlives a dead request. */

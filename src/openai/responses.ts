@@ -53,3 +53,11 @@ export function answerText(payload: CompletionResponse): string {
   }
   return text;
 }
+
+/** The `error.message` of an OpenAI error envelope (what a miner sends instead of an answer), or null. */
+export function errorEnvelopeMessage(value: unknown): string | null {
+  if (typeof value !== 'object' || value === null || !('error' in value)) return null;
+  const error = (value as { error: unknown }).error;
+  const message = typeof error === 'object' && error !== null ? (error as { message?: unknown }).message : error;
+  return typeof message === 'string' ? message.slice(0, 200) : 'unknown error';
+}

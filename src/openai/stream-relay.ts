@@ -7,13 +7,17 @@
  * then ends with an OpenAI-shaped error event and `[DONE]`, which the stock
  * SDKs surface as an APIError instead of hanging or truncating silently.
  */
+import { ClientDisconnected, DeadlineExceeded } from '../router/request-deadline.js';
 import { SSE_DONE, encodeSseData } from './sse.js';
 import type { Usage } from './responses.js';
-import { UsageSchema } from './responses.js';
+import { UsageSchema, errorEnvelopeMessage } from './responses.js';
 
 export interface RelaySource {
+  /** May throw ClientDisconnected (the client left) or DeadlineExceeded (the request ran out of time). */
   readonly events: AsyncGenerator<string, void, undefined>;
   cancel(): void;
+  /** Told the outcome once, before `onEnd` (the dispatcher feeds miner health from it). */
+  settle?(outcome: RelayOutcome): void;
 }
 
 export interface RelayOutcome {
@@ -90,7 +94,9 @@ export function relayStream(source: RelaySource, options: RelayOptions): Readabl
   const finish = (completed: boolean, error: string | null, clientAborted: boolean) => {
     if (ended) return;
     ended = true;
-    options.onEnd?.(outcome(completed, error, clientAborted));
+    const result = outcome(completed, error, clientAborted);
+    source.settle?.(result);
+    options.onEnd?.(result);
   };
 
   return new ReadableStream<Uint8Array>({
@@ -114,6 +120,11 @@ export function relayStream(source: RelaySource, options: RelayOptions): Readabl
             return;
           }
           const chunk = JSON.parse(next.value) as Record<string, unknown>;
+          // Only the opening chunks went through the full schema; later ones get the cheap structural check.
+          if (typeof chunk !== 'object' || chunk === null || !Array.isArray(chunk.choices)) {
+            const error = errorEnvelopeMessage(chunk);
+            throw new Error(error !== null ? `it sent an error: ${error}` : 'it sent a chunk that is not an OpenAI chunk');
+          }
           if (chunk.model !== undefined) chunk.model = options.requestedModel;
           envelope = { id: chunk.id, object: chunk.object, created: chunk.created };
           const parsedUsage = chunk.usage ? UsageSchema.safeParse(chunk.usage) : null;
@@ -134,10 +145,22 @@ export function relayStream(source: RelaySource, options: RelayOptions): Readabl
       } catch (err) {
         if (ended) return;
         source.cancel();
+        if (err instanceof ClientDisconnected) {
+          // Nobody is reading any more; end quietly.
+          finish(false, null, true);
+          try {
+            controller.close();
+          } catch {
+            // already cancelled by the server
+          }
+          return;
+        }
         if (held) emit(held);
         held = null;
-        const message = `the miner's stream failed after it started: ${err instanceof Error ? err.message : String(err)}`;
-        const event = { error: { message, type: 'upstream_error', code: 'stream_interrupted', param: null } };
+        const deadline = err instanceof DeadlineExceeded;
+        const why = err instanceof Error ? err.message : String(err);
+        const message = deadline ? `the stream was cut: ${why}` : `the miner's stream failed after it started: ${why}`;
+        const event = { error: { message, type: 'upstream_error', code: deadline ? 'deadline_exceeded' : 'stream_interrupted', param: null } };
         controller.enqueue(encodeSseData(JSON.stringify(event)));
         controller.enqueue(encoder.encode(SSE_DONE));
         controller.close();

@@ -1,23 +1,40 @@
 /**
  * Sends one client request to upstreams until one gives a valid answer.
+ *
+ * Attempts run as a race: the first goes out at once; a failure starts the
+ * next at once (failover); if the only running attempt has not answered by
+ * the hedge delay, a second one is started beside it (hedging), and the
+ * first valid answer wins while the other is cancelled, closing its socket.
  * Failover happens only before the first byte reaches the client: for a
- * stream, an attempt counts as answered once its first valid event arrived.
+ * stream, an attempt counts as answered once its first chunk with a choice
+ * arrived, and from then on the stream belongs to that miner.
+ *
+ * Every attempt reports exactly one outcome to the health registry, which
+ * is what moves routing weights and circuit breakers.
  */
 import type { CompletionEndpoint, Provider, Upstream } from '../../providers/provider.js';
 import { GatewayError, upstreamFailed } from '../errors.js';
-import { ChatCompletionSchema, CompletionChunkSchema, TextCompletionSchema, type CompletionResponse } from '../openai/responses.js';
-import { SseEventSplitter } from '../openai/sse.js';
-import { TransportError, type UpstreamReply, type UpstreamTimeouts } from '../transport/http-transport.js';
+import type { CompletionResponse } from '../openai/responses.js';
+import type { RelayOutcome } from '../openai/stream-relay.js';
+import type { UpstreamTimeouts } from '../transport/http-transport.js';
+import { Attempt, AttemptError, openStreamAttempt, runJsonAttempt, type AttemptContext, type OpenedAttemptStream } from './attempt.js';
+import type { HealthRegistry, SubnetStats } from './health-registry.js';
+import type { HedgePolicy } from './hedge-policy.js';
+import type { Reliability } from './reliability.js';
 
 export interface DispatchRequest {
   readonly provider: Provider;
   readonly endpoint: CompletionEndpoint;
   readonly body: string;
-  /** Upstreams to try, in order. */
+  /** Upstreams to try, in order; at most this many attempts are made. */
   readonly attempts: readonly Upstream[];
   /** Aborted when the client goes away or the request's deadline passes. */
   readonly signal: AbortSignal;
   readonly timeouts: UpstreamTimeouts;
+  /** Health and hedging; without it attempts run one after another and nothing is learned. */
+  readonly reliability?: Reliability | null;
+  /** Try miners even when their breaker is open (pinned requests, or every miner open). */
+  readonly bypassBreaker?: boolean;
 }
 
 export interface AttemptFailure {
@@ -36,46 +53,26 @@ export interface JsonAnswer {
 export interface OpenedStream {
   readonly upstream: Upstream;
   readonly failures: readonly AttemptFailure[];
-  /** Raw `data:` payloads, the first of which was already validated. Ends after `[DONE]` or upstream end. */
+  /** Raw `data:` payloads, the first of which were already validated. Ends after `[DONE]` or upstream end. */
   readonly events: AsyncGenerator<string, void, undefined>;
   /** Stops reading and closes the upstream connection. */
   cancel(): void;
+  /** Reports how the relay ended, so a stream cut mid-way counts against its miner. */
+  settle(outcome: RelayOutcome): void;
 }
 
-/** A failure of one attempt that another upstream may fix. */
-class AttemptError extends Error {
-  constructor(
-    message: string,
-    readonly error: GatewayError | null = null,
-  ) {
-    super(message);
-  }
-}
-
-const RESPONSE_SCHEMAS = { chat: ChatCompletionSchema, completions: TextCompletionSchema } as const;
+/** Abort reasons of attempts the gateway cancelled itself (seen only in their own abort paths). */
+const HEDGE_LOST = new Error('another miner answered first');
+const RACE_OVER = new Error('the request no longer needs this attempt');
 
 function describe(err: unknown): string {
-  if (err instanceof AttemptError || err instanceof TransportError) return err.message;
   return err instanceof Error ? err.message : String(err);
-}
-
-/** Rejects a reply that is not a success before any of its body is trusted. */
-async function checkStatus(request: DispatchRequest, upstream: Upstream, reply: UpstreamReply, expected: 'json' | 'sse'): Promise<void> {
-  if (reply.status < 200 || reply.status > 299) {
-    const text = await reply.text().catch(() => '');
-    const mapped = request.provider.mapError(reply.status, text, upstream);
-    throw new AttemptError(mapped.error.message, mapped.retryable ? null : mapped.error);
-  }
-  const want = expected === 'sse' ? 'text/event-stream' : 'application/json';
-  if (!reply.contentType.toLowerCase().startsWith(want)) {
-    reply.discard();
-    throw new AttemptError(`miner ${upstream.id} answered content-type "${reply.contentType}", expected ${want}`);
-  }
 }
 
 function allFailed(request: DispatchRequest, failures: readonly AttemptFailure[]): GatewayError {
   if (request.signal.aborted) {
-    return new GatewayError(504, 'request deadline passed before any miner answered', 'server_error', 'deadline_exceeded');
+    const why = request.signal.reason instanceof Error ? request.signal.reason.message : 'the request was aborted';
+    return new GatewayError(504, `${why} before any miner answered`, 'server_error', 'deadline_exceeded');
   }
   // A non-retryable mapped error (e.g. a subnet API's 402) is the answer itself.
   const final = failures.findLast((f) => f.error !== null)?.error;
@@ -85,83 +82,208 @@ function allFailed(request: DispatchRequest, failures: readonly AttemptFailure[]
   return upstreamFailed(`no miner answered: tried ${n} miner${n === 1 ? '' : 's'}: ${detail}`, 'all_miners_failed');
 }
 
-async function tryJson(request: DispatchRequest, upstream: Upstream): Promise<CompletionResponse> {
-  const reply = await request.provider.send({ ...request, upstream });
-  await checkStatus(request, upstream, reply, 'json');
-  const text = await reply.text();
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(text);
-  } catch {
-    throw new AttemptError(`miner ${upstream.id} answered malformed JSON`);
-  }
-  const result = RESPONSE_SCHEMAS[request.endpoint].safeParse(parsed);
-  if (!result.success) {
-    const issue = result.error.issues[0];
-    throw new AttemptError(`miner ${upstream.id} answered a non-OpenAI shape (${issue?.path.join('.') || 'body'}: ${issue?.message})`);
-  }
-  return result.data;
+interface Won<T> {
+  readonly attempt: Attempt;
+  readonly value: T;
+  readonly failures: readonly AttemptFailure[];
 }
 
-/** Tries upstreams in order until one answers; collects why the others did not. */
-async function firstAnswer<T>(request: DispatchRequest, tryOne: (upstream: Upstream) => Promise<T>) {
-  const failures: AttemptFailure[] = [];
-  for (const upstream of request.attempts) {
-    if (request.signal.aborted) break;
-    try {
-      return { upstream, value: await tryOne(upstream), failures };
-    } catch (err) {
-      const mapped = err instanceof AttemptError ? err.error : null;
-      failures.push({ upstream, reason: describe(err), error: mapped });
-      if (mapped) break;
-    }
+type RunAttempt<T> = (ctx: AttemptContext, attempt: Attempt) => Promise<T>;
+/** Releases an answer that arrived after the race was already decided. */
+type DropAnswer<T> = (attempt: Attempt, value: T) => void;
+
+class AttemptRace<T> {
+  private readonly failures: AttemptFailure[] = [];
+  private readonly running: Attempt[] = [];
+  private readonly health: HealthRegistry | null;
+  private readonly hedge: HedgePolicy | null;
+  private readonly stats: SubnetStats | null;
+  private next = 0;
+  private launched = 0;
+  private settled = false;
+  private winner: Attempt | null = null;
+  private hedgeTimer: ReturnType<typeof setTimeout> | undefined;
+  private resolve: (won: Won<T>) => void = () => {};
+  private reject: (err: unknown) => void = () => {};
+
+  constructor(
+    private readonly request: DispatchRequest,
+    private readonly stream: boolean,
+    private readonly run: RunAttempt<T>,
+    private readonly drop: DropAnswer<T>,
+  ) {
+    const reliability = request.reliability ?? null;
+    this.health = reliability?.health ?? null;
+    this.hedge = reliability && reliability.hedge.enabled(stream) ? reliability.hedge : null;
+    const netuid = request.attempts[0]?.netuid;
+    this.stats = this.health && netuid !== undefined ? this.health.subnet(netuid) : null;
   }
-  throw allFailed(request, failures);
+
+  start(): Promise<Won<T>> {
+    return new Promise<Won<T>>((resolve, reject) => {
+      this.resolve = resolve;
+      this.reject = reject;
+      const { signal } = this.request;
+      if (signal.aborted) return reject(allFailed(this.request, this.failures));
+      // Never removed: the signal belongs to this request alone and dies with it.
+      signal.addEventListener('abort', this.onAbort, { once: true });
+      if (this.hedge && this.stats) this.hedge.earn(this.stats);
+      if (!this.launchNext()) return this.finishFailed();
+      this.armHedge();
+    });
+  }
+
+  private readonly onAbort = () => {
+    const reason: unknown = this.request.signal.reason;
+    for (const attempt of this.running) attempt.cancel(reason);
+    // A stream that already won is read by the relay; aborting makes its read fail with the reason.
+    this.winner?.controller.abort(reason);
+  };
+
+  private readonly onHedgeTimer = () => {
+    this.hedgeTimer = undefined;
+    if (this.settled || this.running.length !== 1 || !this.hedge || !this.stats) return;
+    if (this.hedge.spend(this.stats)) this.launchNext();
+  };
+
+  private launchNext(): boolean {
+    const { attempts, bypassBreaker } = this.request;
+    while (this.next < attempts.length) {
+      const upstream = attempts[this.next++] as Upstream;
+      // The last candidate goes out regardless if nothing else could: a request is never refused for want of a probe slot.
+      const force = bypassBreaker === true || (this.launched === 0 && this.next === attempts.length);
+      const generation = this.health ? this.health.begin(upstream, force) : 0;
+      if (generation < 0) continue;
+      const attempt = new Attempt(upstream, generation);
+      this.running.push(attempt);
+      this.launched++;
+      this.run(this.request, attempt).then(
+        (value) => this.onAnswer(attempt, value),
+        (err: unknown) => this.onError(attempt, err),
+      );
+      return true;
+    }
+    return false;
+  }
+
+  /** Arms the hedge for the one running attempt, if hedging applies and a candidate is left. */
+  private armHedge(): void {
+    if (!this.hedge || !this.stats || this.hedgeTimer !== undefined || this.running.length !== 1) return;
+    if (this.next >= this.request.attempts.length) return;
+    const first = this.running[0] as Attempt;
+    const wait = this.hedge.delayMs(this.stats, this.stream) - (performance.now() - first.startedAt);
+    this.hedgeTimer = setTimeout(this.onHedgeTimer, wait > 0 ? wait : 0);
+  }
+
+  private remove(attempt: Attempt): void {
+    const i = this.running.indexOf(attempt);
+    if (i >= 0) this.running.splice(i, 1);
+  }
+
+  private onAnswer(attempt: Attempt, value: T): void {
+    this.remove(attempt);
+    if (this.settled) {
+      // Answered in the same instant as the winner (or after a final error): not needed.
+      this.drop(attempt, value);
+      this.health?.neutral(attempt.upstream, attempt.generation);
+      return;
+    }
+    this.settled = true;
+    this.clearHedge();
+    const ttfb = performance.now() - attempt.startedAt;
+    if (this.health) {
+      this.health.answered(attempt.upstream, this.stream, ttfb);
+      // A stream's verdict waits for its end (settle); a JSON answer is complete now.
+      if (!this.stream) this.health.succeeded(attempt.upstream, attempt.generation, ttfb);
+    }
+    for (const other of this.running) {
+      other.lost = true;
+      other.cancel(HEDGE_LOST);
+    }
+    this.winner = attempt;
+    this.resolve({ attempt, value, failures: this.failures });
+  }
+
+  private onError(attempt: Attempt, err: unknown): void {
+    this.remove(attempt);
+    attempt.reply?.discard();
+    const { upstream, generation } = attempt;
+    if (attempt.lost) {
+      this.health?.lostHedge(upstream, generation, performance.now() - attempt.startedAt);
+      return;
+    }
+    if (this.settled) {
+      // Cancelled because the race ended on a final error: says nothing about this miner.
+      this.health?.neutral(upstream, generation);
+      return;
+    }
+    const aborted = this.request.signal.aborted;
+    const mapped = err instanceof AttemptError ? err.error : null;
+    if (this.health) {
+      const countsAgainst = !aborted && !(err instanceof AttemptError && err.verdict === 'neutral');
+      if (countsAgainst) this.health.failed(upstream, generation, false);
+      else this.health.neutral(upstream, generation);
+    }
+    this.failures.push({ upstream, reason: describe(err), error: mapped });
+    if (mapped) return this.finishFailed();
+    if (!aborted && this.launchNext()) return this.armHedge();
+    if (this.running.length === 0) return this.finishFailed();
+    this.armHedge();
+  }
+
+  private finishFailed(): void {
+    this.settled = true;
+    this.clearHedge();
+    for (const other of this.running) other.cancel(RACE_OVER);
+    this.reject(allFailed(this.request, this.failures));
+  }
+
+  private clearHedge(): void {
+    if (this.hedgeTimer === undefined) return;
+    clearTimeout(this.hedgeTimer);
+    this.hedgeTimer = undefined;
+  }
 }
+
+const dropNothing = () => {};
 
 export async function dispatchJson(request: DispatchRequest): Promise<JsonAnswer> {
-  const { upstream, value, failures } = await firstAnswer(request, (u) => tryJson(request, u));
-  return { upstream, payload: value, failures };
+  const won = await new AttemptRace(request, false, runJsonAttempt, dropNothing).start();
+  return { upstream: won.attempt.upstream, payload: won.value, failures: won.failures };
 }
 
-/** Pulls SSE data payloads off an upstream body. */
-async function* sseEvents(reply: UpstreamReply): AsyncGenerator<string, void, undefined> {
-  const splitter = new SseEventSplitter();
-  for await (const chunk of reply.body) {
-    for (const data of splitter.push(chunk)) {
-      yield data;
-      if (data === '[DONE]') return;
-    }
-  }
-  for (const data of splitter.end()) yield data;
+function dropStream(attempt: Attempt, opened: OpenedAttemptStream): void {
+  void opened.rest.return(undefined);
+  attempt.reply?.discard();
 }
 
-async function tryStream(request: DispatchRequest, upstream: Upstream): Promise<OpenedStream> {
-  const reply = await request.provider.send({ ...request, upstream });
-  await checkStatus(request, upstream, reply, 'sse');
-  const events = sseEvents(reply);
-  const first = await events.next();
-  const fail = (message: string): never => {
-    reply.discard();
-    throw new AttemptError(message);
-  };
-  if (first.done || first.value === '[DONE]') fail(`miner ${upstream.id} ended the stream without any chunk`);
-  const data = first.value as string;
-  let parsed: unknown;
+/** The winner's events: what was read while opening, then the rest, with an abort reported as its reason. */
+async function* relayEvents(opened: OpenedAttemptStream, signal: AbortSignal): AsyncGenerator<string, void, undefined> {
+  yield* opened.prelude;
   try {
-    parsed = JSON.parse(data);
-  } catch {
-    fail(`miner ${upstream.id} streamed malformed JSON`);
+    yield* opened.rest;
+  } catch (err) {
+    // ClientDisconnected or DeadlineExceeded say more than the transport's "aborted".
+    throw signal.aborted ? signal.reason : err;
   }
-  if (!CompletionChunkSchema.safeParse(parsed).success) fail(`miner ${upstream.id} streamed a non-OpenAI chunk`);
-  async function* replayed(): AsyncGenerator<string, void, undefined> {
-    yield data;
-    yield* events;
-  }
-  return { upstream, failures: [], events: replayed(), cancel: () => reply.discard() };
 }
 
 export async function dispatchStream(request: DispatchRequest): Promise<OpenedStream> {
-  const { value, failures } = await firstAnswer(request, (u) => tryStream(request, u));
-  return { ...value, failures };
+  const { attempt, value, failures } = await new AttemptRace(request, true, openStreamAttempt, dropStream).start();
+  const health = request.reliability?.health ?? null;
+  return {
+    upstream: attempt.upstream,
+    failures,
+    events: relayEvents(value, request.signal),
+    cancel: () => attempt.cancel(RACE_OVER),
+    settle(outcome) {
+      if (!health) return;
+      const { upstream, generation } = attempt;
+      if (outcome.completed) health.succeeded(upstream, generation, performance.now() - attempt.startedAt);
+      // The client leaving, or a generation longer than the request's deadline, is not the miner's fault.
+      else if (outcome.clientAborted || request.signal.aborted) health.neutral(upstream, generation);
+      // Bytes already reached the client: the one failure that cannot be hidden, so the breaker opens now.
+      else health.failed(upstream, generation, true);
+    },
+  };
 }

@@ -9,7 +9,7 @@ export interface UpstreamTimeouts {
   readonly connectMs: number;
   /** From request sent to response headers (time to first byte). */
   readonly firstByteMs: number;
-  /** Longest silence between two body chunks. */
+  /** Longest silence between two body chunks (and between the headers and the first one). */
   readonly idleMs: number;
 }
 
@@ -39,7 +39,7 @@ export class TransportError extends Error {
   override readonly name = 'TransportError';
   constructor(
     message: string,
-    readonly phase: 'connect' | 'first_byte' | 'body' | 'too_large' | 'aborted',
+    readonly phase: 'connect' | 'first_byte' | 'body' | 'too_large' | 'aborted' | 'blocked',
   ) {
     super(message);
   }

@@ -1,10 +1,14 @@
 /**
  * Node transport: one undici Agent with keep-alive pools per origin. The
  * request API (not global fetch) skips WHATWG stream wrapping on the hot path,
- * never follows redirects, and caps response size at the socket.
+ * never follows redirects (no redirect interceptor is installed), caps
+ * response size at the socket, and, for chain-published upstreams, refuses
+ * blocked addresses when it connects.
  */
 import { Agent, errors } from 'undici';
-import { TransportError, type HttpTransport, type UpstreamReply } from './http-transport.js';
+import type { AddressPolicy } from '../router/address-guard.js';
+import { BlockedAddressError, addressGuardedConnector } from './address-guarded-connector.js';
+import { TransportError, type HttpTransport, type UpstreamReply, type UpstreamTimeouts } from './http-transport.js';
 
 export interface UndiciTransportOptions {
   /** Largest upstream body accepted; bigger answers are cut off as failures. */
@@ -12,15 +16,23 @@ export interface UndiciTransportOptions {
   readonly connectTimeoutMs: number;
   /** Per-origin socket pool size. */
   readonly connectionsPerOrigin?: number;
+  /**
+   * Set for upstreams published on chain: connections to blocked address
+   * classes are refused. Leave unset only for operator-configured (trusted) upstreams.
+   */
+  readonly addressPolicy?: AddressPolicy;
 }
 
-function classify(err: unknown): TransportError {
+function classify(err: unknown, signal: AbortSignal, timeouts: UpstreamTimeouts): TransportError {
   if (err instanceof TransportError) return err;
+  // Our own cancellation (hedge lost, client gone, deadline): whatever undici wrapped it in.
+  if (signal.aborted) return new TransportError('request aborted', 'aborted');
   const message = err instanceof Error ? err.message : String(err);
-  if (err instanceof errors.ConnectTimeoutError) return new TransportError(`connect timeout: ${message}`, 'connect');
-  if (err instanceof errors.HeadersTimeoutError) return new TransportError(`no response headers in time`, 'first_byte');
-  if (err instanceof errors.BodyTimeoutError) return new TransportError(`stream idle too long`, 'body');
-  if (err instanceof errors.ResponseExceededMaxSizeError) return new TransportError(`response too large`, 'too_large');
+  if (err instanceof BlockedAddressError) return new TransportError(message, 'blocked');
+  if (err instanceof errors.ConnectTimeoutError) return new TransportError(`connect timeout after ${timeouts.connectMs} ms`, 'connect');
+  if (err instanceof errors.HeadersTimeoutError) return new TransportError(`no response headers within ${timeouts.firstByteMs} ms`, 'first_byte');
+  if (err instanceof errors.BodyTimeoutError) return new TransportError(`no data for ${timeouts.idleMs} ms`, 'body');
+  if (err instanceof errors.ResponseExceededMaxSizeError) return new TransportError('response larger than MAX_RESPONSE_BYTES', 'too_large');
   if (err instanceof errors.RequestAbortedError || (err instanceof Error && err.name === 'AbortError'))
     return new TransportError('request aborted', 'aborted');
   const code = (err as { code?: string }).code;
@@ -29,11 +41,14 @@ function classify(err: unknown): TransportError {
   return new TransportError(message, 'connect');
 }
 
+const ignoreError = () => {};
+
 export function createUndiciTransport(options: UndiciTransportOptions): HttpTransport {
+  const connectOptions = { timeout: options.connectTimeoutMs };
   const agent = new Agent({
     connections: options.connectionsPerOrigin ?? 128,
     keepAliveTimeout: 30_000,
-    connect: { timeout: options.connectTimeoutMs },
+    connect: options.addressPolicy ? addressGuardedConnector(options.addressPolicy, connectOptions) : connectOptions,
     maxResponseSize: options.maxResponseBytes,
   });
 
@@ -52,7 +67,7 @@ export function createUndiciTransport(options: UndiciTransportOptions): HttpTran
           bodyTimeout: timeouts.idleMs,
         });
       } catch (err) {
-        throw classify(err);
+        throw classify(err, signal, timeouts);
       }
       const { body: stream } = response;
       const contentType = response.headers['content-type'];
@@ -64,7 +79,7 @@ export function createUndiciTransport(options: UndiciTransportOptions): HttpTran
             try {
               for await (const chunk of stream) yield chunk as Uint8Array;
             } catch (err) {
-              throw classify(err);
+              throw classify(err, signal, timeouts);
             }
           },
         },
@@ -72,13 +87,17 @@ export function createUndiciTransport(options: UndiciTransportOptions): HttpTran
           try {
             return await stream.text();
           } catch (err) {
-            throw classify(err);
+            throw classify(err, signal, timeouts);
           }
         },
         discard() {
           // Destroying closes the socket; a miner that is still writing must not
-          // keep a pooled connection busy with an answer nobody reads.
-          if (!stream.destroyed) stream.destroy();
+          // keep a pooled connection busy with an answer nobody reads. undici
+          // emits 'error' (aborted) when an unread body is destroyed: with no
+          // listener that would be an uncaught exception taking the process down.
+          if (stream.destroyed) return;
+          stream.on('error', ignoreError);
+          stream.destroy();
         },
       };
       return reply;
