@@ -8,7 +8,7 @@ import type { Neuron, SubnetSnapshot } from '../src/chain/snapshot.js';
 import { invalidRequest, notFound } from '../src/errors.js';
 import type { Gateway } from '../src/gateway.js';
 import type { GatewayEnv } from '../src/http/gateway-env.js';
-import { requireSnapshot } from './snapshot-guard.js';
+import { requireSnapshot } from '../src/chain/require-snapshot.js';
 
 function neuronView(neuron: Neuron) {
   return {
@@ -59,7 +59,7 @@ export function subnetsRoutes(gw: Gateway) {
   const app = new Hono<GatewayEnv>();
 
   app.get('/v1/subnets', (c) => {
-    const snapshot = requireSnapshot(gw);
+    const snapshot = requireSnapshot(gw.metagraph);
     const status = gw.metagraph.status();
     return c.json({
       object: 'list',
@@ -79,7 +79,7 @@ export function subnetsRoutes(gw: Gateway) {
   app.get('/v1/subnets/:netuid/miners', (c) => {
     const netuid = Number(c.req.param('netuid'));
     if (!Number.isInteger(netuid) || netuid < 0) throw invalidRequest('netuid must be a non-negative integer', 'netuid');
-    const snapshot = requireSnapshot(gw);
+    const snapshot = requireSnapshot(gw.metagraph);
     const subnet = gw.catalog.netuids.includes(netuid) ? snapshot.subnets.get(netuid) : undefined;
     if (!subnet) throw notFound(`subnet ${netuid} is not served by this gateway`, 'subnet_not_found');
     const includeUnroutable = c.req.query('include') === 'unroutable';

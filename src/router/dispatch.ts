@@ -15,7 +15,7 @@
 import type { CompletionEndpoint, Provider, Upstream } from '../../providers/provider.js';
 import { GatewayError, upstreamFailed } from '../errors.js';
 import type { CompletionResponse } from '../openai/responses.js';
-import type { RelayOutcome } from '../openai/stream-relay.js';
+import type { RelayOutcome } from '../openai/chunk-relay.js';
 import type { UpstreamTimeouts } from '../transport/http-transport.js';
 import { Attempt, AttemptError, openStreamAttempt, runJsonAttempt, type AttemptContext, type OpenedAttemptStream } from './attempt.js';
 import type { HealthRegistry, SubnetStats } from './health-registry.js';
