@@ -7,14 +7,12 @@
 import { z } from 'zod';
 import { parseRankBy } from './chain/rank-policy.js';
 import { resolveSubtensorUrl } from './chain/subtensor-endpoint.js';
+import { envFlag, envJson, envPositiveInt } from './env-values.js';
 import { MeteringEnvShape } from './metering/metering-config.js';
 import { reliabilityEnv } from './router/reliability.js';
 
-const flag = z
-  .enum(['0', '1', 'true', 'false', 'yes', 'no', ''])
-  .transform((v) => v === '1' || v === 'true' || v === 'yes');
-
-const positiveInt = z.coerce.number().int().positive();
+const flag = envFlag;
+const positiveInt = envPositiveInt;
 
 const netuidList = z
   .string()
@@ -32,17 +30,7 @@ const netuidList = z
     return [...new Set(netuids)];
   });
 
-const aliasMap = z
-  .string()
-  .transform((text, ctx) => {
-    try {
-      return JSON.parse(text) as unknown;
-    } catch {
-      ctx.addIssue({ code: 'custom', message: 'must be JSON like {"llama":["sn4/llama-3.1-8b"]}' });
-      return z.NEVER;
-    }
-  })
-  .pipe(z.record(z.string().min(1), z.union([z.string(), z.array(z.string()).min(1)]).transform((v) => (Array.isArray(v) ? v : [v]))));
+const aliasMap = envJson('{"llama":["sn4/llama-3.1-8b"]}').pipe(z.record(z.string().min(1), z.union([z.string(), z.array(z.string()).min(1)]).transform((v) => (Array.isArray(v) ? v : [v]))));
 
 export const EnvSchema = z.object({
   PORT: positiveInt.max(65535).default(8080),
@@ -83,16 +71,7 @@ export const EnvSchema = z.object({
       }
     }),
   /** Models per subnet for chain subnets, JSON: {"4":["llama-3.1-8b"]}. A subnet without a list passes any name through. */
-  SUBNET_MODELS: z
-    .string()
-    .transform((text, ctx) => {
-      try {
-        return JSON.parse(text) as unknown;
-      } catch {
-        ctx.addIssue({ code: 'custom', message: 'must be JSON like {"4":["llama-3.1-8b"]}' });
-        return z.NEVER;
-      }
-    })
+  SUBNET_MODELS: envJson('{"4":["llama-3.1-8b"]}')
     .pipe(z.record(z.string().regex(/^\d+$/, 'keys must be netuids'), z.array(z.string().min(1))))
     .optional(),
   /** The router spreads traffic over this many of the best miners. */

@@ -6,6 +6,7 @@
  */
 import { decodeAddress } from '@polkadot/util-crypto';
 import { ipToU128 } from '../chain/axon-ip.js';
+import type { Neuron } from '../chain/snapshot.js';
 import type { DevnetChainTypes } from './chain-types.js';
 
 /**
@@ -13,20 +14,12 @@ import type { DevnetChainTypes } from './chain-types.js';
  * (src/chain/snapshot.ts) fits this shape, so a snapshot's neurons can be
  * served back as they are.
  */
-export interface DevnetNeuron {
+export type DevnetNeuron = Omit<Neuron, 'uid' | 'axon'> & {
   /** Must equal the neuron's position in the list when given (subtensor uids are dense). */
   readonly uid?: number;
-  readonly hotkey: string;
-  /** null is served as the all-zero account. */
-  readonly coldkey: string | null;
-  readonly stakeTao: number;
-  /** 0..1, served as round(x * 65535). */
-  readonly incentive: number;
-  readonly active: boolean;
-  readonly validatorPermit: boolean;
+  /** ipType defaults from the address text; coldkey null is served as the all-zero account. */
   readonly axon: { readonly ip: string; readonly port: number; readonly ipType?: 4 | 6 } | null;
-  readonly lastUpdate: number | null;
-}
+};
 
 const ZERO_ACCOUNT = new Uint8Array(32);
 const RAO_PER_TAO = 1_000_000_000;

@@ -4,6 +4,7 @@
  * integers here, so no float ever reaches money arithmetic.
  */
 import { z } from 'zod';
+import { envJson, envPositiveInt } from '../env-values.js';
 
 /** USD with at most 6 decimals as integer micro-USD (a price per 1M tokens becomes micro-USD per 1M tokens). */
 export function usdToMicro(usd: number): number | null {
@@ -36,17 +37,7 @@ const pricePair = z
   )
   .transform((p): ModelPrice => ({ promptMicroUsdPer1M: p.prompt, completionMicroUsdPer1M: p.completion }));
 
-const jsonText = (example: string) =>
-  z.string().transform((text, ctx) => {
-    try {
-      return JSON.parse(text) as unknown;
-    } catch {
-      ctx.addIssue({ code: 'custom', message: `must be JSON like ${example}` });
-      return z.NEVER;
-    }
-  });
-
-const modelPrices = jsonText('{"sn4/llama-3.1-8b":{"prompt":0.2,"completion":0.6}}').pipe(z.record(z.string().min(1), pricePair));
+const modelPrices = envJson('{"sn4/llama-3.1-8b":{"prompt":0.2,"completion":0.6}}').pipe(z.record(z.string().min(1), pricePair));
 
 const defaultPrice = z
   .string()
@@ -54,7 +45,7 @@ const defaultPrice = z
   .pipe(z.tuple([priceNumber, priceNumber], { error: 'must be "<prompt>,<completion>" in USD per 1M tokens' }))
   .transform((p): ModelPrice => ({ promptMicroUsdPer1M: p[0], completionMicroUsdPer1M: p[1] }));
 
-const positiveInt = z.coerce.number().int().positive();
+const positiveInt = envPositiveInt;
 
 export const MeteringEnvShape = {
   /** Per model id (sn<netuid>/<model> or an alias): USD per 1M tokens, {"prompt":p,"completion":c} or [p, c]. */

@@ -5,11 +5,12 @@
  * other variable.
  */
 import { z } from 'zod';
+import { envPositiveInt } from '../env-values.js';
 import type { BreakerOptions } from './circuit-breaker.js';
 import { HealthRegistry } from './health-registry.js';
 import { HEDGE_BURST, HedgePolicy } from './hedge-policy.js';
 
-const positiveInt = z.coerce.number().int().positive();
+const positiveInt = envPositiveInt;
 
 const ReliabilityEnvSchema = z.object({
   /** Which requests may be hedged: `all` (default), `non-stream`, or `off`. */
