@@ -7,6 +7,7 @@ import { adminRoutes } from '../routes/admin.js';
 import { chatRoutes } from '../routes/chat.js';
 import { completionsRoutes } from '../routes/completions.js';
 import { healthRoutes } from '../routes/health.js';
+import { metagraphAdminRoutes } from '../routes/metagraph-admin.js';
 import { modelsRoutes } from '../routes/models.js';
 import { subnetsRoutes } from '../routes/subnets.js';
 import { usageRoutes } from '../routes/usage.js';
@@ -27,5 +28,6 @@ export function buildApp(gw: Gateway): Hono<GatewayEnv> {
   app.route('/', subnetsRoutes(gw));
   app.route('/', usageRoutes(gw));
   app.route('/', adminRoutes(gw));
+  app.route('/', metagraphAdminRoutes(gw));
   return app;
 }

@@ -1,28 +1,27 @@
 /**
- * Builds the gateway's long-lived parts from configuration: store, keys,
- * signer, transport, providers, metagraph source and model catalog. Both
- * entries (Node server, Workers) and the tests build through here, so what
- * runs in production is what the tests exercise.
+ * The gateway's long-lived parts, assembled from configuration and the
+ * runtime's own pieces: keys, metering, signer, providers, catalog and
+ * reliability over a store, a transport and a metagraph source. The entries
+ * choose those three (src/node-gateway.ts: Redis or memory, undici, chain or
+ * file; src/worker/edge-gateway.ts: Durable Object, fetch, stored snapshot)
+ * and everything else is built here, the same way on both runtimes. Nothing
+ * in this module may need Node: the Worker bundle includes it.
  */
 import { mnemonicGenerate } from '@polkadot/util-crypto';
 import { createOpenAiEpistulaProvider } from '../providers/openai-epistula.js';
 import type { Provider } from '../providers/provider.js';
 import { ModelCatalog } from './catalog/model-catalog.js';
-import { createChainSource } from './chain/chain-source.js';
-import { createFileSource } from './chain/file-source.js';
 import type { MetagraphSnapshot, MetagraphSource } from './chain/snapshot.js';
 import type { Config } from './config.js';
 import { createEpistulaSigner, type EpistulaSigner } from './epistula/signer.js';
+import type { Sr25519Backend } from './epistula/sr25519-backend.js';
 import type { Logger } from './log.js';
 import { ApiKeyRegistry } from './metering/api-keys.js';
 import { Metering } from './metering/metering.js';
 import type { AddressPolicy } from './router/address-guard.js';
 import { createReliability, type Reliability } from './router/reliability.js';
-import { createMemoryStore } from './store/memory.js';
-import { createRedisStore } from './store/redis.js';
 import type { Store } from './store/store.js';
 import type { HttpTransport, UpstreamTimeouts } from './transport/http-transport.js';
-import { createUndiciTransport } from './transport/undici-transport.js';
 
 export interface Gateway {
   readonly config: Config;
@@ -43,39 +42,30 @@ export interface Gateway {
   close(): Promise<void>;
 }
 
-export interface GatewayOverrides {
-  /** A ready metagraph source (the devnet and tests pass one). */
-  readonly metagraph?: MetagraphSource;
-  readonly store?: Store;
-  readonly transport?: HttpTransport;
+/** What the entry picks for its runtime. */
+export interface GatewayParts {
+  readonly store: Store;
+  /** Closed with the gateway; false when the caller lends a store it closes itself. */
+  readonly ownsStore: boolean;
+  readonly transport: HttpTransport;
+  /** Not started yet: the gateway starts and stops it. */
+  readonly metagraph: MetagraphSource;
+  /** The sr25519 implementation that signs; default: the fastest that loads on Node. */
+  readonly sr25519?: Sr25519Backend;
 }
 
-async function openStore(config: Config, logger: Logger): Promise<Store> {
-  if (!config.REDIS_URL) return createMemoryStore();
-  return createRedisStore({ url: config.REDIS_URL, prefix: config.REDIS_PREFIX, logger });
+export function addressPolicyOf(config: Config): AddressPolicy {
+  return { allowPrivate: config.ALLOW_PRIVATE_AXONS };
 }
 
-function metagraphFromConfig(config: Config, addressPolicy: AddressPolicy, logger: Logger, store: Store): MetagraphSource {
-  if (config.METAGRAPH_FILE) return createFileSource({ path: config.METAGRAPH_FILE, addressPolicy, logger });
-  if (config.SUBTENSOR_URL && config.NETUIDS) {
-    const models = config.SUBNET_MODELS ?? {};
-    return createChainSource({
-      url: config.SUBTENSOR_URL,
-      netuids: config.NETUIDS,
-      modelsFor: (netuid) => models[String(netuid)] ?? [],
-      rankBy: config.RANK_BY,
-      refreshMs: config.METAGRAPH_REFRESH_S * 1000,
-      addressPolicy,
-      store,
-      logger,
-    });
-  }
-  throw new Error('no metagraph source: set METAGRAPH_FILE, or SUBTENSOR_URL with NETUIDS (npm start runs the devnet when neither is set)');
+export function upstreamTimeoutsOf(config: Config): UpstreamTimeouts {
+  return { connectMs: config.CONNECT_TIMEOUT_MS, firstByteMs: config.FIRST_BYTE_TIMEOUT_MS, idleMs: config.STREAM_IDLE_TIMEOUT_MS };
 }
 
-async function signerFromConfig(config: Config, logger: Logger): Promise<EpistulaSigner> {
-  if (config.GATEWAY_HOTKEY_URI) return createEpistulaSigner(config.GATEWAY_HOTKEY_URI);
-  const signer = await createEpistulaSigner(mnemonicGenerate(12));
+async function signerFromConfig(config: Config, logger: Logger, backend: Sr25519Backend | undefined): Promise<EpistulaSigner> {
+  const options = backend ? { backend } : {};
+  if (config.GATEWAY_HOTKEY_URI) return createEpistulaSigner(config.GATEWAY_HOTKEY_URI, options);
+  const signer = await createEpistulaSigner(mnemonicGenerate(12), options);
   logger.warn(
     { hotkey: signer.ss58 },
     'GATEWAY_HOTKEY_URI is unset: signing with an ephemeral hotkey that changes on every start; miners that allow-list validators will refuse it',
@@ -89,26 +79,14 @@ function upstreamIdsOf(snapshot: MetagraphSnapshot, providerFor: (netuid: number
   return ids;
 }
 
-export async function createGateway(config: Config, logger: Logger, overrides: GatewayOverrides = {}): Promise<Gateway> {
-  const addressPolicy: AddressPolicy = { allowPrivate: config.ALLOW_PRIVATE_AXONS };
-  const timeouts: UpstreamTimeouts = {
-    connectMs: config.CONNECT_TIMEOUT_MS,
-    firstByteMs: config.FIRST_BYTE_TIMEOUT_MS,
-    idleMs: config.STREAM_IDLE_TIMEOUT_MS,
-  };
-  const store = overrides.store ?? (await openStore(config, logger));
+export async function assembleGateway(config: Config, logger: Logger, parts: GatewayParts): Promise<Gateway> {
+  const { store, transport, metagraph } = parts;
   const keys = new ApiKeyRegistry(store, logger);
   await keys.start();
   const metering = await Metering.create(config, store, logger);
-  const signer = await signerFromConfig(config, logger);
-  // Miner axons come from the chain, so their transport refuses blocked addresses at connect time too.
-  // A provider for operator-configured upstreams would get its own transport without addressPolicy.
-  const transport =
-    overrides.transport ??
-    createUndiciTransport({ maxResponseBytes: config.MAX_RESPONSE_BYTES, connectTimeoutMs: timeouts.connectMs, addressPolicy });
+  const signer = await signerFromConfig(config, logger, parts.sr25519);
   const epistula = createOpenAiEpistulaProvider({ signer, transport });
   const reliability = createReliability(config);
-  const metagraph = overrides.metagraph ?? metagraphFromConfig(config, addressPolicy, logger, store);
   // Health is kept only for upstreams still in the snapshot.
   const unsubscribeHealth = metagraph.onUpdate((snapshot) => reliability.health.retain(upstreamIdsOf(snapshot, () => epistula)));
   await metagraph.start();
@@ -125,8 +103,8 @@ export async function createGateway(config: Config, logger: Logger, overrides: G
     signer,
     metagraph,
     catalog,
-    addressPolicy,
-    timeouts,
+    addressPolicy: addressPolicyOf(config),
+    timeouts: upstreamTimeoutsOf(config),
     reliability,
     providerFor: () => epistula,
     async close() {
@@ -135,7 +113,7 @@ export async function createGateway(config: Config, logger: Logger, overrides: G
       await keys.stop();
       await metering.close();
       await transport.close();
-      if (!overrides.store) await store.close();
+      if (parts.ownsStore) await store.close();
     },
   };
 }

@@ -9,7 +9,7 @@ import { buildApp } from './app.js';
 import { ConfigError, loadConfig, type Config } from './config.js';
 import { printDevnetBanner } from './devnet/devnet-banner.js';
 import { startDevnet, type Devnet } from './devnet/devnet.js';
-import { createGateway, type GatewayOverrides } from './gateway.js';
+import { createGateway, type GatewayOverrides } from './node-gateway.js';
 import { createLogger } from './log.js';
 import { listen } from './node-listen.js';
 

@@ -10,6 +10,9 @@ import type { MetagraphSnapshot, Neuron, RankedMiner, SubnetSnapshot } from './s
 
 const CODEC_VERSION = 1;
 
+/** Where a saved snapshot lives: the chain source's store key, the Workers KV key. */
+export const SNAPSHOT_STORE_KEY = 'metagraph:snapshot';
+
 const AxonSchema = z.object({ ip: z.string(), port: z.number().int().min(1).max(65535), ipType: z.union([z.literal(4), z.literal(6)]) });
 
 const NeuronSchema = z.object({

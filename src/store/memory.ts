@@ -45,6 +45,7 @@ export function createMemoryStore(): Store {
 
   return {
     kind: 'memory',
+    broadcast: 'all-clients',
     async get(key) {
       return live(key)?.value ?? null;
     },

@@ -84,6 +84,7 @@ export async function createRedisStore(options: RedisStoreOptions): Promise<Stor
 
   return {
     kind: 'redis',
+    broadcast: 'all-clients',
     async get(key) {
       return client.get(key);
     },

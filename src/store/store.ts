@@ -1,7 +1,7 @@
 /**
- * The one storage interface of the gateway. Two implementations: memory
- * (single process, the default without REDIS_URL) and Redis (shared by
- * replicas). Keys are plain strings; each implementation adds its own
+ * The one storage interface of the gateway. Three implementations: memory
+ * (single process, the default without REDIS_URL), Redis (shared by Node
+ * replicas) and a Durable Object (shared by every Worker isolate). Keys are plain strings; each implementation adds its own
  * namespace prefix so tests and deployments never collide.
  *
  * Every method may reject when the backing service is down; callers decide
@@ -72,7 +72,15 @@ export interface TopUpResult {
 }
 
 export interface Store {
-  readonly kind: 'memory' | 'redis';
+  readonly kind: 'memory' | 'redis' | 'durable-object';
+  /**
+   * Who receives publish(): 'all-clients' when every client of this store
+   * hears it (one process for memory, every replica for Redis);
+   * 'this-isolate' when only subscribers in this isolate do (Workers hold no
+   * connection between requests). Caches invalidated by messages must read
+   * through when it is 'this-isolate'.
+   */
+  readonly broadcast: 'all-clients' | 'this-isolate';
 
   get(key: string): Promise<string | null>;
   /** Returns true when the value was written. */

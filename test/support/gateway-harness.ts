@@ -10,7 +10,8 @@ import OpenAI from 'openai';
 import { buildApp } from '../../src/app.js';
 import { loadConfig } from '../../src/config.js';
 import type { RunningMiner } from '../../src/devnet/miner.js';
-import { createGateway, type Gateway, type GatewayOverrides } from '../../src/gateway.js';
+import type { Gateway } from '../../src/gateway.js';
+import { createGateway, type GatewayOverrides } from '../../src/node-gateway.js';
 import { silentLogger, type Logger } from '../../src/log.js';
 import { listen } from '../../src/node-listen.js';
 
