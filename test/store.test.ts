@@ -1,14 +1,31 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, describe, expect, it } from 'vitest';
+import { createDurableObjectStore } from '../src/store/durable-object.js';
 import { createMemoryStore } from '../src/store/memory.js';
 import { createRedisStore } from '../src/store/redis.js';
 import type { Store } from '../src/store/store.js';
+import { startWorkerRuntime, type WorkerRuntime } from './support/worker-runtime.js';
 
 const REDIS_URL = process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
+
+/** The Worker's store object runs in workerd; this process calls it over RPC like a Worker does. */
+let workerRuntime: Promise<WorkerRuntime> | null = null;
+afterAll(async () => {
+  await (await workerRuntime)?.close();
+});
 
 const factories: Array<[string, () => Promise<Store>]> = [
   ['memory', async () => createMemoryStore()],
   ['redis', () => createRedisStore({ url: REDIS_URL, prefix: `test:${randomUUID()}:` })],
+  [
+    'durable-object',
+    async () => {
+      workerRuntime ??= startWorkerRuntime({ NETUIDS: '4' });
+      const namespace = await (await workerRuntime).storeNamespace();
+      // A proxied call from this process takes a few ms more than one from a Worker.
+      return createDurableObjectStore(namespace, { name: `test:${randomUUID()}:`, callTimeoutMs: 10_000 });
+    },
+  ],
 ];
 
 describe.each(factories)('%s store', (_name, create) => {

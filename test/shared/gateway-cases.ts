@@ -92,6 +92,23 @@ export function sharedGatewayCases(target: () => GatewayUnderTest): void {
       expect(servedBy(t)?.lastRequest?.parsed?.stream).toBe(true);
     });
 
+    it('passes a stream through as it arrives: chunks reach the client while the miner is still answering', async () => {
+      const t = target();
+      // The miners send two events, then hold the answer open without finishing it.
+      for (const m of t.miners) await m.setFault('stallMidStream');
+      const controller = new AbortController();
+      const stream = await gatewayClient(t).chat.completions.create(
+        { model: t.model, messages: [{ role: 'user', content: 'x' }], stream: true },
+        { signal: controller.signal },
+      );
+      // A gateway that buffered the body would have nothing to give until the miner finished.
+      const first = await stream[Symbol.asyncIterator]().next();
+      expect(first.done).toBe(false);
+      expect(first.value?.model).toBe(t.model);
+      expect(servedBy(t)?.lastRequest?.parsed?.stream).toBe(true);
+      controller.abort();
+    });
+
     it('401 for a missing or unknown key; an admin-created key works until it is revoked', async () => {
       const t = target();
       const missing = await fetch(`${t.baseUrl}/v1/models`);
