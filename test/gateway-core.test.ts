@@ -210,6 +210,12 @@ describe('snapshot and health endpoints', () => {
     expect((await gw.request('/v1/subnets/77/miners')).status).toBe(404);
   });
 
+  it('refuses metagraph pushes: a Node gateway reads its own source (only the Workers build takes them)', async () => {
+    const res = await gw.request('/admin/metagraph', { method: 'PUT', headers: { authorization: `Bearer ${TEST_ADMIN_TOKEN}` }, body: '{}' });
+    expect(res.status).toBe(409);
+    expect(((await res.json()) as { error: { code: string; message: string } }).error).toMatchObject({ code: 'metagraph_not_pushable', message: expect.stringMatching(/file source/) });
+  });
+
   it('healthz and readyz', async () => {
     expect((await gw.request('/healthz')).status).toBe(200);
     const ready = await gw.request('/readyz');

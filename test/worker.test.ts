@@ -115,6 +115,10 @@ describe('the Worker build', () => {
     expect(detail.source).toBe('store');
     expect(detail.block).toBeGreaterThan(0);
     expect(detail.rank_policy).toBe('incentive');
+    // The chain ticks every 200 ms and is read every 300 ms, but an unchanged metagraph is not re-sent.
+    const delivered = pusher.delivered();
+    await new Promise((r) => setTimeout(r, 1500));
+    expect(pusher.delivered()).toBe(delivered);
     try {
       node.setNeurons(NETUID, neurons([0.1, 0.9]));
       await expect.poll(rankedUids, { timeout: 20_000, interval: 200 }).toEqual([1, 0]);

@@ -31,7 +31,8 @@ export interface SnapshotPusher {
 
 /** What routing depends on: everything but the block, version and time of the read. */
 function routingContent(snapshot: MetagraphSnapshot): string {
-  return encodeSnapshot({ ...snapshot, version: '', block: null, takenAt: 0 });
+  const subnets = new Map([...snapshot.subnets].map(([netuid, subnet]) => [netuid, { ...subnet, block: null }]));
+  return encodeSnapshot({ ...snapshot, version: '', block: null, takenAt: 0, subnets });
 }
 
 export async function startSnapshotPusher(options: SnapshotPusherOptions): Promise<SnapshotPusher> {
