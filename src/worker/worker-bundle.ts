@@ -29,10 +29,11 @@ export interface BundleFile {
   readonly gzipBytes: number;
 }
 
-export async function buildWorkerBundle(outdir: string): Promise<BundleFile[]> {
+/** Bundles the Worker `config` names (default: the gateway's wrangler.toml) into `outdir`. */
+export async function buildWorkerBundle(outdir: string, config = WRANGLER_CONFIG): Promise<BundleFile[]> {
   await emitWasmCrypto();
   const wrangler = join(PROJECT_ROOT, 'node_modules', 'wrangler', 'bin', 'wrangler.js');
-  await promisify(execFile)(process.execPath, [wrangler, 'deploy', '--dry-run', '--outdir', outdir, '--config', WRANGLER_CONFIG], {
+  await promisify(execFile)(process.execPath, [wrangler, 'deploy', '--dry-run', '--outdir', outdir, '--config', config], {
     cwd: PROJECT_ROOT,
     env: { ...process.env, ...OFFLINE_WRANGLER_ENV },
   });
