@@ -7,7 +7,7 @@
  * the same release, which is checked here. Run by `npm run build:worker`, `dev:worker`, `deploy` and the
  * Worker tests (src/worker/worker-bundle.ts).
  */
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 
@@ -19,8 +19,12 @@ export async function emitWasmCrypto(): Promise<string> {
   if (packageInfo.version !== glue.packageInfo.version) {
     throw new Error(`@polkadot/wasm-crypto ${glue.packageInfo.version} and @polkadot/wasm-crypto-wasm ${packageInfo.version} differ: reinstall so they match`);
   }
+  if (existsSync(WASM_CRYPTO_PATH) && Buffer.from(wasmBytes).equals(readFileSync(WASM_CRYPTO_PATH))) return WASM_CRYPTO_PATH;
   mkdirSync(dirname(WASM_CRYPTO_PATH), { recursive: true });
-  writeFileSync(WASM_CRYPTO_PATH, wasmBytes);
+  // Written aside and renamed: a bundler running in a parallel test file never reads half a file.
+  const partial = `${WASM_CRYPTO_PATH}.${process.pid}.tmp`;
+  writeFileSync(partial, wasmBytes);
+  renameSync(partial, WASM_CRYPTO_PATH);
   return WASM_CRYPTO_PATH;
 }
 

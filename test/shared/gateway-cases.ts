@@ -9,6 +9,7 @@
 import OpenAI from 'openai';
 import { beforeEach, describe, expect, it } from 'vitest';
 import type { RunningMiner } from '../../src/devnet/miner.js';
+import { parsePublicKey, verifyReceipt } from '../../src/metering/receipts.js';
 
 export interface GatewayUnderTest {
   /** http://127.0.0.1:<port> */
@@ -107,6 +108,16 @@ export function sharedGatewayCases(target: () => GatewayUnderTest): void {
       expect(first.value?.model).toBe(t.model);
       expect(servedBy(t)?.lastRequest?.parsed?.stream).toBe(true);
       controller.abort();
+    });
+
+    it('signs a receipt for each answer that verifies offline against the published key and names the miner that served', async () => {
+      const t = target();
+      const published = (await (await fetch(`${t.baseUrl}/v1/receipts/public-key`)).json()) as { public_key_hex: string };
+      const { response } = await gatewayClient(t).chat.completions.create({ model: t.model, messages: [{ role: 'user', content: 'receipt please' }] }).withResponse();
+      const check = verifyReceipt(response.headers.get('x-taogate-receipt') ?? '', parsePublicKey(published.public_key_hex));
+      expect(check.valid).toBe(true);
+      const [netuid, uid, hotkey] = (response.headers.get('x-taogate-miner') ?? '').split('/');
+      expect(check.valid && check.body).toMatchObject({ model: t.model, request_id: response.headers.get('x-request-id'), miner: { netuid: Number(netuid), uid: Number(uid), hotkey } });
     });
 
     it('401 for a missing or unknown key; an admin-created key works until it is revoked', async () => {
