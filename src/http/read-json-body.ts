@@ -7,7 +7,6 @@ import type { Context, MiddlewareHandler } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 import type { z } from 'zod';
 import { bodyTooLarge, invalidRequest } from '../errors.js';
-import { errorResponse } from './error-response.js';
 
 /**
  * 413 for bodies over `maxBytes`. Hono's bodyLimit touches `c.req.raw.body`,
@@ -16,20 +15,18 @@ import { errorResponse } from './error-response.js';
  * running count) when the client sent no length.
  */
 export function limitBody(maxBytes: number): MiddlewareHandler {
-  const streamingLimit = bodyLimit({ maxSize: maxBytes, onError: (c) => tooLarge(c, maxBytes) });
+  const streamingLimit = bodyLimit({ maxSize: maxBytes, onError: () => tooLarge(maxBytes) });
   return async (c, next) => {
     const length = c.req.header('content-length');
     if (length === undefined || c.req.header('transfer-encoding') !== undefined) return streamingLimit(c, next);
-    if (Number(length) > maxBytes) return tooLarge(c, maxBytes);
+    if (Number(length) > maxBytes) tooLarge(maxBytes);
     await next();
   };
 }
 
-function tooLarge(c: Context, maxBytes: number): Response {
-  // The unread rest of the body is still on the socket: tell the client
-  // not to reuse this connection, or its next request reads garbage.
-  c.header('connection', 'close');
-  return errorResponse(c, bodyTooLarge(maxBytes));
+/** Thrown, so each API's error handler answers in its own envelope. */
+function tooLarge(maxBytes: number): never {
+  throw bodyTooLarge(maxBytes);
 }
 
 function fieldPath(path: ReadonlyArray<PropertyKey>): string {
