@@ -33,8 +33,32 @@ function fieldPath(path: ReadonlyArray<PropertyKey>): string {
   return path.map((p, i) => (typeof p === 'number' ? `[${p}]` : i === 0 ? String(p) : `.${String(p)}`)).join('');
 }
 
+interface PathedIssue {
+  readonly path: ReadonlyArray<PropertyKey>;
+  readonly message: string;
+}
+
+/**
+ * For a value that matches no branch of a union (`input` is a string or a
+ * list of items), the branch that got deepest into the value is the one the
+ * client meant: report its issue (`input[0].role`), not "Invalid input".
+ */
+function mostSpecific(issue: z.core.$ZodIssue, prefix: ReadonlyArray<PropertyKey> = []): PathedIssue {
+  const path = [...prefix, ...issue.path];
+  if (issue.code !== 'invalid_union' || issue.errors.length === 0) return { path, message: issue.message };
+  let best: PathedIssue = { path, message: issue.message };
+  for (const branch of issue.errors) {
+    const first = branch[0];
+    if (!first) continue;
+    const candidate = mostSpecific(first, path);
+    if (candidate.path.length > best.path.length) best = candidate;
+  }
+  return best;
+}
+
 export function validationError(error: z.ZodError) {
-  const issue = error.issues[0];
+  const first = error.issues[0];
+  const issue = first ? mostSpecific(first) : undefined;
   const param = issue ? fieldPath(issue.path) : '';
   const message = issue
     ? param
