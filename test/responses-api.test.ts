@@ -86,6 +86,8 @@ describe('POST /v1/responses', () => {
     expect(call.call_id).toMatch(/^call_/);
     expect(sentChat().tools).toEqual([{ type: 'function', function: { name: 'get_weather', description: 'Current weather in a city', parameters: weatherTool.parameters, strict: false } }]);
 
+    // Whichever miner serves the second request is the one whose last request is read below.
+    for (const m of [minerA, minerB]) m.reset();
     const second = await openai.responses.create({
       model: MODEL,
       tools: [weatherTool],
