@@ -10,6 +10,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { startMiner, type RunningMiner } from '../src/devnet/miner.js';
 import { TokenCounter } from '../src/metering/token-counter.js';
 import { AnthropicErrorSchema, MessagesResponseSchema } from '../src/openapi/response-schemas.js';
+import { createKey, keyDetails } from './support/admin-client.js';
 import { startTestGateway, type TestGateway } from './support/gateway-harness.js';
 
 let minerA: RunningMiner;
@@ -172,6 +173,26 @@ describe('POST /v1/messages/count_tokens', () => {
     const withTools = await claude.messages.countTokens({ model: MODEL, system: 'Be brief.', tools: [readFileTool], messages: [{ role: 'user', content: 'hello world' }] });
     expect(withTools.input_tokens).toBeGreaterThan(plain.input_tokens + 10);
     expect(minerA.requestCount + minerB.requestCount).toBe(0);
+  });
+});
+
+describe('same metering, limits and receipts as chat completions', () => {
+  it('meters both APIs under the key, and refuses over RPM with rate_limit_error and Retry-After', async () => {
+    const limited = await createKey(gw, { rpm: 2 });
+    const anthropic = new Anthropic({ baseURL: gw.url, apiKey: limited.key, maxRetries: 0 });
+    const message = await anthropic.messages.create({ model: MODEL, max_tokens: 16, messages: [{ role: 'user', content: 'one two three' }] }).withResponse();
+    expect(message.response.headers.get('x-ratelimit-limit-requests')).toBe('2');
+    const streamed = await gw.request('/v1/responses', { method: 'POST', headers: { authorization: `Bearer ${limited.key}` }, json: { model: MODEL, input: 'four', stream: true } });
+    await streamed.text();
+    const refused = await anthropic.messages.create({ model: MODEL, max_tokens: 16, messages: [{ role: 'user', content: 'x' }] }).catch((e: unknown) => e);
+    expect(refused).toBeInstanceOf(Anthropic.RateLimitError);
+    expect(Number((refused as InstanceType<typeof Anthropic.RateLimitError>).headers?.get('retry-after'))).toBeGreaterThanOrEqual(1);
+
+    await gw.gateway.metering.flush();
+    const usage = (await keyDetails(gw, limited.id)).usage;
+    expect(usage.totals.requests).toBe(2);
+    expect(usage.totals.prompt_tokens).toBe(message.data.usage.input_tokens + 1);
+    expect(Object.keys(usage.models)).toEqual(['sn62/qwen-coder-32b']);
   });
 });
 
