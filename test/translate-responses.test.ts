@@ -236,7 +236,7 @@ describe('ResponsesStreamEncoder', () => {
     const events = run(chunks, end);
     expect(events.map((e) => e.type)).toEqual(types);
     expect(events.map((e) => e.sequence_number)).toEqual(events.map((_, i) => i));
-    const last = events.at(-1) as { response: unknown };
+    const last = events.at(-1) as unknown as { response: unknown };
     expect(ResponsesResponseSchema.parse(last.response)).toBeTruthy();
   });
 
