@@ -16,12 +16,11 @@ import { limitBody, readJsonBody } from '../src/http/read-json-body.js';
 import { requireApiKey } from '../src/http/require-api-key.js';
 import { describeRoute } from '../src/openapi/describe-route.js';
 import { CountTokensResponseSchema, MessagesResponseSchema } from '../src/openapi/response-schemas.js';
-import { PIN_HEADER, parsePinnedUids } from '../src/router/pinned-uids.js';
 import { namedEventStream } from '../src/translate/event-stream.js';
 import { MessagesCountTokensRequestSchema, MessagesRequestSchema, conversationToChat, messagesToChat } from '../src/translate/messages-request.js';
 import { chatToMessage } from '../src/translate/messages-response.js';
 import { MessagesStreamEncoder } from '../src/translate/messages-stream.js';
-import { SSE_HEADERS } from './completion-handler.js';
+import { SSE_HEADERS, completionCall } from './completion-handler.js';
 import { COMPLETION_ERRORS, PIN_HEADER_DOC } from './completion-docs.js';
 
 export function messagesRoutes(gw: Gateway) {
@@ -59,14 +58,7 @@ export function messagesRoutes(gw: Gateway) {
       const chat = messagesToChat(request);
 
       // 2. Route, admit, send, bill: the same path as chat completions.
-      const result = await runCompletion(gw, {
-        endpoint: 'chat',
-        request: chat,
-        key: c.get('apiKey'),
-        requestId: c.get('requestId'),
-        pinnedUids: parsePinnedUids(c.req.header(PIN_HEADER)),
-        clientSignal: c.req.raw.signal,
-      });
+      const result = await runCompletion(gw, completionCall(c, 'chat', chat));
       c.set('upstreamId', result.upstream.id);
 
       // 3. Back as Messages events as chunks arrive, or as one message.

@@ -13,12 +13,11 @@ import { limitBody, readJsonBody } from '../src/http/read-json-body.js';
 import { requireApiKey } from '../src/http/require-api-key.js';
 import { describeRoute } from '../src/openapi/describe-route.js';
 import { ResponsesResponseSchema } from '../src/openapi/response-schemas.js';
-import { PIN_HEADER, parsePinnedUids } from '../src/router/pinned-uids.js';
 import { namedEventStream } from '../src/translate/event-stream.js';
 import { ResponsesRequestSchema, responsesToChat } from '../src/translate/responses-request.js';
 import { chatToResponse } from '../src/translate/responses-response.js';
 import { ResponsesStreamEncoder } from '../src/translate/responses-stream.js';
-import { SSE_HEADERS } from './completion-handler.js';
+import { SSE_HEADERS, completionCall } from './completion-handler.js';
 import { COMPLETION_ERRORS, PIN_HEADER_DOC } from './completion-docs.js';
 
 export function responsesRoutes(gw: Gateway) {
@@ -54,14 +53,7 @@ export function responsesRoutes(gw: Gateway) {
       const chat = responsesToChat(request);
 
       // 2. Route, admit, send, bill: the same path as chat completions.
-      const result = await runCompletion(gw, {
-        endpoint: 'chat',
-        request: chat,
-        key: c.get('apiKey'),
-        requestId: c.get('requestId'),
-        pinnedUids: parsePinnedUids(c.req.header(PIN_HEADER)),
-        clientSignal: c.req.raw.signal,
-      });
+      const result = await runCompletion(gw, completionCall(c, 'chat', chat));
       c.set('upstreamId', result.upstream.id);
 
       // 3. Back as Responses events as chunks arrive, or as one response object.

@@ -7,17 +7,18 @@
 import Anthropic from '@anthropic-ai/sdk';
 import type { RawMessageStreamEvent } from '@anthropic-ai/sdk/resources/messages';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { startMiner, type RunningMiner } from '../src/devnet/miner.js';
+import type { RunningMiner } from '../src/devnet/miner.js';
 import { TokenCounter } from '../src/metering/token-counter.js';
 import { AnthropicErrorSchema, MessagesResponseSchema } from '../src/openapi/response-schemas.js';
 import { createKey, keyDetails } from './support/admin-client.js';
-import { startTestGateway, type TestGateway } from './support/gateway-harness.js';
+import { CODING_MODEL as MODEL, startCodingFixture, type CodingFixture } from './support/coding-fixture.js';
+import type { TestGateway } from './support/gateway-harness.js';
 
+let fixture: CodingFixture;
 let minerA: RunningMiner;
 let minerB: RunningMiner;
 let gw: TestGateway;
 let claude: Anthropic;
-const MODEL = 'sn62/qwen-coder-32b';
 
 const readFileTool = {
   name: 'read_file',
@@ -26,30 +27,16 @@ const readFileTool = {
 };
 
 beforeAll(async () => {
-  minerA = await startMiner({ hotkeyUri: '//MsgMinerA', name: 'A', chunkCount: 6 });
-  minerB = await startMiner({ hotkeyUri: '//MsgMinerB', name: 'B', chunkCount: 6 });
-  gw = await startTestGateway({
-    subnets: [{ netuid: 62, models: ['qwen-coder-32b'], miners: [{ miner: minerA, uid: 1, incentive: 0.5 }, { miner: minerB, uid: 2, incentive: 0.5 }] }],
-    env: { HEDGE_MODE: 'off', MAX_BODY_BYTES: '65536' },
-  });
+  fixture = await startCodingFixture('Msg', { MAX_BODY_BYTES: '65536' });
+  ({ minerA, minerB, gw } = fixture);
   claude = new Anthropic({ baseURL: gw.url, apiKey: gw.apiKey, maxRetries: 0 });
 });
 
-afterAll(async () => {
-  await gw?.close();
-  await minerA?.close();
-  await minerB?.close();
-});
+afterAll(() => fixture?.close());
+beforeEach(() => fixture.reset());
 
-beforeEach(async () => {
-  for (const m of [minerA, minerB]) {
-    await m.setFault('none');
-    m.reset();
-  }
-});
-
-const served = () => [minerA, minerB].find((m) => m.requestCount > 0);
-const sentChat = () => JSON.parse(served()?.lastRequest?.body ?? '{}') as Record<string, unknown>;
+const served = () => fixture.served();
+const sentChat = () => fixture.sentChat();
 
 async function collect(stream: AsyncIterable<RawMessageStreamEvent>): Promise<RawMessageStreamEvent[]> {
   const events: RawMessageStreamEvent[] = [];
@@ -94,7 +81,7 @@ describe('POST /v1/messages', () => {
     expect(sentChat().tools).toEqual([{ type: 'function', function: { name: 'read_file', description: readFileTool.description, parameters: readFileTool.input_schema } }]);
 
     // Whichever miner serves the second request is the one whose last request is read below.
-    for (const m of [minerA, minerB]) m.reset();
+    await fixture.reset();
     const second = await claude.messages.create({
       model: MODEL,
       max_tokens: 64,

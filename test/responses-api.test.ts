@@ -6,15 +6,16 @@
 import OpenAI from 'openai';
 import type { ResponseStreamEvent } from 'openai/resources/responses/responses';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { startMiner, type RunningMiner } from '../src/devnet/miner.js';
+import type { RunningMiner } from '../src/devnet/miner.js';
 import { OpenAiErrorSchema, ResponsesResponseSchema } from '../src/openapi/response-schemas.js';
-import { startTestGateway, type TestGateway } from './support/gateway-harness.js';
+import { CODING_MODEL as MODEL, startCodingFixture, type CodingFixture } from './support/coding-fixture.js';
+import type { TestGateway } from './support/gateway-harness.js';
 
+let fixture: CodingFixture;
 let minerA: RunningMiner;
 let minerB: RunningMiner;
 let gw: TestGateway;
 let openai: OpenAI;
-const MODEL = 'sn62/qwen-coder-32b';
 
 const weatherTool = {
   type: 'function' as const,
@@ -25,30 +26,15 @@ const weatherTool = {
 };
 
 beforeAll(async () => {
-  minerA = await startMiner({ hotkeyUri: '//RespMinerA', name: 'A', chunkCount: 6 });
-  minerB = await startMiner({ hotkeyUri: '//RespMinerB', name: 'B', chunkCount: 6 });
-  gw = await startTestGateway({
-    subnets: [{ netuid: 62, models: ['qwen-coder-32b'], miners: [{ miner: minerA, uid: 1, incentive: 0.5 }, { miner: minerB, uid: 2, incentive: 0.5 }] }],
-    env: { HEDGE_MODE: 'off' },
-  });
+  fixture = await startCodingFixture('Resp');
+  ({ minerA, minerB, gw } = fixture);
   openai = gw.client();
 });
 
-afterAll(async () => {
-  await gw?.close();
-  await minerA?.close();
-  await minerB?.close();
-});
+afterAll(() => fixture?.close());
+beforeEach(() => fixture.reset());
 
-beforeEach(async () => {
-  for (const m of [minerA, minerB]) {
-    await m.setFault('none');
-    m.reset();
-  }
-});
-
-const served = () => [minerA, minerB].find((m) => m.requestCount > 0);
-const sentChat = () => JSON.parse(served()?.lastRequest?.body ?? '{}') as Record<string, unknown>;
+const sentChat = () => fixture.sentChat();
 
 async function collect(stream: AsyncIterable<ResponseStreamEvent>): Promise<ResponseStreamEvent[]> {
   const events: ResponseStreamEvent[] = [];
@@ -87,7 +73,7 @@ describe('POST /v1/responses', () => {
     expect(sentChat().tools).toEqual([{ type: 'function', function: { name: 'get_weather', description: 'Current weather in a city', parameters: weatherTool.parameters, strict: false } }]);
 
     // Whichever miner serves the second request is the one whose last request is read below.
-    for (const m of [minerA, minerB]) m.reset();
+    await fixture.reset();
     const second = await openai.responses.create({
       model: MODEL,
       tools: [weatherTool],

@@ -6,7 +6,9 @@
  * the miner read instead of growing a buffer.
  */
 import type { Chunk, ChunkRelay, RelayError } from '../openai/chunk-relay.js';
+import type { Usage } from '../openai/responses.js';
 import { encodeSseEvent } from '../openai/sse.js';
+import { readChatChunk, receiptOf, type ChatDelta, type FinishReason } from './chat-output.js';
 
 export interface StreamEvent {
   readonly event: string;
@@ -22,6 +24,43 @@ export interface EventEncoder {
   end(): StreamEvent[];
   /** The stream failed after it started: say so in the API's own error shape. */
   error(error: RelayError): StreamEvent[];
+}
+
+export type ToolCallDelta = Extract<ChatDelta, { kind: 'tool_call' }>;
+
+/**
+ * What every API's encoder does with a chunk: read it into deltas, keep the
+ * finish reason, usage and receipt for the end, and hand text and tool-call
+ * pieces to the API's own events.
+ */
+export abstract class ChatDeltaEncoder implements EventEncoder {
+  protected finish: FinishReason | null = null;
+  protected usage: Usage | null = null;
+  protected receipt: string | null = null;
+
+  abstract start(): StreamEvent[];
+  abstract end(): StreamEvent[];
+  abstract error(error: RelayError): StreamEvent[];
+  protected abstract text(text: string): StreamEvent[];
+  protected abstract toolCall(delta: ToolCallDelta): StreamEvent[];
+
+  chunk(chunk: Chunk): StreamEvent[] {
+    this.receipt = receiptOf(chunk) ?? this.receipt;
+    return readChatChunk(chunk).flatMap((delta) => {
+      switch (delta.kind) {
+        case 'text':
+          return this.text(delta.text);
+        case 'tool_call':
+          return this.toolCall(delta);
+        case 'finish':
+          this.finish = delta.reason;
+          return [];
+        case 'usage':
+          this.usage = delta.usage;
+          return [];
+      }
+    });
+  }
 }
 
 const encoder = new TextEncoder();

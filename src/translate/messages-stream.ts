@@ -8,25 +8,22 @@
  *
  * A pure state machine: chunks in, events out, no I/O.
  */
-import type { Chunk, RelayError } from '../openai/chunk-relay.js';
-import type { Usage } from '../openai/responses.js';
-import { readChatChunk, receiptOf, type ChatDelta, type FinishReason } from './chat-output.js';
-import type { EventEncoder, StreamEvent } from './event-stream.js';
+import type { RelayError } from '../openai/chunk-relay.js';
+import { ChatDeltaEncoder, type StreamEvent, type ToolCallDelta } from './event-stream.js';
 import { fallbackToolUseId, messageUsage, stopReasonOf, type MessagesContext } from './messages-response.js';
 
 type OpenBlock = { readonly kind: 'text'; readonly index: number } | { readonly kind: 'tool_use'; readonly index: number };
 
-export class MessagesStreamEncoder implements EventEncoder {
+export class MessagesStreamEncoder extends ChatDeltaEncoder {
   private blocks = 0;
   /** The block deltas currently go to; it is stopped when the next one starts. */
   private current: OpenBlock | null = null;
   /** tool_use block index by chat tool-call index (argument deltas may name an earlier call). */
   private readonly toolBlocks = new Map<number, number>();
-  private finish: FinishReason | null = null;
-  private usage: Usage | null = null;
-  private receipt: string | null = null;
 
-  constructor(private readonly ctx: MessagesContext) {}
+  constructor(private readonly ctx: MessagesContext) {
+    super();
+  }
 
   start(): StreamEvent[] {
     const { ctx } = this;
@@ -41,11 +38,6 @@ export class MessagesStreamEncoder implements EventEncoder {
       usage: messageUsage({ prompt_tokens: ctx.inputTokens(), completion_tokens: 0 }, ctx),
     };
     return [this.event('message_start', { message }), this.event('ping', {})];
-  }
-
-  chunk(chunk: Chunk): StreamEvent[] {
-    this.receipt = receiptOf(chunk) ?? this.receipt;
-    return readChatChunk(chunk).flatMap((delta) => this.delta(delta));
   }
 
   end(): StreamEvent[] {
@@ -67,22 +59,7 @@ export class MessagesStreamEncoder implements EventEncoder {
     return [this.event('error', { error: { type, message: error.message } })];
   }
 
-  private delta(delta: ChatDelta): StreamEvent[] {
-    switch (delta.kind) {
-      case 'text':
-        return this.text(delta.text);
-      case 'tool_call':
-        return this.toolCall(delta);
-      case 'finish':
-        this.finish = delta.reason;
-        return [];
-      case 'usage':
-        this.usage = delta.usage;
-        return [];
-    }
-  }
-
-  private text(text: string): StreamEvent[] {
+  protected text(text: string): StreamEvent[] {
     const events: StreamEvent[] = [];
     if (this.current?.kind !== 'text') {
       events.push(...this.stopCurrent());
@@ -93,7 +70,7 @@ export class MessagesStreamEncoder implements EventEncoder {
     return events;
   }
 
-  private toolCall(delta: Extract<ChatDelta, { kind: 'tool_call' }>): StreamEvent[] {
+  protected toolCall(delta: ToolCallDelta): StreamEvent[] {
     const events: StreamEvent[] = [];
     let index = this.toolBlocks.get(delta.index);
     if (index === undefined) {

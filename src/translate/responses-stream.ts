@@ -10,10 +10,8 @@
  *
  * A pure state machine: chunks in, events out, no I/O.
  */
-import type { Chunk, RelayError } from '../openai/chunk-relay.js';
-import type { Usage } from '../openai/responses.js';
-import { readChatChunk, receiptOf, type ChatDelta, type FinishReason } from './chat-output.js';
-import type { EventEncoder, StreamEvent } from './event-stream.js';
+import type { RelayError } from '../openai/chunk-relay.js';
+import { ChatDeltaEncoder, type StreamEvent, type ToolCallDelta } from './event-stream.js';
 import {
   fallbackCallId,
   functionCallItemId,
@@ -41,7 +39,7 @@ interface OpenCall {
   readonly outputIndex: number;
 }
 
-export class ResponsesStreamEncoder implements EventEncoder {
+export class ResponsesStreamEncoder extends ChatDeltaEncoder {
   private sequence = 0;
   private readonly output: OutputItem[] = [];
   /** The item deltas currently go to; items are finished (…done events) when the next one opens. */
@@ -49,20 +47,14 @@ export class ResponsesStreamEncoder implements EventEncoder {
   /** Function calls by their chat tool-call index (argument deltas may name an earlier one). */
   private readonly calls = new Map<number, OpenCall>();
   private messages = 0;
-  private finish: FinishReason | null = null;
-  private usage: Usage | null = null;
-  private receipt: string | null = null;
 
-  constructor(private readonly ctx: ResponsesContext) {}
+  constructor(private readonly ctx: ResponsesContext) {
+    super();
+  }
 
   start(): StreamEvent[] {
     const response = this.response('in_progress');
     return [this.event('response.created', { response }), this.event('response.in_progress', { response })];
-  }
-
-  chunk(chunk: Chunk): StreamEvent[] {
-    this.receipt = receiptOf(chunk) ?? this.receipt;
-    return readChatChunk(chunk).flatMap((delta) => this.delta(delta));
   }
 
   end(): StreamEvent[] {
@@ -81,22 +73,7 @@ export class ResponsesStreamEncoder implements EventEncoder {
     return events;
   }
 
-  private delta(delta: ChatDelta): StreamEvent[] {
-    switch (delta.kind) {
-      case 'text':
-        return this.text(delta.text);
-      case 'tool_call':
-        return this.toolCall(delta);
-      case 'finish':
-        this.finish = delta.reason;
-        return [];
-      case 'usage':
-        this.usage = delta.usage;
-        return [];
-    }
-  }
-
-  private text(text: string): StreamEvent[] {
+  protected text(text: string): StreamEvent[] {
     const events: StreamEvent[] = [];
     if (this.current?.kind !== 'message') {
       events.push(...this.closeCurrent());
@@ -115,7 +92,7 @@ export class ResponsesStreamEncoder implements EventEncoder {
     return events;
   }
 
-  private toolCall(delta: Extract<ChatDelta, { kind: 'tool_call' }>): StreamEvent[] {
+  protected toolCall(delta: ToolCallDelta): StreamEvent[] {
     const events: StreamEvent[] = [];
     let call = this.calls.get(delta.index);
     if (!call) {
