@@ -66,27 +66,23 @@ export class GatewayMetrics {
       labelNames: ['route', 'method', 'status', 'model'],
       registers,
     });
-    this.requestSeconds = new Histogram({
-      name: 'taogate_http_request_duration_seconds',
-      help: 'Time to the response headers (for a stream: until it starts; see taogate_completion_duration_seconds)',
-      labelNames: ['route', 'method', 'status'],
-      buckets: LATENCY_BUCKETS,
-      registers,
-    });
-    this.ttft = new Histogram({
-      name: 'taogate_completion_ttft_seconds',
-      help: 'Time to first token: to the first valid chunk of a stream, or to the whole answer of a JSON completion',
-      labelNames: ['model', 'mode'],
-      buckets: LATENCY_BUCKETS,
-      registers,
-    });
-    this.completionSeconds = new Histogram({
-      name: 'taogate_completion_duration_seconds',
-      help: 'Time to the end of a completion a miner answered (a stream\'s last chunk), by how it ended',
-      labelNames: ['model', 'mode', 'outcome'],
-      buckets: LATENCY_BUCKETS,
-      registers,
-    });
+    const latency = <L extends string>(name: string, help: string, labelNames: readonly L[]) =>
+      new Histogram<L>({ name, help, labelNames, buckets: LATENCY_BUCKETS, registers });
+    this.requestSeconds = latency(
+      'taogate_http_request_duration_seconds',
+      'Time to the response headers (for a stream: until it starts; see taogate_completion_duration_seconds)',
+      ['route', 'method', 'status'],
+    );
+    this.ttft = latency(
+      'taogate_completion_ttft_seconds',
+      'Time to first token: to the first valid chunk of a stream, or to the whole answer of a JSON completion',
+      ['model', 'mode'],
+    );
+    this.completionSeconds = latency(
+      'taogate_completion_duration_seconds',
+      "Time to the end of a completion a miner answered (a stream's last chunk), by how it ended",
+      ['model', 'mode', 'outcome'],
+    );
   }
 
   /** The bounded `model` label of a requested model id. */
