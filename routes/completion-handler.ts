@@ -17,8 +17,13 @@ import { PIN_HEADER, parsePinnedUids } from '../src/router/pinned-uids.js';
 
 export const SSE_HEADERS = { 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-cache' } as const;
 
-/** The completion this HTTP request asks for: its key, request id, pinned miners and abort signal. */
+/**
+ * The completion this HTTP request asks for: its key, request id, pinned
+ * miners and abort signal. Also labels the request's metrics with its model,
+ * whichever wire API it came in by.
+ */
 export function completionCall(c: Context<GatewayEnv>, endpoint: CompletionEndpoint, request: CompletionCall['request']): CompletionCall {
+  c.set('model', request.model);
   return {
     endpoint,
     request,

@@ -12,6 +12,7 @@ import { chatRoutes } from '../routes/chat.js';
 import { completionsRoutes } from '../routes/completions.js';
 import { healthRoutes } from '../routes/health.js';
 import { messagesRoutes } from '../routes/messages.js';
+import { metricsRoutes } from '../routes/metrics.js';
 import { modelsRoutes } from '../routes/models.js';
 import { openApiRoutes } from '../routes/openapi.js';
 import { responsesRoutes } from '../routes/responses.js';
@@ -21,10 +22,12 @@ import type { Gateway } from './gateway.js';
 import { onGatewayError, onNotFound } from './http/error-response.js';
 import type { GatewayEnv } from './http/gateway-env.js';
 import { requestIdAndAccessLog } from './http/request-id.js';
+import { requestMetrics } from './http/request-metrics.js';
 
 export function buildApp(gw: Gateway): Hono<GatewayEnv> {
   const app = new Hono<GatewayEnv>();
   app.use('*', requestIdAndAccessLog(gw.logger));
+  app.use('*', requestMetrics(gw.metrics));
   app.onError(onGatewayError(gw.logger));
   app.notFound(onNotFound);
   app.route('/', healthRoutes(gw));
@@ -36,6 +39,7 @@ export function buildApp(gw: Gateway): Hono<GatewayEnv> {
   app.route('/', subnetsRoutes(gw));
   app.route('/', usageRoutes(gw));
   app.route('/', adminRoutes(gw));
+  app.route('/', metricsRoutes(gw));
   // Last: it describes every route registered above (read at its first request).
   app.route('/', openApiRoutes(() => app.routes));
   return app;

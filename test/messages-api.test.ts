@@ -180,6 +180,13 @@ describe('same metering, limits and receipts as chat completions', () => {
     expect(usage.totals.requests).toBe(2);
     expect(usage.totals.prompt_tokens).toBe(message.data.usage.input_tokens + 1);
     expect(Object.keys(usage.models)).toEqual(['sn62/qwen-coder-32b']);
+
+    // And the request metrics label them by route and model, as chat completions.
+    const metrics = await (await fetch(`${gw.url}/metrics`)).text();
+    const served = (route: string) => metrics.split('\n').find((line) =>
+      line.startsWith('taogate_http_requests_total{') && line.includes(`route="${route}"`) && line.includes('model="sn62/qwen-coder-32b"') && line.includes('status="200"'));
+    expect(served('/v1/messages')).toMatch(/ [1-9]\d*$/);
+    expect(served('/v1/responses')).toMatch(/ [1-9]\d*$/);
   });
 });
 

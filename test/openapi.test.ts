@@ -71,6 +71,7 @@ describe('GET /openapi.json', () => {
         'POST /admin/keys/{id}/credits',
         'GET /healthz',
         'GET /readyz',
+        'GET /metrics',
         'GET /openapi.json',
         'GET /docs',
       ]),
@@ -94,6 +95,7 @@ describe('GET /openapi.json', () => {
     expect(responses.responses['502'].content['application/json'].schema).toEqual({ $ref: '#/components/schemas/Error' });
     expect((doc.paths['/admin/keys']?.post as Record<string, any>).security).toEqual([{ adminToken: [] }]);
     expect((doc.paths['/healthz']?.get as Record<string, any>).security).toEqual([]);
+    expect((doc.paths['/metrics']?.get as Record<string, any>).security).toEqual([{ metricsToken: [] }]);
     expect((doc.paths['/v1/chat/completions']?.post as Record<string, any>).parameters).toEqual([
       expect.objectContaining({ name: 'x-taogate-uids', in: 'header' }),
     ]);

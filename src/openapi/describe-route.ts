@@ -21,6 +21,8 @@ export interface ResponseDoc {
   /** For routes that answer `text/event-stream` when asked to stream: what the events are. */
   readonly eventStream?: string;
   readonly html?: boolean;
+  /** A `text/plain` body (e.g. Prometheus exposition). */
+  readonly text?: boolean;
 }
 
 export interface ParameterDoc {
@@ -33,8 +35,11 @@ export interface RouteDoc {
   readonly summary: string;
   readonly description?: string;
   readonly tags: readonly string[];
-  /** `api-key`: Authorization Bearer or x-api-key; `admin`: Bearer ADMIN_TOKEN; `public`: none. */
-  readonly auth: 'api-key' | 'admin' | 'public';
+  /**
+   * `api-key`: Authorization Bearer or x-api-key; `admin`: Bearer ADMIN_TOKEN;
+   * `metrics`: Bearer METRICS_TOKEN (or local clients when unset); `public`: none.
+   */
+  readonly auth: 'api-key' | 'admin' | 'metrics' | 'public';
   /** Path parameters, by name (the path itself says which exist). */
   readonly params?: Readonly<Record<string, ParameterDoc>>;
   readonly query?: Readonly<Record<string, ParameterDoc>>;

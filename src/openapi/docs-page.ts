@@ -14,6 +14,7 @@ const SECURITY_TEXT: Readonly<Record<string, string>> = {
   bearerKey: 'API key',
   apiKeyHeader: 'API key',
   adminToken: 'admin token',
+  metricsToken: 'metrics token',
 };
 
 function authOf(operation: Json): string {

@@ -94,6 +94,7 @@ function parameters(where: 'path' | 'query' | 'header', docs: Readonly<Record<st
 const SECURITY: Readonly<Record<RouteDoc['auth'], Json[]>> = {
   'api-key': [{ bearerKey: [] }, { apiKeyHeader: [] }],
   admin: [{ adminToken: [] }],
+  metrics: [{ metricsToken: [] }],
   public: [],
 };
 
@@ -105,6 +106,7 @@ function operation(method: string, path: string, doc: RouteDoc, schemas: Compone
     if (response.json) content['application/json'] = { schema: schemas.ref(response.json, 'output') };
     if (response.eventStream) content['text/event-stream'] = { schema: { type: 'string', description: response.eventStream } };
     if (response.html) content['text/html'] = { schema: { type: 'string' } };
+    if (response.text) content['text/plain'] = { schema: { type: 'string' } };
     responses[status] = { description: response.description, ...(Object.keys(content).length > 0 ? { content } : {}) };
   }
   const envelope = doc.errorEnvelope === 'anthropic'
@@ -171,6 +173,7 @@ export function buildOpenApiDocument(routes: readonly RouterRoute[], info: ApiIn
         bearerKey: { type: 'http', scheme: 'bearer', description: 'An API key (sk-tao-…) as `Authorization: Bearer <key>`.' },
         apiKeyHeader: { type: 'apiKey', in: 'header', name: 'x-api-key', description: 'The same API key as `x-api-key` (what Anthropic clients send).' },
         adminToken: { type: 'http', scheme: 'bearer', description: 'ADMIN_TOKEN as `Authorization: Bearer <token>`.' },
+        metricsToken: { type: 'http', scheme: 'bearer', description: 'METRICS_TOKEN as `Authorization: Bearer <token>`; without one set, only local clients may scrape.' },
       },
     },
     tags: [...tags].map((name) => ({ name })),
