@@ -18,8 +18,10 @@ import type { Sr25519Backend } from './epistula/sr25519-backend.js';
 import type { Logger } from './log.js';
 import { ApiKeyRegistry } from './metering/api-keys.js';
 import { Metering } from './metering/metering.js';
+import { GatewayMetrics } from './metrics/gateway-metrics.js';
 import type { AddressPolicy } from './router/address-guard.js';
 import { createReliability, type Reliability } from './router/reliability.js';
+import { countStoreFailures } from './store/failure-counting-store.js';
 import type { Store } from './store/store.js';
 import type { HttpTransport, UpstreamTimeouts } from './transport/http-transport.js';
 
@@ -37,6 +39,8 @@ export interface Gateway {
   readonly timeouts: UpstreamTimeouts;
   /** Per-miner health, circuit breakers and hedging, shared by every request of this process. */
   readonly reliability: Reliability;
+  /** Prometheus metrics of this gateway (GET /metrics). */
+  readonly metrics: GatewayMetrics;
   /** The adapter that serves a subnet. */
   providerFor(netuid: number): Provider;
   close(): Promise<void>;
@@ -80,7 +84,10 @@ function upstreamIdsOf(snapshot: MetagraphSnapshot, providerFor: (netuid: number
 }
 
 export async function assembleGateway(config: Config, logger: Logger, parts: GatewayParts): Promise<Gateway> {
-  const { store, transport, metagraph } = parts;
+  const { transport, metagraph } = parts;
+  const metrics = new GatewayMetrics();
+  // Every store operation that fails is counted, also the ones callers absorb by failing open.
+  const store = countStoreFailures(parts.store, (operation) => metrics.storeFailed(parts.store.kind, operation));
   const keys = new ApiKeyRegistry(store, logger);
   await keys.start();
   const metering = await Metering.create(config, store, logger);
@@ -89,10 +96,19 @@ export async function assembleGateway(config: Config, logger: Logger, parts: Gat
   const reliability = createReliability(config);
   // Health is kept only for upstreams still in the snapshot.
   const unsubscribeHealth = metagraph.onUpdate((snapshot) => reliability.health.retain(upstreamIdsOf(snapshot, () => epistula)));
+  metrics.watchMetagraph(metagraph);
   await metagraph.start();
   // NETUIDS narrows what is served; without it, every subnet the source knows.
   const netuids = config.NETUIDS ?? [...(metagraph.current()?.subnets.keys() ?? [])];
   const catalog = new ModelCatalog(netuids, config.MODEL_ALIASES ?? {});
+  metrics.attach({
+    store,
+    metagraph,
+    catalog,
+    health: reliability.health,
+    upstreamsOf: (subnet) => epistula.upstreams(subnet),
+    minersPerSubnet: config.METRICS_MINERS_PER_SUBNET,
+  });
 
   return {
     config,
@@ -106,9 +122,11 @@ export async function assembleGateway(config: Config, logger: Logger, parts: Gat
     addressPolicy: addressPolicyOf(config),
     timeouts: upstreamTimeoutsOf(config),
     reliability,
+    metrics,
     providerFor: () => epistula,
     async close() {
       unsubscribeHealth();
+      metrics.close();
       await metagraph.stop();
       await keys.stop();
       await metering.close();

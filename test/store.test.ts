@@ -124,8 +124,12 @@ describe.each(factories)('%s store', (_name, create) => {
     expect((await store.rateLimit([requests, tokens])).allowed).toBe(true);
     const refused = await store.rateLimit([requests, tokens]);
     expect(refused.allowed).toBe(false);
-    // The refused request took no request unit.
-    expect(refused.buckets.map((b) => b.remaining)).toEqual([99, 200]);
+    // The refused request took no request unit. (Tokens come back one per 60 ms: a store reached
+    // over RPC on a loaded machine may answer a few of them later.)
+    const [requestsLeft, tokensLeft] = refused.buckets.map((b) => b.remaining);
+    expect(requestsLeft).toBe(99);
+    expect(tokensLeft).toBeGreaterThanOrEqual(200);
+    expect(tokensLeft).toBeLessThan(250);
     const never = await store.rateLimit([requests, { ...tokens, key: 'rl:tok2', cost: 1001 }]);
     expect(never.allowed).toBe(false);
     expect(never.retryAfterMs).toBe(-1);

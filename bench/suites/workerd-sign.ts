@@ -39,7 +39,7 @@ export const workerdSignSuite: BenchSuite = {
         notes: [
           `${iterations} operations per method, measured inside workerd (Miniflare) with its own clock`,
           `@polkadot-labs/schnorrkel-wasm in workerd: ${result.schnorrkelWasm}`,
-          'the Worker build signs with wasm-crypto from the uploaded module (src/worker/wasm-crypto-module.ts)',
+          'the Worker build signs with wasm-crypto from the uploaded module (src/worker/shims/wasm-crypto-init.ts)',
         ],
       };
     } finally {

@@ -4,12 +4,13 @@
  * of the signer's whole headers() call with the one the Worker uses.
  * (@polkadot-labs/schnorrkel-wasm and wasm-crypto's own loader cannot:
  * they compile WebAssembly from bytes, which workerd refuses; the probe
- * reports that too.)
+ * reports that too. Like the gateway's bundle, this one replaces
+ * wasm-crypto's loader with one that uses the uploaded module.)
  */
 import { sr25519Sign } from '@polkadot/wasm-crypto';
 import { sign as scureSign } from '@scure/sr25519';
 import { createEpistulaSignerFromKeypair, sr25519KeypairFromUri } from '../../src/epistula/signer.js';
-import { workersSr25519Backend } from '../../src/worker/wasm-crypto-module.js';
+import { wasmCryptoBackend } from '../../src/epistula/sr25519-backend.js';
 import { measure } from '../support/measure.js';
 
 const MINER_SS58 = '5FHneW46xGXgs5mUiveU4sbTyGBzmstUspZC92UhjJM694ty';
@@ -26,7 +27,7 @@ async function compilesFromBytes(): Promise<string> {
 export default {
   async fetch(request: Request): Promise<Response> {
     const iterations = Number(new URL(request.url).searchParams.get('n') ?? 2000);
-    const backend = await workersSr25519Backend();
+    const backend = await wasmCryptoBackend();
     const keypair = sr25519KeypairFromUri('//Gateway');
     const signer = await createEpistulaSignerFromKeypair(keypair, { backend });
     const body = new TextEncoder().encode(JSON.stringify({ model: 'm', messages: [{ role: 'user', content: 'Explain how Bittensor validators score miners, '.repeat(16) }] }));

@@ -15,6 +15,7 @@ export function devnetBanner({ baseUrl, apiKey, adminToken, devnet }: BannerInpu
   const firstModel = `sn${devnet.netuids[0]}/${devnet.modelsFor(devnet.netuids[0] ?? 0)[0] ?? 'model'}`;
   const body = JSON.stringify({ model: firstModel, messages: [{ role: 'user', content: 'Hello from the devnet!' }] });
   const rule = '='.repeat(78);
+  const origin = baseUrl.replace(/\/v1$/, '');
   return [
     rule,
     '  TAOGATE IS RUNNING ON AN EMBEDDED LOCAL DEVNET (SUBTENSOR_URL and METAGRAPH_FILE are unset)',
@@ -29,6 +30,11 @@ export function devnetBanner({ baseUrl, apiKey, adminToken, devnet }: BannerInpu
     '  try it:',
     `  curl ${baseUrl}/chat/completions -H "Authorization: Bearer ${apiKey}" \\`,
     `    -H "content-type: application/json" -d '${body}'`,
+    '',
+    `  API reference: ${origin}/docs   (OpenAPI 3.1: ${origin}/openapi.json)`,
+    `  Responses API (Codex CLI, OpenAI SDK):  OPENAI_BASE_URL=${baseUrl} OPENAI_API_KEY=${apiKey}`,
+    `  Messages API (Claude Code, Anthropic SDK):  ANTHROPIC_BASE_URL=${origin} ANTHROPIC_API_KEY=${apiKey}`,
+    "  (devnet miners call a tool the request offers, then answer from the tool's result)",
     '',
     '  the real chain:  SUBTENSOR_URL=finney NETUIDS=4 npm start',
     rule,

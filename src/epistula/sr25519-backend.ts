@@ -7,7 +7,7 @@
  * package's Node-only loader cannot, e.g. as asm.js). Workers cannot load
  * either package as published (no WebAssembly from bytes there): the Worker
  * passes wasm-crypto instantiated from an uploaded module
- * (src/worker/wasm-crypto-module.ts; `npm run bench -- workerd-sign`).
+ * (src/worker/shims/wasm-crypto-init.ts; `npm run bench -- workerd-sign`).
  */
 import { sr25519Sign, waitReady } from '@polkadot/wasm-crypto';
 
