@@ -14,11 +14,13 @@ import { startChainNode, type ChainNode, type DevnetNeuron } from '../src/devnet
 import { startMiner, type RunningMiner } from '../src/devnet/miner.js';
 import { createEpistulaSigner } from '../src/epistula/signer.js';
 import { silentLogger } from '../src/log.js';
+import { sharedCodingApiCases } from './shared/coding-api-cases.js';
 import { adminRequest, gatewayClient, sharedGatewayCases, type GatewayUnderTest } from './shared/gateway-cases.js';
 import { TEST_ADMIN_TOKEN, TEST_HOTKEY_URI } from './support/gateway-harness.js';
 import { startWorkerRuntime, type WorkerRuntime } from './support/worker-runtime.js';
 
 const NETUID = 4;
+const METRICS_TOKEN = 'worker-test-metrics-token';
 const MODELS = ['llama-3.1-8b', 'qwen-coder'];
 let miners: RunningMiner[];
 let node: ChainNode;
@@ -69,6 +71,7 @@ beforeAll(async () => {
     METAGRAPH_REFRESH_S: '1',
     METERING_FLUSH_MS: '100',
     LOG_LEVEL: 'warn',
+    METRICS_TOKEN: METRICS_TOKEN,
   });
   // `npm run sync`: the chain source on Node, delivering to the Worker.
   const source = createChainSource({
@@ -108,6 +111,7 @@ afterAll(async () => {
 });
 
 sharedGatewayCases(() => target);
+sharedCodingApiCases(() => target);
 
 describe('the Worker build', () => {
   it('routes by the snapshot the syncer shelved, and follows the chain when it changes', async () => {
@@ -159,6 +163,15 @@ describe('the Worker build', () => {
     await ask();
     const refused = await ask().catch((e: unknown) => e);
     expect((refused as { status?: number }).status).toBe(429);
+  });
+
+  it('serves /metrics (prom-client in workerd) to METRICS_TOKEN: a Worker has no local clients to trust', async () => {
+    expect((await fetch(`${runtime.url}/metrics`)).status).toBe(401);
+    const res = await fetch(`${runtime.url}/metrics`, { headers: { authorization: `Bearer ${METRICS_TOKEN}` } });
+    expect(res.status).toBe(200);
+    const text = await res.text();
+    expect(text).toMatch(/^taogate_http_requests_total\{[^}]*route="\/v1\/chat\/completions"[^}]*\} [1-9]/m);
+    expect(text).toMatch(/^taogate_metagraph_block\{.*\} [1-9]/m);
   });
 
   it('takes snapshot pushes only with the admin token and only in the persisted format', async () => {
