@@ -14,31 +14,25 @@ import type { MetagraphSource } from './chain/snapshot.js';
 import { ConfigError, loadConfig } from './config.js';
 import { startDevnet, type Devnet } from './devnet/devnet.js';
 import { createLogger } from './log.js';
+import { runNodeEntry, type StopEntry } from './node-entry.js';
 
 const SyncEnvSchema = z.object({
   SYNC_TARGET_URL: z.url({ protocol: /^https?$/, error: 'must be the gateway URL, e.g. http://127.0.0.1:8787 for `npm run dev:worker`' }),
-  ADMIN_TOKEN: z.string().min(16, 'must be the gateway’s ADMIN_TOKEN (at least 16 characters)'),
+  ADMIN_TOKEN: z.string({ error: 'required: the ADMIN_TOKEN of the gateway at SYNC_TARGET_URL' }).min(16, 'must be the gateway’s ADMIN_TOKEN (at least 16 characters)'),
 });
 
+/** The chain variables of `npm start` plus where to deliver; throws ConfigError naming what is wrong. */
 function readEnv() {
-  try {
-    const config = loadConfig(process.env);
-    const parsed = SyncEnvSchema.safeParse(Object.fromEntries(Object.entries(process.env).filter(([, v]) => v)));
-    if (!parsed.success) {
-      const lines = parsed.error.issues.map((i) => `${String(i.path[0])}: ${i.message}`);
-      throw new ConfigError(`invalid configuration:\n  ${lines.join('\n  ')}`);
-    }
-    return { config, ...parsed.data };
-  } catch (err) {
-    if (err instanceof ConfigError) {
-      console.error(err.message);
-      process.exit(2);
-    }
-    throw err;
+  const config = loadConfig(process.env);
+  const parsed = SyncEnvSchema.safeParse(Object.fromEntries(Object.entries(process.env).filter(([, v]) => v)));
+  if (!parsed.success) {
+    const lines = parsed.error.issues.map((i) => `${String(i.path[0])}: ${i.message}`);
+    throw new ConfigError(`invalid configuration:\n  ${lines.join('\n  ')}`);
   }
+  return { config, ...parsed.data };
 }
 
-async function main(): Promise<void> {
+async function main(): Promise<StopEntry> {
   const { config, SYNC_TARGET_URL, ADMIN_TOKEN } = readEnv();
   const logger = createLogger({ level: config.LOG_LEVEL });
   const refreshMs = config.METAGRAPH_REFRESH_S * 1000;
@@ -63,17 +57,11 @@ async function main(): Promise<void> {
   const pusher = await startSnapshotPusher({ source, targetUrl: SYNC_TARGET_URL, adminToken: ADMIN_TOKEN, logger });
   logger.info({ target: SYNC_TARGET_URL, source: source.kind }, 'taogate sync running');
 
-  const stop = async (signal: string) => {
+  return async (signal) => {
     logger.info({ signal, delivered: pusher.delivered() }, 'sync stopping');
     await pusher.stop();
     await devnet?.stop();
-    process.exit(0);
   };
-  process.once('SIGINT', () => void stop('SIGINT'));
-  process.once('SIGTERM', () => void stop('SIGTERM'));
 }
 
-main().catch((err: unknown) => {
-  console.error(err instanceof Error ? err.message : err);
-  process.exit(1);
-});
+runNodeEntry(main);

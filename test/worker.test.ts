@@ -10,13 +10,14 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createChainSource } from '../src/chain/chain-source.js';
 import { encodeSnapshot } from '../src/chain/snapshot-codec.js';
 import { startSnapshotPusher, type SnapshotPusher } from '../src/chain/snapshot-pusher.js';
-import { startChainNode, type ChainNode, type DevnetNeuron } from '../src/devnet/chain-node.js';
+import { startChainNode, type ChainNode } from '../src/devnet/chain-node.js';
 import { startMiner, type RunningMiner } from '../src/devnet/miner.js';
 import { createEpistulaSigner } from '../src/epistula/signer.js';
 import { silentLogger } from '../src/log.js';
 import { sharedCodingApiCases } from './shared/coding-api-cases.js';
 import { adminRequest, gatewayClient, sharedGatewayCases, type GatewayUnderTest } from './shared/gateway-cases.js';
 import { TEST_ADMIN_TOKEN, TEST_HOTKEY_URI } from './support/gateway-harness.js';
+import { minerNeurons } from './support/miner-neurons.js';
 import { startWorkerRuntime, type WorkerRuntime } from './support/worker-runtime.js';
 
 const NETUID = 4;
@@ -28,18 +29,7 @@ let runtime: WorkerRuntime;
 let pusher: SnapshotPusher;
 let target: GatewayUnderTest;
 
-function neurons(incentives: readonly number[]): DevnetNeuron[] {
-  return miners.map((m, uid) => ({
-    hotkey: m.hotkey,
-    coldkey: null,
-    stakeTao: 10,
-    incentive: incentives[uid] ?? 0,
-    active: true,
-    validatorPermit: false,
-    axon: { ip: '127.0.0.1', port: m.port },
-    lastUpdate: 1,
-  }));
-}
+const neurons = (incentives: readonly number[]) => minerNeurons(miners, incentives);
 
 /** Polls until `read` gives `expected` (expect.poll is for tests; this is set-up). */
 async function waitFor<T>(read: () => Promise<T>, expected: T, timeoutMs = 20_000): Promise<void> {

@@ -9,28 +9,14 @@
  * (`broadcast: 'this-isolate'`). Readers that must see other isolates'
  * writes at once (API key revocation) read through instead of caching.
  */
-import type { CreditBalance, HashIncrement, RateBucket, RateDecision, SetOptions, Store, StoreState, TopUpResult } from './store.js';
+import { STORE_OPERATIONS, type StoreOperation } from './failure-counting-store.js';
+import type { Store, StoreState } from './store.js';
+
+/** Every store operation but pub/sub, which cannot leave the isolate: what the Durable Object runs. */
+export type StoreObjectOperation = Exclude<StoreOperation, 'publish' | 'subscribe'>;
 
 /** The RPC surface of the store's Durable Object; src/worker/store-object.ts implements it. */
-export interface StoreObjectApi {
-  get(key: string): Promise<string | null>;
-  set(key: string, value: string, options?: SetOptions): Promise<boolean>;
-  del(key: string): Promise<void>;
-  hgetall(key: string): Promise<Record<string, string>>;
-  hset(key: string, fields: Record<string, string>): Promise<void>;
-  hincrby(key: string, increments: Record<string, number>): Promise<Record<string, number>>;
-  hincrbyOnce(opId: string, increments: HashIncrement[], ttlMs: number): Promise<boolean>;
-  sadd(key: string, member: string): Promise<void>;
-  srem(key: string, member: string): Promise<void>;
-  smembers(key: string): Promise<string[]>;
-  rateLimit(buckets: RateBucket[]): Promise<RateDecision>;
-  rateLimitAdjust(bucket: RateBucket): Promise<void>;
-  creditTopUp(account: string, amount: number, idempotencyKey: string): Promise<TopUpResult>;
-  creditReserve(account: string, reservationId: string, amount: number, ttlMs: number): Promise<{ ok: boolean; balance: CreditBalance }>;
-  creditSettle(account: string, reservationId: string, charge: number): Promise<number | null>;
-  creditCharge(account: string, chargeId: string, amount: number, ttlMs: number): Promise<boolean>;
-  creditBalance(account: string): Promise<CreditBalance>;
-}
+export type StoreObjectApi = Pick<Store, StoreObjectOperation>;
 
 /** A Durable Object namespace binding whose stubs offer the store's RPC methods. */
 export interface StoreObjectNamespace {
@@ -83,28 +69,18 @@ export function createDurableObjectStore(namespace: StoreObjectNamespace, option
     }
   }
 
+  type AnyOperation = (...args: unknown[]) => Promise<unknown>;
+  const operations = Object.fromEntries(
+    STORE_OPERATIONS.filter((op): op is StoreObjectOperation => op !== 'publish' && op !== 'subscribe').map((op) => [
+      op,
+      (...args: unknown[]) => call((o) => (o[op] as AnyOperation)(...args)),
+    ]),
+  ) as unknown as StoreObjectApi;
+
   return {
     kind: 'durable-object',
     broadcast: 'this-isolate',
-    get: (key) => call((o) => o.get(key)),
-    set: (key, value, opts) => call((o) => o.set(key, value, opts ? { ...opts } : undefined)),
-    del: (key) => call((o) => o.del(key)),
-    hgetall: (key) => call((o) => o.hgetall(key)),
-    async hset(key, fields) {
-      if (Object.keys(fields).length > 0) await call((o) => o.hset(key, { ...fields }));
-    },
-    hincrby: (key, increments) => call((o) => o.hincrby(key, { ...increments })),
-    hincrbyOnce: (opId, increments, ttlMs) => call((o) => o.hincrbyOnce(opId, [...increments], ttlMs)),
-    sadd: (key, member) => call((o) => o.sadd(key, member)),
-    srem: (key, member) => call((o) => o.srem(key, member)),
-    smembers: (key) => call((o) => o.smembers(key)),
-    rateLimit: (buckets) => call((o) => o.rateLimit([...buckets])),
-    rateLimitAdjust: (bucket) => call((o) => o.rateLimitAdjust({ ...bucket })),
-    creditTopUp: (account, amount, key) => call((o) => o.creditTopUp(account, amount, key)),
-    creditReserve: (account, id, amount, ttlMs) => call((o) => o.creditReserve(account, id, amount, ttlMs)),
-    creditSettle: (account, id, charge) => call((o) => o.creditSettle(account, id, charge)),
-    creditCharge: (account, id, amount, ttlMs) => call((o) => o.creditCharge(account, id, amount, ttlMs)),
-    creditBalance: (account) => call((o) => o.creditBalance(account)),
+    ...operations,
     async publish(channel, message) {
       // Asynchronous like a real broker, so publishers never re-enter handlers.
       const set = handlers.get(channel);

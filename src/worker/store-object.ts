@@ -52,7 +52,7 @@ export class StoreObject extends DurableObject implements Synchronous<StoreObjec
   hincrby(key: string, increments: Record<string, number>) {
     return this.engine.hincrby(key, increments);
   }
-  hincrbyOnce(opId: string, increments: HashIncrement[], ttlMs: number) {
+  hincrbyOnce(opId: string, increments: readonly HashIncrement[], ttlMs: number) {
     const applied = this.engine.hincrbyOnce(opId, increments, ttlMs);
     this.sweepLater();
     return applied;
@@ -66,7 +66,7 @@ export class StoreObject extends DurableObject implements Synchronous<StoreObjec
   smembers(key: string) {
     return this.engine.smembers(key);
   }
-  rateLimit(buckets: RateBucket[]) {
+  rateLimit(buckets: readonly RateBucket[]) {
     const decision = this.engine.rateLimit(buckets);
     this.sweepLater();
     return decision;
