@@ -6,6 +6,7 @@
  * independent assertions are the shared cases, the same ones the Node
  * gateway passes (test/gateway-core.test.ts).
  */
+import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createChainSource } from '../src/chain/chain-source.js';
 import { encodeSnapshot } from '../src/chain/snapshot-codec.js';
@@ -14,6 +15,8 @@ import { startChainNode, type ChainNode } from '../src/devnet/chain-node.js';
 import { startMiner, type RunningMiner } from '../src/devnet/miner.js';
 import { createEpistulaSigner } from '../src/epistula/signer.js';
 import { silentLogger } from '../src/log.js';
+import { ApiKeyRegistry } from '../src/metering/api-keys.js';
+import { createDurableObjectStore } from '../src/store/durable-object.js';
 import { sharedCodingApiCases } from './shared/coding-api-cases.js';
 import { adminRequest, gatewayClient, sharedGatewayCases, type GatewayUnderTest } from './shared/gateway-cases.js';
 import { TEST_ADMIN_TOKEN, TEST_HOTKEY_URI } from './support/gateway-harness.js';
@@ -153,6 +156,21 @@ describe('the Worker build', () => {
     await ask();
     const refused = await ask().catch((e: unknown) => e);
     expect((refused as { status?: number }).status).toBe(429);
+  });
+
+  it('a key revoked through one isolate is refused at once by another that had it cached: no pub/sub reaches it, so lookups read the store object', async () => {
+    // Two isolates of the Worker: each its own store client and key registry over the one store object.
+    const name = `test:${randomUUID()}:`;
+    const isolate = async () => {
+      const keys = new ApiKeyRegistry(createDurableObjectStore(await runtime.storeNamespace(), { name, callTimeoutMs: 10_000 }), silentLogger());
+      await keys.start();
+      return keys;
+    };
+    const [isolateA, isolateB] = [await isolate(), await isolate()];
+    const { key, record } = await isolateA.create({ name: 'shared' });
+    expect((await isolateB.authenticate(key))?.id).toBe(record.id);
+    await isolateA.revoke(record.id);
+    expect(await isolateB.authenticate(key)).toBeNull();
   });
 
   it('serves /metrics (prom-client in workerd) to METRICS_TOKEN: a Worker has no local clients to trust', async () => {
