@@ -9,11 +9,12 @@ import { proxySuite } from './suites/proxy.js';
 import { receiptsSuite } from './suites/receipts.js';
 import { signSuite } from './suites/sign.js';
 import { wireApisSuite } from './suites/wire-apis.js';
+import { workerProxySuite } from './suites/worker-proxy.js';
 import { workerdSignSuite } from './suites/workerd-sign.js';
 import type { BenchSuite } from './support/suite.js';
 import { renderTable, writeResult } from './support/table.js';
 
-const SUITES: readonly BenchSuite[] = [signSuite, workerdSignSuite, decodeSuite, receiptsSuite, proxySuite, faultMixSuite, metricsSuite, wireApisSuite];
+const SUITES: readonly BenchSuite[] = [signSuite, workerdSignSuite, decodeSuite, receiptsSuite, proxySuite, faultMixSuite, metricsSuite, wireApisSuite, workerProxySuite];
 
 const wanted = process.argv.slice(2);
 const unknown = wanted.filter((name) => !SUITES.some((s) => s.name === name));

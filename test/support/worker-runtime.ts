@@ -8,7 +8,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Miniflare } from 'miniflare';
-import { unstable_getMiniflareWorkerOptions } from 'wrangler';
+import { unstable_getMiniflareWorkerOptions, unstable_readConfig } from 'wrangler';
 import type { StoreObjectNamespace } from '../../src/store/durable-object.js';
 import { buildWorkerBundle, OFFLINE_WRANGLER_ENV, WRANGLER_CONFIG } from '../../src/worker/worker-bundle.js';
 
@@ -37,13 +37,15 @@ export async function startWorkerRuntime(vars: Readonly<Record<string, string>>)
   Object.assign(process.env, OFFLINE_WRANGLER_ENV);
   const outdir = await builtBundle();
   const { workerOptions } = unstable_getMiniflareWorkerOptions(WRANGLER_CONFIG);
+  // wrangler.toml's [vars] only: a developer's .dev.vars (which the line above merges in) must not reach tests.
+  const { vars: declared } = unstable_readConfig({ config: WRANGLER_CONFIG });
   const mf = new Miniflare({
     ...workerOptions,
     name: 'taogate',
     modules: true,
     modulesRoot: outdir,
     scriptPath: join(outdir, 'worker.js'),
-    bindings: { ...workerOptions.bindings, ...vars },
+    bindings: { ...declared, ...vars },
     host: '127.0.0.1',
     port: 0,
     cf: false,
