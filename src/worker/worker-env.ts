@@ -12,7 +12,21 @@ export interface WorkerBindings {
   readonly [variable: string]: unknown;
 }
 
-/** The string-valued bindings (vars and secrets), as an environment record. */
+/**
+ * The variables and secrets as an environment record for loadConfig. A
+ * [vars] entry may be written as a TOML number, boolean or table as well as
+ * a string (METAGRAPH_REFRESH_S = 60, SUBNET_MODELS = { "4" = ["m"] }): each
+ * becomes the text the same Node variable would hold. Resource bindings
+ * (the Durable Object namespace, KV) are left out.
+ */
 export function variablesOf(env: WorkerBindings): Record<string, string> {
-  return Object.fromEntries(Object.entries(env).filter((entry): entry is [string, string] => typeof entry[1] === 'string'));
+  const variables: Record<string, string> = {};
+  for (const [name, value] of Object.entries(env)) {
+    if (typeof value === 'string') variables[name] = value;
+    else if (typeof value === 'number' || typeof value === 'boolean') variables[name] = String(value);
+    else if (Array.isArray(value) || (value !== null && typeof value === 'object' && Object.getPrototypeOf(value) === Object.prototype)) {
+      variables[name] = JSON.stringify(value);
+    }
+  }
+  return variables;
 }
