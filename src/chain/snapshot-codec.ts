@@ -41,7 +41,8 @@ const SubnetSchema = z.object({
   block: z.number().int().nullable(),
 });
 
-const SnapshotSchema = z.object({
+/** A saved snapshot as JSON (also the body of PUT /admin/metagraph). */
+export const SavedSnapshotSchema = z.object({
   codec: z.literal(CODEC_VERSION),
   source: z.enum(['file', 'chain', 'devnet', 'store']),
   version: z.string(),
@@ -65,7 +66,7 @@ export function encodeSnapshot(snapshot: MetagraphSnapshot): string {
     noRouteReason: s.noRouteReason,
     block: s.block,
   }));
-  const body: z.input<typeof SnapshotSchema> = {
+  const body: z.input<typeof SavedSnapshotSchema> = {
     codec: CODEC_VERSION,
     source: snapshot.source,
     version: snapshot.version,
@@ -108,7 +109,7 @@ export function decodeSnapshot(text: string, source?: MetagraphSnapshot['source'
   } catch (error) {
     throw new SnapshotCodecError(`saved snapshot is not JSON: ${(error as Error).message}`);
   }
-  const parsed = SnapshotSchema.safeParse(json);
+  const parsed = SavedSnapshotSchema.safeParse(json);
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
     throw new SnapshotCodecError(`saved snapshot is invalid at ${issue?.path.join('.') || '(root)'}: ${issue?.message ?? 'unknown'}`);

@@ -133,3 +133,10 @@ export const TopUpResultSchema = z.object({
   amount_micro_usd: z.number().int(),
   credits: z.looseObject({ available_micro_usd: z.number() }),
 });
+
+export const MetagraphPushResultSchema = z.object({
+  version: z.string(),
+  block: z.number().int().nullable(),
+  taken_at: z.string().describe('When the syncer read the chain (ISO 8601).'),
+  subnets: z.array(z.object({ netuid: z.number().int(), routable: z.number().int() })),
+});
