@@ -5,8 +5,10 @@
 import { Hono } from 'hono';
 import { adminRoutes } from '../routes/admin.js';
 import { chatRoutes } from '../routes/chat.js';
+import { compareRoutes } from '../routes/compare.js';
 import { completionsRoutes } from '../routes/completions.js';
 import { healthRoutes } from '../routes/health.js';
+import { leaderboardRoutes } from '../routes/leaderboard.js';
 import { modelsRoutes } from '../routes/models.js';
 import { subnetsRoutes } from '../routes/subnets.js';
 import { usageRoutes } from '../routes/usage.js';
@@ -23,6 +25,8 @@ export function buildApp(gw: Gateway): Hono<GatewayEnv> {
   app.route('/', healthRoutes(gw));
   app.route('/', chatRoutes(gw));
   app.route('/', completionsRoutes(gw));
+  app.route('/', compareRoutes(gw));
+  app.route('/', leaderboardRoutes(gw));
   app.route('/', modelsRoutes(gw));
   app.route('/', subnetsRoutes(gw));
   app.route('/', usageRoutes(gw));

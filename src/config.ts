@@ -6,6 +6,7 @@
  */
 import { z } from 'zod';
 import { parseRankBy } from './chain/rank-policy.js';
+import { compareEnv } from './compare/compare-config.js';
 import { resolveSubtensorUrl } from './chain/subtensor-endpoint.js';
 import { envFlag, envJson, envPositiveInt } from './env-values.js';
 import { MeteringEnvShape } from './metering/metering-config.js';
@@ -58,7 +59,7 @@ export const EnvSchema = z.object({
       }
     })
     .optional(),
-  /** incentive | validator:<ss58> | a comma-separated fallback chain of those. */
+  /** incentive | validator:<ss58> | blend | a comma-separated fallback chain of those. */
   RANK_BY: z
     .string()
     .min(1)
@@ -92,6 +93,8 @@ export const EnvSchema = z.object({
   ...MeteringEnvShape,
   /** Hedging and circuit breakers: HEDGE_*, BREAKER_* (see src/router/reliability.ts). */
   ...reliabilityEnv,
+  /** /v1/compare, the leaderboard and RANK_BY=blend: COMPARE_*, BLEND_* (see src/compare/compare-config.ts). */
+  ...compareEnv,
 });
 
 export type Config = z.infer<typeof EnvSchema>;

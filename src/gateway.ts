@@ -9,6 +9,11 @@ import { createOpenAiEpistulaProvider } from '../providers/openai-epistula.js';
 import type { Provider } from '../providers/provider.js';
 import { ModelCatalog } from './catalog/model-catalog.js';
 import { createChainSource } from './chain/chain-source.js';
+import { parseRankBy } from './chain/rank-policy.js';
+import { CheckRunner } from './compare/check-runner.js';
+import { Leaderboard } from './leaderboard/leaderboard.js';
+import { QualityIndex } from './leaderboard/quality-index.js';
+import { Blend, BLEND_POLICY } from './router/blend.js';
 import { createFileSource } from './chain/file-source.js';
 import type { MetagraphSnapshot, MetagraphSource } from './chain/snapshot.js';
 import type { Config } from './config.js';
@@ -38,6 +43,12 @@ export interface Gateway {
   readonly timeouts: UpstreamTimeouts;
   /** Per-miner health, circuit breakers and hedging, shared by every request of this process. */
   readonly reliability: Reliability;
+  /** Scored comparisons per subnet, miner and model, in the store. */
+  readonly leaderboard: Leaderboard;
+  /** RANK_BY=blend's routing-time re-weighting (a no-op for subnets ranked otherwise). */
+  readonly blend: Blend;
+  /** Runs compare checks (regex, JSON Schema) off the event loop, with a time limit. */
+  readonly checkRunner: CheckRunner;
   /** The adapter that serves a subnet. */
   providerFor(netuid: number): Provider;
   close(): Promise<void>;
@@ -55,8 +66,12 @@ async function openStore(config: Config, logger: Logger): Promise<Store> {
   return createRedisStore({ url: config.REDIS_URL, prefix: config.REDIS_PREFIX, logger });
 }
 
+const usesBlend = (config: Config) => parseRankBy(config.RANK_BY).some((p) => p.name === BLEND_POLICY);
+
 function metagraphFromConfig(config: Config, addressPolicy: AddressPolicy, logger: Logger, store: Store): MetagraphSource {
-  if (config.METAGRAPH_FILE) return createFileSource({ path: config.METAGRAPH_FILE, addressPolicy, logger });
+  if (config.METAGRAPH_FILE) {
+    return createFileSource({ path: config.METAGRAPH_FILE, addressPolicy, logger, rankPolicy: usesBlend(config) ? 'blend' : 'incentive' });
+  }
   if (config.SUBTENSOR_URL && config.NETUIDS) {
     const models = config.SUBNET_MODELS ?? {};
     return createChainSource({
@@ -115,6 +130,12 @@ export async function createGateway(config: Config, logger: Logger, overrides: G
   // NETUIDS narrows what is served; without it, every subnet the source knows.
   const netuids = config.NETUIDS ?? [...(metagraph.current()?.subnets.keys() ?? [])];
   const catalog = new ModelCatalog(netuids, config.MODEL_ALIASES ?? {});
+  const leaderboard = new Leaderboard(store);
+  const quality = new QualityIndex(leaderboard, config.BLEND_QUALITY_WINDOW, logger);
+  const blend = new Blend({ weights: config.BLEND_WEIGHTS, quality, health: reliability.health, providerFor: () => epistula });
+  // Only a blend gateway routes on quality, so only it keeps reading it.
+  if (usesBlend(config)) quality.start(() => catalog.netuids, config.BLEND_REFRESH_S * 1000);
+  const checkRunner = new CheckRunner();
 
   return {
     config,
@@ -128,9 +149,14 @@ export async function createGateway(config: Config, logger: Logger, overrides: G
     addressPolicy,
     timeouts,
     reliability,
+    leaderboard,
+    blend,
+    checkRunner,
     providerFor: () => epistula,
     async close() {
       unsubscribeHealth();
+      quality.stop();
+      await checkRunner.close();
       await metagraph.stop();
       await keys.stop();
       await metering.close();
