@@ -55,6 +55,22 @@ function minerHealthOf(gw: Gateway, subnet: SubnetSnapshot) {
   };
 }
 
+/**
+ * Under RANK_BY=blend: the weights, the quality window, and per miner its
+ * three components and blended weight, in the order the router now prefers.
+ */
+function blendOf(gw: Gateway, subnet: SubnetSnapshot) {
+  if (!gw.blend.applies(subnet)) return null;
+  const upstreams = gw.providerFor(subnet.netuid).upstreams(subnet);
+  const components = gw.blend.components(subnet, upstreams);
+  const order = [...components.keys()].sort((a, b) => (components[b]?.weight ?? 0) - (components[a]?.weight ?? 0));
+  const byUid = new Map(upstreams.map((u, i) => [u.uid, { ...components[i], blend_rank: order.indexOf(i) + 1 }]));
+  return {
+    subnet: { blend: { weights: gw.blend.weights, quality_window: gw.config.BLEND_QUALITY_WINDOW.text } },
+    of: (uid: number) => byUid.get(uid) ?? null,
+  };
+}
+
 export function subnetsRoutes(gw: Gateway) {
   const app = new Hono<GatewayEnv>();
 
@@ -84,6 +100,7 @@ export function subnetsRoutes(gw: Gateway) {
     if (!subnet) throw notFound(`subnet ${netuid} is not served by this gateway`, 'subnet_not_found');
     const includeUnroutable = c.req.query('include') === 'unroutable';
     const health = minerHealthOf(gw, subnet);
+    const blend = blendOf(gw, subnet);
     const reasons: Record<string, number> = {};
     for (const reason of subnet.unroutable.values()) reasons[reason] = (reasons[reason] ?? 0) + 1;
     return c.json({
@@ -93,7 +110,15 @@ export function subnetsRoutes(gw: Gateway) {
       version: snapshot.version,
       unroutable_by_reason: reasons,
       ...health.subnet,
-      data: subnet.ranked.map((m) => ({ rank: m.rank, score: m.score, routable: true, ...neuronView(m.neuron), health: health.of(m.neuron.uid) })),
+      ...blend?.subnet,
+      data: subnet.ranked.map((m) => ({
+        rank: m.rank,
+        score: m.score,
+        routable: true,
+        ...neuronView(m.neuron),
+        health: health.of(m.neuron.uid),
+        ...(blend && { blend: blend.of(m.neuron.uid) }),
+      })),
       ...(includeUnroutable && {
         unroutable: subnet.neurons
           .filter((n) => subnet.unroutable.has(n.uid))
