@@ -20,5 +20,7 @@ export function parseBlendWeights(text: string): BlendWeights {
   }
   const total = weights.incentive + weights.quality + weights.health;
   if (!(total > 0)) throw new Error('at least one weight must be above zero');
-  return Object.freeze({ incentive: weights.incentive / total, quality: weights.quality / total, health: weights.health / total });
+  // Rounded so weights that already sum to 1 read back as written (0.3, not 0.30000000000000004).
+  const normalized = (w: number) => Math.round((w / total) * 1e9) / 1e9;
+  return Object.freeze({ incentive: normalized(weights.incentive), quality: normalized(weights.quality), health: normalized(weights.health) });
 }
