@@ -9,6 +9,7 @@ import { invalidRequest, notFound } from '../src/errors.js';
 import type { Gateway } from '../src/gateway.js';
 import type { GatewayEnv } from '../src/http/gateway-env.js';
 import { requireSnapshot } from '../src/chain/require-snapshot.js';
+import { minerBlendOf, minerHealthOf } from '../src/router/miner-views.js';
 
 function neuronView(neuron: Neuron) {
   return {
@@ -33,41 +34,6 @@ function subnetSummary(subnet: SubnetSnapshot) {
     rank_policy: subnet.rankPolicy,
     block: subnet.block,
     no_route_reason: subnet.noRouteReason,
-  };
-}
-
-/**
- * What traffic taught the gateway about each ranked miner (breaker state,
- * EWMAs, error rate; null before its first attempt) and the subnet's
- * current hedge delays.
- */
-function minerHealthOf(gw: Gateway, subnet: SubnetSnapshot) {
-  const { health, hedge } = gw.reliability;
-  const idByUid = new Map(gw.providerFor(subnet.netuid).upstreams(subnet).map((u) => [u.uid, u.id]));
-  const stats = health.subnet(subnet.netuid);
-  const delay = (stream: boolean) => (hedge.enabled(stream) ? Math.round(hedge.delayMs(stats, stream)) : null);
-  return {
-    subnet: { hedge_delay_ms: { non_stream: delay(false), stream: delay(true) } },
-    of: (uid: number) => {
-      const id = idByUid.get(uid);
-      return id === undefined ? null : health.view(id);
-    },
-  };
-}
-
-/**
- * Under RANK_BY=blend: the weights, the quality window, and per miner its
- * three components and blended weight, in the order the router now prefers.
- */
-function blendOf(gw: Gateway, subnet: SubnetSnapshot) {
-  if (!gw.blend.applies(subnet)) return null;
-  const upstreams = gw.providerFor(subnet.netuid).upstreams(subnet);
-  const components = gw.blend.components(subnet, upstreams);
-  const order = [...components.keys()].sort((a, b) => (components[b]?.weight ?? 0) - (components[a]?.weight ?? 0));
-  const byUid = new Map(upstreams.map((u, i) => [u.uid, { ...components[i], blend_rank: order.indexOf(i) + 1 }]));
-  return {
-    subnet: { blend: { weights: gw.blend.weights, quality_window: gw.config.BLEND_QUALITY_WINDOW.text } },
-    of: (uid: number) => byUid.get(uid) ?? null,
   };
 }
 
@@ -100,7 +66,7 @@ export function subnetsRoutes(gw: Gateway) {
     if (!subnet) throw notFound(`subnet ${netuid} is not served by this gateway`, 'subnet_not_found');
     const includeUnroutable = c.req.query('include') === 'unroutable';
     const health = minerHealthOf(gw, subnet);
-    const blend = blendOf(gw, subnet);
+    const blend = minerBlendOf(gw, subnet);
     const reasons: Record<string, number> = {};
     for (const reason of subnet.unroutable.values()) reasons[reason] = (reasons[reason] ?? 0) + 1;
     return c.json({

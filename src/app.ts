@@ -6,6 +6,7 @@ import { Hono } from 'hono';
 import { adminRoutes } from '../routes/admin.js';
 import { chatRoutes } from '../routes/chat.js';
 import { compareRoutes } from '../routes/compare.js';
+import { dashboardRoutes } from '../routes/dashboard.js';
 import { completionsRoutes } from '../routes/completions.js';
 import { healthRoutes } from '../routes/health.js';
 import { leaderboardRoutes } from '../routes/leaderboard.js';
@@ -31,5 +32,6 @@ export function buildApp(gw: Gateway): Hono<GatewayEnv> {
   app.route('/', subnetsRoutes(gw));
   app.route('/', usageRoutes(gw));
   app.route('/', adminRoutes(gw));
+  app.route('/', dashboardRoutes(gw));
   return app;
 }
