@@ -10,13 +10,14 @@ body { margin: 0; font: 14px/1.45 system-ui, -apple-system, "Segoe UI", sans-ser
 header { display: flex; align-items: center; gap: 24px; padding: 12px 24px; border-bottom: 1px solid var(--line); background: var(--panel); }
 header .brand { font-weight: 700; font-size: 16px; color: var(--accent); }
 nav { display: flex; gap: 16px; flex: 1; }
-nav a { color: var(--muted); text-decoration: none; padding: 4px 2px; }
+nav a, header > a { color: var(--muted); text-decoration: none; padding: 4px 2px; }
 nav a.active, nav a:hover { color: var(--text); border-bottom: 2px solid var(--accent); }
 main { padding: 20px 24px; max-width: 1400px; }
 h1 { font-size: 20px; margin: 0 0 12px; }
 h2 { font-size: 16px; margin: 24px 0 8px; }
 .muted { color: var(--muted); }
 .panel { background: var(--panel); border: 1px solid var(--line); border-radius: 8px; padding: 14px 16px; margin-bottom: 16px; }
+.panel > h2:first-child { margin-top: 0; }
 table { border-collapse: collapse; width: 100%; }
 th, td { text-align: left; padding: 6px 10px; border-bottom: 1px solid var(--line); vertical-align: top; }
 th { color: var(--muted); font-weight: 600; font-size: 12px; text-transform: uppercase; letter-spacing: .03em; }
