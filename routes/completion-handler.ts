@@ -21,6 +21,7 @@ export function completionHandler(gw: Gateway, endpoint: CompletionEndpoint, sch
   return async (c: Context<GatewayEnv>) => {
     // 1. The body, parsed and validated once (400 names the field).
     const request = await readJsonBody(c, schema);
+    c.set('model', request.model);
 
     // 2. Route, admit, send, bill (404 model, 503 no route, 429/402 limits, 502 miners).
     const result = await runCompletion(gw, {

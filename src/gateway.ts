@@ -21,8 +21,10 @@ import { createEpistulaSigner, type EpistulaSigner } from './epistula/signer.js'
 import type { Logger } from './log.js';
 import { ApiKeyRegistry } from './metering/api-keys.js';
 import { Metering } from './metering/metering.js';
+import { GatewayMetrics } from './metrics/gateway-metrics.js';
 import type { AddressPolicy } from './router/address-guard.js';
 import { createReliability, type Reliability } from './router/reliability.js';
+import { countStoreFailures } from './store/failure-counting-store.js';
 import { createMemoryStore } from './store/memory.js';
 import { createRedisStore } from './store/redis.js';
 import type { Store } from './store/store.js';
@@ -49,6 +51,8 @@ export interface Gateway {
   readonly blend: Blend;
   /** Runs compare checks (regex, JSON Schema) off the event loop, with a time limit. */
   readonly checkRunner: CheckRunner;
+  /** Prometheus metrics of this gateway (GET /metrics). */
+  readonly metrics: GatewayMetrics;
   /** The adapter that serves a subnet. */
   providerFor(netuid: number): Provider;
   close(): Promise<void>;
@@ -111,7 +115,10 @@ export async function createGateway(config: Config, logger: Logger, overrides: G
     firstByteMs: config.FIRST_BYTE_TIMEOUT_MS,
     idleMs: config.STREAM_IDLE_TIMEOUT_MS,
   };
-  const store = overrides.store ?? (await openStore(config, logger));
+  const metrics = new GatewayMetrics();
+  // Every store operation that fails is counted, also the ones callers absorb by failing open.
+  const rawStore = overrides.store ?? (await openStore(config, logger));
+  const store = countStoreFailures(rawStore, (operation) => metrics.storeFailed(rawStore.kind, operation));
   const keys = new ApiKeyRegistry(store, logger);
   await keys.start();
   const metering = await Metering.create(config, store, logger);
@@ -126,6 +133,7 @@ export async function createGateway(config: Config, logger: Logger, overrides: G
   const metagraph = overrides.metagraph ?? metagraphFromConfig(config, addressPolicy, logger, store);
   // Health is kept only for upstreams still in the snapshot.
   const unsubscribeHealth = metagraph.onUpdate((snapshot) => reliability.health.retain(upstreamIdsOf(snapshot, () => epistula)));
+  metrics.watchMetagraph(metagraph);
   await metagraph.start();
   // NETUIDS narrows what is served; without it, every subnet the source knows.
   const netuids = config.NETUIDS ?? [...(metagraph.current()?.subnets.keys() ?? [])];
@@ -136,6 +144,14 @@ export async function createGateway(config: Config, logger: Logger, overrides: G
   // Only a blend gateway routes on quality, so only it keeps reading it.
   if (usesBlend(config)) quality.start(() => catalog.netuids, config.BLEND_REFRESH_S * 1000);
   const checkRunner = new CheckRunner();
+  metrics.attach({
+    store,
+    metagraph,
+    catalog,
+    health: reliability.health,
+    upstreamsOf: (subnet) => epistula.upstreams(subnet),
+    minersPerSubnet: config.METRICS_MINERS_PER_SUBNET,
+  });
 
   return {
     config,
@@ -152,11 +168,13 @@ export async function createGateway(config: Config, logger: Logger, overrides: G
     leaderboard,
     blend,
     checkRunner,
+    metrics,
     providerFor: () => epistula,
     async close() {
       unsubscribeHealth();
       quality.stop();
       await checkRunner.close();
+      metrics.close();
       await metagraph.stop();
       await keys.stop();
       await metering.close();

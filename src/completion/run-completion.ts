@@ -50,8 +50,12 @@ export interface StreamCompletion {
 
 export type CompletionResult = JsonCompletion | StreamCompletion;
 
+/** Seconds since `started` (a performance.now() reading). */
+const secondsSince = (started: number) => (performance.now() - started) / 1000;
+
 export async function runCompletion(gw: Gateway, call: CompletionCall): Promise<CompletionResult> {
   const { request } = call;
+  const started = performance.now();
 
   // The snapshot this request keeps to the end, and what the model resolves to (404).
   const snapshot = requireSnapshot(gw.metagraph);
@@ -101,6 +105,8 @@ export async function runCompletion(gw: Gateway, call: CompletionCall): Promise<
   if (request.stream) {
     // Committed to a miner once its first valid chunk arrived; relayed as it comes.
     const opened = await dispatchStream(dispatch).catch(failed);
+    // Latency is labelled with the subnet model that served it (an alias or `auto` says less).
+    gw.metrics.firstToken(plan.target.id, 'stream', secondsSince(started));
     // Billed once: prompt plus what was delivered, from the miner's usage or else the tokenizer.
     const bill = (o: RelayOutcome) => admission.complete({ upstream: opened.upstream, snapshot, usage: o.usage, completionText: o.deliveredText });
     const relay = createChunkRelay(opened, {
@@ -111,6 +117,7 @@ export async function runCompletion(gw: Gateway, call: CompletionCall): Promise<
       onEnd: (o) => {
         deadline.release();
         bill(o);
+        gw.metrics.completionEnded(plan.target.id, 'stream', o.completed ? 'ok' : o.clientAborted ? 'client_gone' : 'interrupted', secondsSince(started));
       },
     });
     return { kind: 'stream', upstream: opened.upstream, servedModel: plan.target.id, relay, headers: { ...admission.headers, 'x-taogate-miner': opened.upstream.id } };
@@ -118,6 +125,9 @@ export async function runCompletion(gw: Gateway, call: CompletionCall): Promise<
 
   const answer = await dispatchJson(dispatch).catch(failed);
   deadline.release();
+  const elapsed = secondsSince(started);
+  gw.metrics.firstToken(plan.target.id, 'json', elapsed);
+  gw.metrics.completionEnded(plan.target.id, 'json', 'ok', elapsed);
   const { receipt } = admission.complete({
     upstream: answer.upstream,
     snapshot,
