@@ -7,7 +7,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { startMiner, type RunningMiner } from '../src/devnet/miner.js';
 import { verifyReceipt } from '../src/metering/receipts.js';
 import { createKey, keyDetails } from './support/admin-client.js';
-import { compare, compareOk, compareStream, type ComparisonView } from './support/compare-client.js';
+import { compare, compareOk, compareStream, judgedSubnets, type ComparisonView } from './support/compare-client.js';
 import { startTestGateway, type TestGateway } from './support/gateway-harness.js';
 
 let low: RunningMiner;
@@ -25,17 +25,7 @@ beforeAll(async () => {
   backtrack = await startMiner({ hotkeyUri: '//CmpBacktrack', name: 'bt', answer: () => `${'a'.repeat(40)}!` });
   gw = await startTestGateway({
     subnets: [
-      {
-        netuid: 4,
-        models: ['llama-3.1-8b'],
-        miners: [
-          { miner: low, uid: 1, incentive: 0.5 },
-          { miner: high, uid: 2, incentive: 0.3 },
-          { miner: mid, uid: 3, incentive: 0.2 },
-        ],
-      },
-      // One miner, so the judge's calls (and its retry) land on it deterministically.
-      { netuid: 62, models: ['coder'], miners: [{ miner: judge, uid: 1, incentive: 1 }] },
+      ...judgedSubnets([low, high, mid], judge),
       { netuid: 9, models: ['m'], miners: [{ miner: backtrack, uid: 1, incentive: 1 }] },
     ],
   });

@@ -11,6 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startMiner, type RunningMiner } from '../src/devnet/miner.js';
 import { DASHBOARD_CSP } from '../routes/dashboard.js';
 import { launchBrowser, SCREENSHOT_DIR, type Browser } from './support/browser.js';
+import { judgedSubnets } from './support/compare-client.js';
 import { startTestGateway, TEST_ADMIN_TOKEN, type TestGateway } from './support/gateway-harness.js';
 
 let low: RunningMiner;
@@ -25,20 +26,7 @@ beforeAll(async () => {
   high = await startMiner({ hotkeyUri: '//DashHigh', name: 'high', quality: 9, chunkDelayMs: 5 });
   html = await startMiner({ hotkeyUri: '//DashHtml', name: 'html', fault: 'htmlAnswer' });
   judge = await startMiner({ hotkeyUri: '//DashJudge', name: 'judge', quality: 6 });
-  gw = await startTestGateway({
-    subnets: [
-      {
-        netuid: 4,
-        models: ['llama-3.1-8b'],
-        miners: [
-          { miner: low, uid: 1, incentive: 0.5 },
-          { miner: high, uid: 2, incentive: 0.3 },
-          { miner: html, uid: 3, incentive: 0.2 },
-        ],
-      },
-      { netuid: 62, models: ['coder'], miners: [{ miner: judge, uid: 1, incentive: 1 }] },
-    ],
-  });
+  gw = await startTestGateway({ subnets: judgedSubnets([low, high, html], judge) });
   browser = await launchBrowser();
 }, 60_000);
 

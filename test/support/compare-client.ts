@@ -1,5 +1,17 @@
 /** Calls POST /v1/compare and reads its SSE stream, for the compare, leaderboard and blend tests. */
-import type { TestGateway } from './gateway-harness.js';
+import type { RunningMiner } from '../../src/devnet/miner.js';
+import type { SubnetEntry, TestGateway } from './gateway-harness.js';
+
+/**
+ * sn4 with three miners (uids 1-3, incentive 0.5/0.3/0.2), and sn62 with
+ * the judge alone, so the judge's calls (and its retry) land on it deterministically.
+ */
+export function judgedSubnets(sn4: readonly [RunningMiner, RunningMiner, RunningMiner], judge: RunningMiner): SubnetEntry[] {
+  return [
+    { netuid: 4, models: ['llama-3.1-8b'], miners: sn4.map((miner, i) => ({ miner, uid: i + 1, incentive: [0.5, 0.3, 0.2][i] as number })) },
+    { netuid: 62, models: ['coder'], miners: [{ miner: judge, uid: 1, incentive: 1 }] },
+  ];
+}
 
 export interface EntryView {
   index: number;
