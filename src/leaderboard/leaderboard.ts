@@ -44,7 +44,7 @@ export interface LeaderboardRow {
   readonly latency_ms: { readonly mean: number | null; readonly p50: number | null; readonly p90: number | null; readonly p99: number | null };
 }
 
-const METRICS = ['n', 'err', 'scored', 'score_milli', 'contests', 'wins', 'lat_sum', ...LATENCY_BOUNDS_MS.map((_, i) => `h${i}`)] as const;
+const METRICS: ReadonlySet<string> = new Set(['n', 'err', 'scored', 'score_milli', 'contests', 'wins', 'lat_sum', ...LATENCY_BOUNDS_MS.map((_, i) => `h${i}`)]);
 type Counts = Record<string, number>;
 
 const bucketKey = (netuid: number, resolution: Resolution, index: number) => `lb:${netuid}:${resolution.name}:${index}`;
@@ -142,7 +142,7 @@ export class Leaderboard {
         if (hotkeyAt < 0) continue;
         const id = field.slice(0, metricAt);
         const metric = field.slice(metricAt + 1);
-        if (!(METRICS as readonly string[]).includes(metric)) continue;
+        if (!METRICS.has(metric)) continue;
         const counts = sums.get(id) ?? {};
         counts[metric] = (counts[metric] ?? 0) + Number(value);
         sums.set(id, counts);

@@ -19,6 +19,8 @@ export interface MinerQuality {
 export class QualityIndex {
   private readonly bySubnet = new Map<number, ReadonlyMap<string, MinerQuality>>();
   private timer: ReturnType<typeof setInterval> | null = null;
+  /** Bumped on every refresh, so whoever caches what it computed from quality knows when to recompute. */
+  version = 0;
 
   constructor(
     private readonly leaderboard: Leaderboard,
@@ -44,6 +46,7 @@ export class QualityIndex {
             sums.set(row.hotkey, s);
           }
           this.bySubnet.set(netuid, new Map([...sums].map(([hotkey, s]) => [hotkey, { mean: s.total / s.scored, scored: s.scored }])));
+          this.version++;
         } catch (err) {
           this.logger.warn({ netuid, err: (err as Error).message }, 'blend: could not read quality from the leaderboard; keeping the last known');
         }
