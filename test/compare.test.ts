@@ -15,6 +15,7 @@ let high: RunningMiner;
 let mid: RunningMiner;
 let judge: RunningMiner;
 let backtrack: RunningMiner;
+let slow: RunningMiner;
 let gw: TestGateway;
 
 beforeAll(async () => {
@@ -23,17 +24,19 @@ beforeAll(async () => {
   mid = await startMiner({ hotkeyUri: '//CmpMid', name: 'mid', quality: 6 });
   judge = await startMiner({ hotkeyUri: '//CmpJudge', name: 'judge', quality: 7 });
   backtrack = await startMiner({ hotkeyUri: '//CmpBacktrack', name: 'bt', answer: () => `${'a'.repeat(40)}!` });
+  slow = await startMiner({ hotkeyUri: '//CmpSlow', name: 'slow', answer: () => 'word '.repeat(40), chunkCount: 40, chunkDelayMs: 200 });
   gw = await startTestGateway({
     subnets: [
       ...judgedSubnets([low, high, mid], judge),
       { netuid: 9, models: ['m'], miners: [{ miner: backtrack, uid: 1, incentive: 1 }] },
+      { netuid: 10, models: ['m'], miners: [{ miner: slow, uid: 1, incentive: 1 }] },
     ],
   });
 });
 
 afterAll(async () => {
   await gw?.close();
-  await Promise.all([low, high, mid, judge, backtrack].map((m) => m?.close()));
+  await Promise.all([low, high, mid, judge, backtrack, slow].map((m) => m?.close()));
 });
 
 beforeEach(async () => {
@@ -210,6 +213,19 @@ describe('stream', () => {
     const final = JSON.parse(events[3]?.data ?? '{}') as ComparisonView;
     expect(final.judge?.status).toBe('ok');
     expect(final.winners).toEqual([1]);
+  });
+
+  it('cancels every target when the client leaves the stream', async () => {
+    const aborter = new AbortController();
+    const res = await gw.request('/v1/compare', { method: 'POST', json: { prompt: 'slow', targets: ['sn10', 'sn4/uid:1'], stream: true }, signal: aborter.signal });
+    expect(res.status).toBe(200);
+    // The quick target's entry arrives while the slow one is still streaming; then the client goes.
+    const reader = res.body?.getReader();
+    const first = new TextDecoder().decode((await reader?.read())?.value);
+    expect(first).toContain('event: entry');
+    aborter.abort();
+    await slow.waitForAborts(1);
+    expect(slow.abortedRequests).toBe(1);
   });
 
   it('answers a bad streamed request with a plain 400, before any event', async () => {
