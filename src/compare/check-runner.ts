@@ -4,9 +4,10 @@
  * forever, a schema that takes ages) gets its worker terminated and a fresh
  * one started for the next job, so no caller-supplied pattern can stall the
  * gateway. Jobs run one at a time; each is a handful of checks over a handful
- * of answers.
+ * of answers. node:worker_threads is loaded on the first job, so runtimes
+ * without it (Workers) still build the gateway; there, checks fail with the reason.
  */
-import { Worker } from 'node:worker_threads';
+import type { Worker } from 'node:worker_threads';
 import type { Check } from './compare-request.js';
 
 export interface CheckOutcome {
@@ -54,7 +55,8 @@ export class CheckRunner {
     return result;
   }
 
-  private spawn(): Worker {
+  private async spawn(): Promise<Worker> {
+    const { Worker } = await import('node:worker_threads');
     const worker = new Worker(WORKER_URL);
     // Idle between comparisons: it must not keep the process alive.
     worker.unref();
@@ -64,9 +66,15 @@ export class CheckRunner {
     return worker;
   }
 
-  private execute<T>(job: Job): Promise<T> {
-    if (this.closed) return Promise.reject(new Error('the check runner is closed'));
-    const worker = (this.worker ??= this.spawn());
+  private async execute<T>(job: Job): Promise<T> {
+    if (this.closed) throw new Error('the check runner is closed');
+    const worker = (this.worker ??= await this.spawn());
+    if (this.closed) {
+      // Closed while the worker was starting.
+      this.worker = null;
+      await worker.terminate();
+      throw new Error('the check runner is closed');
+    }
     const id = ++this.nextId;
     return new Promise<T>((resolve, reject) => {
       const done = () => {
