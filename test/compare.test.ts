@@ -82,8 +82,10 @@ describe('compare entries', () => {
   });
 
   it('lets the router pick for a subnet or model target, and takes top_n in rank order', async () => {
-    const picked = await compareOk(gw, { messages: [{ role: 'user', content: 'hi' }], targets: ['sn4', 'sn4/llama-3.1-8b'] });
+    const picked = await compareOk(gw, { messages: [{ role: 'user', content: 'hi' }], targets: ['sn4', 'sn4/llama-3.1-8b', 'auto'] });
     for (const e of picked.entries) expect([low.hotkey, high.hotkey, mid.hotkey]).toContain(e.miner?.hotkey);
+    // `auto` is what was asked for; the subnet model that served it is what the leaderboard counts.
+    expect(picked.entries[2]).toMatchObject({ model: 'auto', served_model: 'sn4/llama-3.1-8b' });
     const top = await compareOk(gw, { prompt: 'hi', top_n: 2, subnet: 'sn4' });
     expect(top.entries.map((e) => e.target)).toEqual(['sn4/uid:1', 'sn4/uid:2']);
     expect(top.entries.map((e) => e.miner?.uid)).toEqual([1, 2]);

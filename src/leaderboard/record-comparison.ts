@@ -6,6 +6,12 @@
 import type { Logger } from '../log.js';
 import type { Leaderboard, LeaderboardEntry } from './leaderboard.js';
 
+/**
+ * A subnet without a model list passes any model name through, so a caller
+ * could name models at will: the name is capped so a row's key stays small.
+ */
+const MAX_MODEL_CHARS = 128;
+
 export interface ComparisonFlags {
   /** The request must leave no trace in shared stores (leaderboard, archives). */
   readonly private: boolean;
@@ -50,7 +56,7 @@ export async function recordComparison(deps: RecordDeps, result: ComparedResult,
     if (!e.miner?.hotkey) return;
     entries.push({
       netuid: e.miner.netuid,
-      model: e.model,
+      model: e.model.slice(0, MAX_MODEL_CHARS),
       hotkey: e.miner.hotkey,
       score: e.failed ? null : e.overall,
       failed: e.failed,
