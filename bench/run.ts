@@ -9,10 +9,11 @@ import { metricsSuite } from './suites/metrics.js';
 import { proxySuite } from './suites/proxy.js';
 import { receiptsSuite } from './suites/receipts.js';
 import { signSuite } from './suites/sign.js';
+import { wireApisSuite } from './suites/wire-apis.js';
 import type { BenchSuite } from './support/suite.js';
 import { renderTable, writeResult } from './support/table.js';
 
-const SUITES: readonly BenchSuite[] = [signSuite, decodeSuite, receiptsSuite, proxySuite, faultMixSuite, metricsSuite, compareSuite];
+const SUITES: readonly BenchSuite[] = [signSuite, decodeSuite, receiptsSuite, proxySuite, faultMixSuite, metricsSuite, wireApisSuite, compareSuite];
 
 const wanted = process.argv.slice(2);
 const unknown = wanted.filter((name) => !SUITES.some((s) => s.name === name));

@@ -12,10 +12,28 @@ import type { Gateway } from '../src/gateway.js';
 import type { GatewayEnv } from '../src/http/gateway-env.js';
 import { limitBody, readJsonBody } from '../src/http/read-json-body.js';
 import { requireApiKey } from '../src/http/require-api-key.js';
+import { describeRoute } from '../src/openapi/describe-route.js';
+import { ComparisonSchema } from '../src/openapi/response-schemas.js';
 import { SSE_HEADERS } from './completion-handler.js';
 
 export function compareRoutes(gw: Gateway) {
-  return new Hono<GatewayEnv>().post('/v1/compare', requireApiKey(gw.keys), limitBody(gw.config.MAX_BODY_BYTES), async (c) => {
+  const doc = describeRoute({
+    summary: 'Compare answers: one prompt to several subnets or miners at once, scored by checks and an LLM judge',
+    description:
+      'Each target is an ordinary request (routed, metered, rate-limited, receipted). Targets: `sn4`, `sn4/<model>`, `sn4/uid:12`, `sn4/<model>/uid:12`, `auto`, an alias; or `top_n` with `subnet`.',
+    tags: ['Compare'],
+    auth: 'api-key',
+    body: { name: 'CompareRequest', schema: CompareRequestSchema },
+    responses: {
+      200: {
+        description: 'The scored comparison',
+        json: { name: 'Comparison', schema: ComparisonSchema },
+        eventStream: 'With `stream: true`: `event: entry` per target as it finishes, then `event: comparison` (the whole result), then `data: [DONE]`; `event: error` if it failed after starting.',
+      },
+    },
+    errors: [400, 401, 404, 413, 503],
+  });
+  return new Hono<GatewayEnv>().post('/v1/compare', doc, requireApiKey(gw.keys), limitBody(gw.config.MAX_BODY_BYTES), async (c) => {
     // 1. The body, validated (400 names the field).
     const request = await readJsonBody(c, CompareRequestSchema);
     const key = c.get('apiKey');

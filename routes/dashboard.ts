@@ -22,6 +22,7 @@ import type { Gateway } from '../src/gateway.js';
 import type { GatewayEnv } from '../src/http/gateway-env.js';
 import { limitBody } from '../src/http/read-json-body.js';
 import { parseWindow } from '../src/leaderboard/window.js';
+import { describeRoute, type RouteDoc } from '../src/openapi/describe-route.js';
 import { minerBlendOf, minerHealthOf } from '../src/router/miner-views.js';
 import { DEFAULT_LEADERBOARD_WINDOW } from './leaderboard.js';
 
@@ -38,6 +39,12 @@ const securityHeaders: MiddlewareHandler = async (c, next) => {
 };
 
 const WINDOWS = ['1h', '6h', '24h', '7d'];
+
+/** Every dashboard route is in the OpenAPI document too, as what it is: a page, a form post, an asset. */
+const page = (summary: string, auth: RouteDoc['auth'] = 'public') => describeRoute({ summary, tags: ['Dashboard'], auth, responses: { 200: { description: 'HTML page', html: true } } });
+const formPost = (summary: string) =>
+  describeRoute({ summary, tags: ['Dashboard'], auth: 'public', responses: { 303: { description: 'Redirect to the next page' } }, errors: [403] });
+const asset = (summary: string) => describeRoute({ summary, tags: ['Dashboard'], auth: 'public', responses: { 200: { description: summary, text: true } } });
 const MAX_KEYS_SHOWN = 200;
 
 export function dashboardRoutes(gw: Gateway) {
@@ -49,14 +56,14 @@ export function dashboardRoutes(gw: Gateway) {
     app.use(path, csrf());
   }
 
-  app.get('/dashboard/assets/dashboard.css', (c) =>
+  app.get('/dashboard/assets/dashboard.css', asset('The dashboard stylesheet'), (c) =>
     c.body(DASHBOARD_CSS, 200, { 'content-type': 'text/css; charset=utf-8', 'cache-control': 'public, max-age=300' }),
   );
-  app.get('/dashboard/assets/compare.js', (c) =>
+  app.get('/dashboard/assets/compare.js', asset("The compare page's script"), (c) =>
     c.body(COMPARE_JS, 200, { 'content-type': 'text/javascript; charset=utf-8', 'cache-control': 'public, max-age=300' }),
   );
 
-  app.get('/dashboard', async (c) => {
+  app.get('/dashboard', page('Dashboard: subnets and their ranked miners with health and the snapshot block'), async (c) => {
     const snapshot = requireSnapshot(gw.metagraph);
     const subnets = gw.catalog.netuids.flatMap((netuid) => {
       const subnet = snapshot.subnets.get(netuid);
@@ -67,7 +74,7 @@ export function dashboardRoutes(gw: Gateway) {
     return c.html(SubnetsPage({ admin: await sessions.isAdmin(c), snapshot, status: gw.metagraph.status(), subnets }));
   });
 
-  app.get('/dashboard/compare', async (c) => {
+  app.get('/dashboard/compare', page('Dashboard: compare answers side by side as they arrive'), async (c) => {
     const snapshot = requireSnapshot(gw.metagraph);
     const groups = gw.catalog.netuids.flatMap((netuid) => {
       const subnet = snapshot.subnets.get(netuid);
@@ -77,7 +84,7 @@ export function dashboardRoutes(gw: Gateway) {
     return c.html(ComparePage({ admin: await sessions.isAdmin(c), groups, judges }));
   });
 
-  app.get('/dashboard/leaderboard', async (c) => {
+  app.get('/dashboard/leaderboard', page('Dashboard: leaderboard with inline SVG charts'), async (c) => {
     const windowText = c.req.query('window') || DEFAULT_LEADERBOARD_WINDOW;
     const parsed = parseWindow(windowText);
     const window = typeof parsed === 'string' ? (parseWindow(DEFAULT_LEADERBOARD_WINDOW) as Exclude<typeof parsed, string>) : parsed;
@@ -107,7 +114,7 @@ export function dashboardRoutes(gw: Gateway) {
     );
   });
 
-  app.get('/dashboard/keys', async (c) => {
+  app.get('/dashboard/keys', page('Dashboard: API keys and their usage (admin session; else a redirect to the login)'), async (c) => {
     if (!(await sessions.isAdmin(c))) return c.redirect('/dashboard/login', 303);
     const records = (await gw.keys.list()).sort((a, b) => b.createdAt - a.createdAt);
     const shown = records.slice(0, MAX_KEYS_SHOWN);
@@ -133,16 +140,16 @@ export function dashboardRoutes(gw: Gateway) {
     return c.html(KeysPage({ rows, truncated: records.length > shown.length }));
   });
 
-  app.get('/dashboard/login', (c) => c.html(LoginPage({ error: null, enabled: sessions.enabled })));
+  app.get('/dashboard/login', page('Dashboard: admin login form'), (c) => c.html(LoginPage({ error: null, enabled: sessions.enabled })));
 
-  app.post('/dashboard/login', limitBody(4 * 1024), async (c) => {
+  app.post('/dashboard/login', formPost('Dashboard login: ADMIN_TOKEN (form field `token`) for an httpOnly session cookie; 401 page when wrong'), limitBody(4 * 1024), async (c) => {
     const form = await c.req.parseBody();
     const token = typeof form.token === 'string' ? form.token : '';
     if (await sessions.login(c, token)) return c.redirect('/dashboard/keys', 303);
     return c.html(LoginPage({ error: sessions.enabled ? 'That is not the admin token.' : null, enabled: sessions.enabled }), 401);
   });
 
-  app.post('/dashboard/logout', async (c) => {
+  app.post('/dashboard/logout', formPost('Dashboard logout: ends the admin session'), async (c) => {
     await sessions.logout(c);
     return c.redirect('/dashboard', 303);
   });

@@ -10,11 +10,25 @@ import { GatewayError, invalidRequest, notFound } from '../src/errors.js';
 import type { Gateway } from '../src/gateway.js';
 import type { GatewayEnv } from '../src/http/gateway-env.js';
 import { parseWindow } from '../src/leaderboard/window.js';
+import { describeRoute } from '../src/openapi/describe-route.js';
+import { LeaderboardSchema } from '../src/openapi/response-schemas.js';
+import { z } from 'zod';
 
 export const DEFAULT_LEADERBOARD_WINDOW = '24h';
 
 export function leaderboardRoutes(gw: Gateway) {
-  return new Hono<GatewayEnv>().get('/v1/leaderboard', async (c) => {
+  const doc = describeRoute({
+    summary: 'Leaderboard: scored comparisons per subnet, model and miner over a rolling window',
+    tags: ['Compare'],
+    auth: 'public',
+    query: {
+      netuid: { description: 'One subnet (default: every served subnet)', schema: z.string().regex(/^\d+$/) },
+      window: { description: 'Rolling window, 5m to 7d, e.g. 1h, 24h (default), 7d', schema: z.string().regex(/^\d{1,4}[mhd]$/) },
+    },
+    responses: { 200: { description: 'One row per subnet, model and miner hotkey, best first', json: { name: 'Leaderboard', schema: LeaderboardSchema } } },
+    errors: [400, 404, 503],
+  });
+  return new Hono<GatewayEnv>().get('/v1/leaderboard', doc, async (c) => {
     // 1. Which subnets (all served ones by default) and which window (400 names the parameter).
     const netuidText = c.req.query('netuid');
     let netuids = gw.catalog.netuids;

@@ -10,6 +10,9 @@ import type { Gateway } from '../src/gateway.js';
 import type { GatewayEnv } from '../src/http/gateway-env.js';
 import { requireSnapshot } from '../src/chain/require-snapshot.js';
 import { minerBlendOf, minerHealthOf } from '../src/router/miner-views.js';
+import { describeRoute } from '../src/openapi/describe-route.js';
+import { MinerListSchema, SubnetListSchema } from '../src/openapi/response-schemas.js';
+import { z } from 'zod';
 
 function neuronView(neuron: Neuron) {
   return {
@@ -40,57 +43,79 @@ function subnetSummary(subnet: SubnetSnapshot) {
 export function subnetsRoutes(gw: Gateway) {
   const app = new Hono<GatewayEnv>();
 
-  app.get('/v1/subnets', (c) => {
-    const snapshot = requireSnapshot(gw.metagraph);
-    const status = gw.metagraph.status();
-    return c.json({
-      object: 'list',
-      source: snapshot.source,
-      version: snapshot.version,
-      block: snapshot.block,
-      taken_at: new Date(snapshot.takenAt).toISOString(),
-      age_s: Math.round((Date.now() - snapshot.takenAt) / 1000),
-      status: { state: status.state, endpoint: status.endpoint, error: status.error },
-      data: gw.catalog.netuids.flatMap((netuid) => {
-        const subnet = snapshot.subnets.get(netuid);
-        return subnet ? [subnetSummary(subnet)] : [];
-      }),
-    });
-  });
+  app.get(
+    '/v1/subnets',
+    describeRoute({
+      summary: 'The ranked snapshot the router uses: source, version/block, age, and each served subnet',
+      tags: ['Chain'],
+      auth: 'public',
+      responses: { 200: { description: 'Served subnets', json: { name: 'SubnetList', schema: SubnetListSchema } } },
+      errors: [503],
+    }),
+    (c) => {
+      const snapshot = requireSnapshot(gw.metagraph);
+      const status = gw.metagraph.status();
+      return c.json({
+        object: 'list',
+        source: snapshot.source,
+        version: snapshot.version,
+        block: snapshot.block,
+        taken_at: new Date(snapshot.takenAt).toISOString(),
+        age_s: Math.round((Date.now() - snapshot.takenAt) / 1000),
+        status: { state: status.state, endpoint: status.endpoint, error: status.error },
+        data: gw.catalog.netuids.flatMap((netuid) => {
+          const subnet = snapshot.subnets.get(netuid);
+          return subnet ? [subnetSummary(subnet)] : [];
+        }),
+      });
+    },
+  );
 
-  app.get('/v1/subnets/:netuid/miners', (c) => {
-    const netuid = Number(c.req.param('netuid'));
-    if (!Number.isInteger(netuid) || netuid < 0) throw invalidRequest('netuid must be a non-negative integer', 'netuid');
-    const snapshot = requireSnapshot(gw.metagraph);
-    const subnet = gw.catalog.netuids.includes(netuid) ? snapshot.subnets.get(netuid) : undefined;
-    if (!subnet) throw notFound(`subnet ${netuid} is not served by this gateway`, 'subnet_not_found');
-    const includeUnroutable = c.req.query('include') === 'unroutable';
-    const health = minerHealthOf(gw, subnet);
-    const blend = minerBlendOf(gw, subnet);
-    const reasons: Record<string, number> = {};
-    for (const reason of subnet.unroutable.values()) reasons[reason] = (reasons[reason] ?? 0) + 1;
-    return c.json({
-      object: 'list',
-      ...subnetSummary(subnet),
-      source: snapshot.source,
-      version: snapshot.version,
-      unroutable_by_reason: reasons,
-      ...health.subnet,
-      ...blend?.subnet,
-      data: subnet.ranked.map((m) => ({
-        rank: m.rank,
-        score: m.score,
-        routable: true,
-        ...neuronView(m.neuron),
-        health: health.of(m.neuron.uid),
-        ...(blend && { blend: blend.of(m.neuron.uid) }),
-      })),
-      ...(includeUnroutable && {
-        unroutable: subnet.neurons
-          .filter((n) => subnet.unroutable.has(n.uid))
-          .map((n) => ({ ...neuronView(n), routable: false, reason: subnet.unroutable.get(n.uid) })),
-      }),
-    });
-  });
+  app.get(
+    '/v1/subnets/:netuid/miners',
+    describeRoute({
+      summary: "A subnet's ranked miners with rank, score, axon and what traffic taught the gateway about each (health)",
+      tags: ['Chain'],
+      auth: 'public',
+      params: { netuid: { description: 'The subnet', schema: z.string().regex(/^\d+$/) } },
+      query: { include: { description: '`unroutable` also lists the miners that are not routable, with the reason', schema: z.enum(['unroutable']) } },
+      responses: { 200: { description: 'Ranked miners', json: { name: 'MinerList', schema: MinerListSchema } } },
+      errors: [400, 404, 503],
+    }),
+    (c) => {
+      const netuid = Number(c.req.param('netuid'));
+      if (!Number.isInteger(netuid) || netuid < 0) throw invalidRequest('netuid must be a non-negative integer', 'netuid');
+      const snapshot = requireSnapshot(gw.metagraph);
+      const subnet = gw.catalog.netuids.includes(netuid) ? snapshot.subnets.get(netuid) : undefined;
+      if (!subnet) throw notFound(`subnet ${netuid} is not served by this gateway`, 'subnet_not_found');
+      const includeUnroutable = c.req.query('include') === 'unroutable';
+      const health = minerHealthOf(gw, subnet);
+      const blend = minerBlendOf(gw, subnet);
+      const reasons: Record<string, number> = {};
+      for (const reason of subnet.unroutable.values()) reasons[reason] = (reasons[reason] ?? 0) + 1;
+      return c.json({
+        object: 'list',
+        ...subnetSummary(subnet),
+        source: snapshot.source,
+        version: snapshot.version,
+        unroutable_by_reason: reasons,
+        ...health.subnet,
+        ...blend?.subnet,
+        data: subnet.ranked.map((m) => ({
+          rank: m.rank,
+          score: m.score,
+          routable: true,
+          ...neuronView(m.neuron),
+          health: health.of(m.neuron.uid),
+          ...(blend && { blend: blend.of(m.neuron.uid) }),
+        })),
+        ...(includeUnroutable && {
+          unroutable: subnet.neurons
+            .filter((n) => subnet.unroutable.has(n.uid))
+            .map((n) => ({ ...neuronView(n), routable: false, reason: subnet.unroutable.get(n.uid) })),
+        }),
+      });
+    },
+  );
   return app;
 }

@@ -6,6 +6,7 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { startMiner, type RunningMiner } from '../src/devnet/miner.js';
 import { verifyReceipt } from '../src/metering/receipts.js';
+import { ComparisonSchema } from '../src/openapi/response-schemas.js';
 import { createKey, keyDetails } from './support/admin-client.js';
 import { compare, compareOk, compareStream, judgedSubnets, type ComparisonView } from './support/compare-client.js';
 import { startTestGateway, type TestGateway } from './support/gateway-harness.js';
@@ -53,6 +54,8 @@ const byTarget = (c: ComparisonView, target: string) => c.entries.find((e) => e.
 describe('compare entries', () => {
   it('returns one entry per target with miner, answer, latency, TTFT, tokens, cost and a valid receipt', async () => {
     const c = await compareOk(gw, { prompt: 'What is a subnet?', targets: [...PINNED, 'sn62'] });
+    // The shape the OpenAPI document states.
+    expect(ComparisonSchema.safeParse(c).success).toBe(true);
     expect(c.object).toBe('comparison');
     expect(c.entries.map((e) => e.target)).toEqual([...PINNED, 'sn62']);
     expect(c.entries.map((e) => e.index)).toEqual([0, 1, 2, 3]);

@@ -8,6 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startMiner, type RunningMiner } from '../src/devnet/miner.js';
 import { Leaderboard, type LeaderboardEntry } from '../src/leaderboard/leaderboard.js';
 import { parseWindow, type LeaderboardWindow } from '../src/leaderboard/window.js';
+import { LeaderboardSchema } from '../src/openapi/response-schemas.js';
 import { createMemoryStore } from '../src/store/memory.js';
 import { createRedisStore } from '../src/store/redis.js';
 import type { Store } from '../src/store/store.js';
@@ -136,6 +137,7 @@ describe('GET /v1/leaderboard', () => {
     const res = await fetch(`${gw.url}/v1/leaderboard?netuid=4&window=1h`);
     expect(res.status).toBe(200);
     const body = (await res.json()) as { window: string; data: Array<Record<string, any>> };
+    expect(LeaderboardSchema.safeParse(body).success).toBe(true);
     expect(body.window).toBe('1h');
     expect(body.data.map((r) => r.uid)).toEqual([2, 1]);
     const [best, worst] = body.data;

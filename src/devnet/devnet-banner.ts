@@ -17,6 +17,7 @@ export function devnetBanner({ baseUrl, apiKey, adminToken, devnet }: BannerInpu
   const judgeNetuid = devnet.netuids[1] ?? devnet.netuids[0] ?? 0;
   const compareBody = JSON.stringify({ prompt: 'What is a subnet?', top_n: 3, subnet: `sn${devnet.netuids[0]}`, judge: `sn${judgeNetuid}/${devnet.modelsFor(judgeNetuid)[0] ?? 'model'}` });
   const rule = '='.repeat(78);
+  const origin = baseUrl.replace(/\/v1$/, '');
   return [
     rule,
     '  TAOGATE IS RUNNING ON AN EMBEDDED LOCAL DEVNET (SUBTENSOR_URL and METAGRAPH_FILE are unset)',
@@ -32,6 +33,11 @@ export function devnetBanner({ baseUrl, apiKey, adminToken, devnet }: BannerInpu
     '  try it:',
     `  curl ${baseUrl}/chat/completions -H "Authorization: Bearer ${apiKey}" \\`,
     `    -H "content-type: application/json" -d '${body}'`,
+    '',
+    `  API reference: ${origin}/docs   (OpenAPI 3.1: ${origin}/openapi.json)`,
+    `  Responses API (Codex CLI, OpenAI SDK):  OPENAI_BASE_URL=${baseUrl} OPENAI_API_KEY=${apiKey}`,
+    `  Messages API (Claude Code, Anthropic SDK):  ANTHROPIC_BASE_URL=${origin} ANTHROPIC_API_KEY=${apiKey}`,
+    "  (devnet miners call a tool the request offers, then answer from the tool's result)",
     '',
     '  compare subnets and miners, judged by another subnet:',
     `  curl ${baseUrl}/compare -H "Authorization: Bearer ${apiKey}" -H "content-type: application/json" \\`,
