@@ -76,9 +76,10 @@ export function dashboardRoutes(gw: Gateway) {
 
   app.get('/dashboard/compare', page('Dashboard: compare answers side by side as they arrive'), async (c) => {
     const snapshot = requireSnapshot(gw.metagraph);
+    // A subnet without a model list can only be compared by naming a model: the API, not this form.
     const groups = gw.catalog.netuids.flatMap((netuid) => {
       const subnet = snapshot.subnets.get(netuid);
-      return subnet ? [{ netuid, miners: subnet.ranked.map((m) => ({ uid: m.neuron.uid, hotkey: m.neuron.hotkey })) }] : [];
+      return subnet && subnet.models.length > 0 ? [{ netuid, miners: subnet.ranked.map((m) => ({ uid: m.neuron.uid, hotkey: m.neuron.hotkey })) }] : [];
     });
     const judges = gw.catalog.list(snapshot).map((m) => m.id);
     return c.html(ComparePage({ admin: await sessions.isAdmin(c), groups, judges }));
