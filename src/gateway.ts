@@ -11,6 +11,11 @@ import { mnemonicGenerate } from '@polkadot/util-crypto';
 import { createOpenAiEpistulaProvider } from '../providers/openai-epistula.js';
 import type { Provider } from '../providers/provider.js';
 import { ModelCatalog } from './catalog/model-catalog.js';
+import { parseRankBy } from './chain/rank-policy.js';
+import { CheckRunner } from './compare/check-runner.js';
+import { Leaderboard } from './leaderboard/leaderboard.js';
+import { QualityIndex } from './leaderboard/quality-index.js';
+import { Blend, BLEND_POLICY } from './router/blend.js';
 import type { MetagraphSnapshot, MetagraphSource } from './chain/snapshot.js';
 import type { Config } from './config.js';
 import { createEpistulaSigner, type EpistulaSigner } from './epistula/signer.js';
@@ -39,6 +44,12 @@ export interface Gateway {
   readonly timeouts: UpstreamTimeouts;
   /** Per-miner health, circuit breakers and hedging, shared by every request of this process. */
   readonly reliability: Reliability;
+  /** Scored comparisons per subnet, miner and model, in the store. */
+  readonly leaderboard: Leaderboard;
+  /** RANK_BY=blend's routing-time re-weighting (a no-op for subnets ranked otherwise). */
+  readonly blend: Blend;
+  /** Runs compare checks (regex, JSON Schema) off the event loop, with a time limit. */
+  readonly checkRunner: CheckRunner;
   /** Prometheus metrics of this gateway (GET /metrics). */
   readonly metrics: GatewayMetrics;
   /** The adapter that serves a subnet. */
@@ -57,6 +68,8 @@ export interface GatewayParts {
   /** The sr25519 implementation that signs; default: the fastest that loads on Node. */
   readonly sr25519?: Sr25519Backend;
 }
+
+export const usesBlend = (config: Config) => parseRankBy(config.RANK_BY).some((p) => p.name === BLEND_POLICY);
 
 export function addressPolicyOf(config: Config): AddressPolicy {
   return { allowPrivate: config.ALLOW_PRIVATE_AXONS };
@@ -101,6 +114,12 @@ export async function assembleGateway(config: Config, logger: Logger, parts: Gat
   // NETUIDS narrows what is served; without it, every subnet the source knows.
   const netuids = config.NETUIDS ?? [...(metagraph.current()?.subnets.keys() ?? [])];
   const catalog = new ModelCatalog(netuids, config.MODEL_ALIASES ?? {});
+  const leaderboard = new Leaderboard(store);
+  const quality = new QualityIndex(leaderboard, config.BLEND_QUALITY_WINDOW, logger);
+  const blend = new Blend({ weights: config.BLEND_WEIGHTS, quality, health: reliability.health, providerFor: () => epistula });
+  // Only a blend gateway routes on quality, so only it keeps reading it.
+  if (usesBlend(config)) quality.start(() => catalog.netuids, config.BLEND_REFRESH_S * 1000);
+  const checkRunner = new CheckRunner();
   metrics.attach({
     store,
     metagraph,
@@ -122,10 +141,15 @@ export async function assembleGateway(config: Config, logger: Logger, parts: Gat
     addressPolicy: addressPolicyOf(config),
     timeouts: upstreamTimeoutsOf(config),
     reliability,
+    leaderboard,
+    blend,
+    checkRunner,
     metrics,
     providerFor: () => epistula,
     async close() {
       unsubscribeHealth();
+      quality.stop();
+      await checkRunner.close();
       metrics.close();
       await metagraph.stop();
       await keys.stop();

@@ -7,7 +7,7 @@ import { createChainSource } from './chain/chain-source.js';
 import { createFileSource } from './chain/file-source.js';
 import type { MetagraphSource } from './chain/snapshot.js';
 import type { Config } from './config.js';
-import { addressPolicyOf, assembleGateway, type Gateway } from './gateway.js';
+import { addressPolicyOf, assembleGateway, usesBlend, type Gateway } from './gateway.js';
 import type { Logger } from './log.js';
 import type { AddressPolicy } from './router/address-guard.js';
 import { createMemoryStore } from './store/memory.js';
@@ -29,7 +29,9 @@ async function openStore(config: Config, logger: Logger): Promise<Store> {
 }
 
 function metagraphFromConfig(config: Config, addressPolicy: AddressPolicy, logger: Logger, store: Store): MetagraphSource {
-  if (config.METAGRAPH_FILE) return createFileSource({ path: config.METAGRAPH_FILE, addressPolicy, logger });
+  if (config.METAGRAPH_FILE) {
+    return createFileSource({ path: config.METAGRAPH_FILE, addressPolicy, logger, rankPolicy: usesBlend(config) ? 'blend' : 'incentive' });
+  }
   if (config.SUBTENSOR_URL && config.NETUIDS) {
     const models = config.SUBNET_MODELS ?? {};
     return createChainSource({

@@ -31,6 +31,8 @@ export interface CompletionCall {
 export interface JsonCompletion {
   readonly kind: 'json';
   readonly upstream: Upstream;
+  /** The subnet model that served it, "sn4/llama-3.1-8b" (the request may have named an alias or auto). */
+  readonly servedModel: string;
   /** The miner's answer with `model` set to the id the client asked for. */
   readonly payload: CompletionResponse & { model: string };
   /** x-taogate-miner, x-taogate-receipt and the key's x-ratelimit-* headers. */
@@ -40,6 +42,7 @@ export interface JsonCompletion {
 export interface StreamCompletion {
   readonly kind: 'stream';
   readonly upstream: Upstream;
+  readonly servedModel: string;
   /** Chunks as they arrive; the last one carries `taogate_receipt`. */
   readonly relay: ChunkRelay;
   readonly headers: Readonly<Record<string, string>>;
@@ -66,6 +69,7 @@ export async function runCompletion(gw: Gateway, call: CompletionCall): Promise<
     pinnedUids: call.pinnedUids,
     health: gw.reliability.health,
     stream: request.stream === true,
+    reweight: gw.blend.reweight,
   });
 
   // Limits and credit: 429 over RPM/TPM, 402 without credit for the worst case.
@@ -116,7 +120,7 @@ export async function runCompletion(gw: Gateway, call: CompletionCall): Promise<
         gw.metrics.completionEnded(plan.target.id, 'stream', o.completed ? 'ok' : o.clientAborted ? 'client_gone' : 'interrupted', secondsSince(started));
       },
     });
-    return { kind: 'stream', upstream: opened.upstream, relay, headers: { ...admission.headers, 'x-taogate-miner': opened.upstream.id } };
+    return { kind: 'stream', upstream: opened.upstream, servedModel: plan.target.id, relay, headers: { ...admission.headers, 'x-taogate-miner': opened.upstream.id } };
   }
 
   const answer = await dispatchJson(dispatch).catch(failed);
@@ -133,6 +137,7 @@ export async function runCompletion(gw: Gateway, call: CompletionCall): Promise<
   return {
     kind: 'json',
     upstream: answer.upstream,
+    servedModel: plan.target.id,
     payload: { ...answer.payload, model: request.model },
     headers: { ...admission.headers, 'x-taogate-miner': answer.upstream.id, 'x-taogate-receipt': receipt },
   };

@@ -40,6 +40,12 @@ export interface PlanOptions {
   readonly health?: HealthRegistry;
   /** A stream's failure after its first byte is visible, so half-open miners are not probed with it. */
   readonly stream?: boolean;
+  /**
+   * Re-weights and re-orders a subnet's upstreams (RANK_BY=blend, src/router/blend.ts),
+   * or returns null to keep the rank policy's order. Re-weighted upstreams carry
+   * health in their weight already, so it is not applied a second time.
+   */
+  readonly reweight?: (subnet: SubnetSnapshot, upstreams: readonly Upstream[]) => readonly Upstream[] | null;
 }
 
 /** The first target (in the catalog's order) that has a routable upstream. */
@@ -52,7 +58,9 @@ export function planRoute(snapshot: MetagraphSnapshot, targets: readonly ModelTa
       continue;
     }
     const provider = options.providerFor(target.netuid);
-    let upstreams = provider.upstreams(subnet);
+    const ranked = provider.upstreams(subnet);
+    const blended = options.reweight?.(subnet, ranked) ?? null;
+    let upstreams = blended ?? ranked;
     if (options.pinnedUids) {
       // With one target, the pin's own 503 (naming each uid's problem) is the answer.
       if (targets.length === 1) upstreams = pinUpstreams(upstreams, options.pinnedUids, subnet);
@@ -78,7 +86,7 @@ export function planRoute(snapshot: MetagraphSnapshot, targets: readonly ModelTa
       topK,
       count: options.maxAttempts,
       random: options.random,
-      weightOf: health?.weightOf,
+      weightOf: blended ? undefined : health?.weightOf,
     });
     return { target, subnet, provider, attempts, bypassBreaker };
   }

@@ -9,7 +9,7 @@
  */
 import { applyCharge, applyReserve, applySettle, applyTopUp, balanceOf, emptyAccount, type CreditAccount } from './credit-account.js';
 import { gcraState, gcraStep } from './gcra.js';
-import type { CreditBalance, HashIncrement, RateBucket, RateDecision, SetOptions, TopUpResult } from './store.js';
+import type { CreditBalance, HashIncrement, HashIncrOptions, RateBucket, RateDecision, SetOptions, TopUpResult } from './store.js';
 
 /** The part of Cloudflare's SqlStorage this engine uses (node:sqlite-like in tests would fit too). */
 export interface SqlExec {
@@ -20,6 +20,8 @@ const SCHEMA = [
   // Plain values; expires_at in ms since epoch, NULL = never.
   'CREATE TABLE IF NOT EXISTS kv (k TEXT PRIMARY KEY, v TEXT NOT NULL, expires_at INTEGER)',
   'CREATE TABLE IF NOT EXISTS hash (k TEXT NOT NULL, f TEXT NOT NULL, v TEXT NOT NULL, PRIMARY KEY (k, f))',
+  // Hashes written with a ttl (hincrby's option), whole-hash expiry like Redis PEXPIRE.
+  'CREATE TABLE IF NOT EXISTS hash_expiry (k TEXT PRIMARY KEY, expires_at INTEGER NOT NULL)',
   'CREATE TABLE IF NOT EXISTS sets (k TEXT NOT NULL, m TEXT NOT NULL, PRIMARY KEY (k, m))',
   // Ids of applied batches and charges, remembered until expires_at; apart from kv so no user key collides.
   'CREATE TABLE IF NOT EXISTS applied (id TEXT PRIMARY KEY, expires_at INTEGER NOT NULL)',
@@ -30,7 +32,7 @@ const SCHEMA = [
   'CREATE TABLE IF NOT EXISTS credit_topups (account TEXT NOT NULL, idem TEXT NOT NULL, amount INTEGER NOT NULL, PRIMARY KEY (account, idem))',
 ];
 
-const EXPIRING_TABLES = ['kv', 'applied', 'rate'] as const;
+const EXPIRING_TABLES = ['kv', 'applied', 'rate', 'hash_expiry'] as const;
 
 interface StoredAccount {
   readonly available: number;
@@ -62,22 +64,25 @@ export class SqlStoreEngine {
 
   del(key: string): void {
     this.sql.exec('DELETE FROM kv WHERE k = ?', key);
-    this.sql.exec('DELETE FROM hash WHERE k = ?', key);
+    this.dropHash(key);
     this.sql.exec('DELETE FROM sets WHERE k = ?', key);
   }
 
   hgetall(key: string): Record<string, string> {
+    this.expireHash(key);
     const rows = this.sql.exec('SELECT f, v FROM hash WHERE k = ?', key).toArray();
     return Object.fromEntries(rows.map((r) => [String(r.f), String(r.v)]));
   }
 
   hset(key: string, fields: Readonly<Record<string, string>>): void {
+    this.expireHash(key);
     for (const [field, value] of Object.entries(fields)) this.sql.exec('INSERT OR REPLACE INTO hash (k, f, v) VALUES (?, ?, ?)', key, field, value);
   }
 
-  hincrby(key: string, increments: Readonly<Record<string, number>>): Record<string, number> {
+  hincrby(key: string, increments: Readonly<Record<string, number>>, options: HashIncrOptions = {}): Record<string, number> {
     const result: Record<string, number> = {};
     for (const [field, by] of Object.entries(increments)) result[field] = this.increment(key, field, by);
+    if (options.ttlMs !== undefined) this.sql.exec('INSERT OR REPLACE INTO hash_expiry (k, expires_at) VALUES (?, ?)', key, this.now() + options.ttlMs);
     return result;
   }
 
@@ -147,6 +152,7 @@ export class SqlStoreEngine {
   sweep(): number | null {
     const now = this.now();
     let next: number | null = null;
+    this.sql.exec('DELETE FROM hash WHERE k IN (SELECT k FROM hash_expiry WHERE expires_at <= ?)', now);
     for (const table of EXPIRING_TABLES) {
       this.sql.exec(`DELETE FROM ${table} WHERE expires_at IS NOT NULL AND expires_at <= ?`, now);
       const row = this.sql.exec(`SELECT MIN(expires_at) AS next FROM ${table} WHERE expires_at IS NOT NULL`).toArray()[0];
@@ -156,7 +162,19 @@ export class SqlStoreEngine {
     return next;
   }
 
+  /** A hash whose ttl has passed is gone, as in Redis, before anything reads or writes it. */
+  private expireHash(key: string): void {
+    const row = this.sql.exec('SELECT expires_at FROM hash_expiry WHERE k = ?', key).toArray()[0];
+    if (row && Number(row.expires_at) <= this.now()) this.dropHash(key);
+  }
+
+  private dropHash(key: string): void {
+    this.sql.exec('DELETE FROM hash WHERE k = ?', key);
+    this.sql.exec('DELETE FROM hash_expiry WHERE k = ?', key);
+  }
+
   private increment(key: string, field: string, by: number): number {
+    this.expireHash(key);
     const row = this.sql.exec('SELECT v FROM hash WHERE k = ? AND f = ?', key, field).toArray()[0];
     const next = Number(row?.v ?? 0) + by;
     this.sql.exec('INSERT OR REPLACE INTO hash (k, f, v) VALUES (?, ?, ?)', key, field, String(next));

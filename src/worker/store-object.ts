@@ -12,7 +12,7 @@
 import { DurableObject } from 'cloudflare:workers';
 import type { StoreObjectApi } from '../store/durable-object.js';
 import { SqlStoreEngine } from '../store/sql-store-engine.js';
-import type { HashIncrement, RateBucket, SetOptions } from '../store/store.js';
+import type { HashIncrement, HashIncrOptions, RateBucket, SetOptions } from '../store/store.js';
 
 /** The object's methods run synchronously; its stubs (StoreObjectApi) see them as async. */
 type Synchronous<T> = { [K in keyof T]: T[K] extends (...args: infer A) => Promise<infer R> ? (...args: A) => R : never };
@@ -49,8 +49,10 @@ export class StoreObject extends DurableObject implements Synchronous<StoreObjec
   hset(key: string, fields: Record<string, string>) {
     this.engine.hset(key, fields);
   }
-  hincrby(key: string, increments: Record<string, number>) {
-    return this.engine.hincrby(key, increments);
+  hincrby(key: string, increments: Record<string, number>, options?: HashIncrOptions) {
+    const result = this.engine.hincrby(key, increments, options);
+    if (options?.ttlMs !== undefined) this.sweepLater();
+    return result;
   }
   hincrbyOnce(opId: string, increments: readonly HashIncrement[], ttlMs: number) {
     const applied = this.engine.hincrbyOnce(opId, increments, ttlMs);
