@@ -1,8 +1,9 @@
 /**
  * The one storage interface of the gateway. Three implementations: memory
  * (single process, the default without REDIS_URL), Redis (shared by Node
- * replicas) and a Durable Object (shared by every Worker isolate). Keys are plain strings; each implementation adds its own
- * namespace prefix so tests and deployments never collide.
+ * replicas) and a Durable Object (shared by every Worker isolate). Keys are
+ * plain strings; each implementation keeps its own namespace (a key prefix,
+ * an object per name) so tests and deployments never collide.
  *
  * Every method may reject when the backing service is down; callers decide
  * whether to fail open (cache) or closed (credits).
