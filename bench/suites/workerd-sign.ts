@@ -16,7 +16,7 @@ export const workerdSignSuite: BenchSuite = {
   title: 'Epistula signing cost inside workerd (µs/op, median of 5 interleaved rounds)',
   async run() {
     Object.assign(process.env, OFFLINE_WRANGLER_ENV);
-    const iterations = Number(process.env.SIGN_BENCH_N ?? 2000);
+    const iterations = Number(process.env.SIGN_BENCH_N ?? 5000);
     const outdir = mkdtempSync(join(tmpdir(), 'taogate-sign-probe-'));
     const mf = await (async () => {
       await buildWorkerBundle(outdir, PROBE_CONFIG);

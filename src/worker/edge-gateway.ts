@@ -60,7 +60,7 @@ export async function createEdgeGateway(env: WorkerBindings): Promise<EdgeGatewa
     transport: createFetchTransport({ maxResponseBytes: config.MAX_RESPONSE_BYTES, addressPolicy }),
     metagraph: snapshots,
     // wasm-crypto, loaded from the uploaded module (wrangler.toml [alias], shims/wasm-crypto-init.ts):
-    // ~3.6× less CPU per signature than pure-JS @scure/sr25519 (`npm run bench -- workerd-sign`).
+    // ~3.4× less CPU per signature than pure-JS @scure/sr25519 (`npm run bench -- workerd-sign`).
     sr25519: await wasmCryptoBackend(),
   });
   return { gateway, app: buildApp(gateway), snapshots };
