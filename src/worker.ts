@@ -6,7 +6,8 @@
  * A Worker does no work between requests, so the two background jobs of a
  * Node gateway run around requests instead: the metagraph snapshot is
  * re-read from KV when it is older than METAGRAPH_REFRESH_S, and metered
- * usage is written once a response's body has been sent (ctx.waitUntil).
+ * usage is written behind responses once their bodies have been sent
+ * (ctx.waitUntil), coalesced per METERING_FLUSH_MS (src/worker/usage-flush.ts).
  */
 import { createEdgeGateway, type EdgeGateway } from './worker/edge-gateway.js';
 import type { WorkerBindings } from './worker/worker-env.js';
@@ -48,6 +49,6 @@ export default {
     if (built.snapshots.current()) ctx.waitUntil(built.snapshots.refresh());
     else await built.snapshots.refresh();
     const response = await built.app.fetch(request, env, ctx);
-    return afterBody(response, ctx, () => built.gateway.metering.flush());
+    return afterBody(response, ctx, built.flushUsage);
   },
 };

@@ -76,7 +76,7 @@ export const workerProxySuite: BenchSuite = {
       notes: [
         'mean = connections / rps; p99 from autocannon (whole ms)',
         `each point ${DURATION_S} s; miner, Node gateway and workerd in separate processes, signatures verified off at the miner`,
-        'the Worker reads its key from the store object on every request and writes usage after every response (one local workerd process: not a prediction of the edge)',
+        'the Worker reads its key from the store object on every request and writes usage behind responses every METERING_FLUSH_MS (one local workerd process: not a prediction of the edge)',
       ],
     };
   },

@@ -16,12 +16,15 @@ import { createLogger } from '../log.js';
 import { wasmCryptoBackend } from '../epistula/sr25519-backend.js';
 import { createDurableObjectStore } from '../store/durable-object.js';
 import { createFetchTransport } from '../transport/fetch-transport.js';
+import { coalescedFlush, type ScheduleFlush } from './usage-flush.js';
 import { variablesOf, type WorkerBindings } from './worker-env.js';
 
 export interface EdgeGateway {
   readonly gateway: Gateway;
   readonly app: Hono<GatewayEnv>;
   readonly snapshots: StoredSnapshotSource;
+  /** Writes metered usage soon, coalesced across the responses of this isolate. */
+  readonly flushUsage: ScheduleFlush;
 }
 
 /** A snapshot older than this many refresh intervals (and at least 10 minutes) marks the source degraded. */
@@ -63,5 +66,5 @@ export async function createEdgeGateway(env: WorkerBindings): Promise<EdgeGatewa
     // ~3.4× less CPU per signature than pure-JS @scure/sr25519 (`npm run bench -- workerd-sign`).
     sr25519: await wasmCryptoBackend(),
   });
-  return { gateway, app: buildApp(gateway), snapshots };
+  return { gateway, app: buildApp(gateway), snapshots, flushUsage: coalescedFlush(() => gateway.metering.flush(), config.METERING_FLUSH_MS) };
 }
