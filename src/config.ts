@@ -8,6 +8,7 @@ import { z } from 'zod';
 import { parseRankBy } from './chain/rank-policy.js';
 import { resolveSubtensorUrl } from './chain/subtensor-endpoint.js';
 import { envFlag, envJson, envPositiveInt } from './env-values.js';
+import { parseSecretUri } from './epistula/secret-uri.js';
 import { MeteringEnvShape } from './metering/metering-config.js';
 import { metricsEnv } from './metrics/metrics-config.js';
 import { reliabilityEnv } from './router/reliability.js';
@@ -38,8 +39,18 @@ export const EnvSchema = z.object({
   HOST: z.string().min(1).default('0.0.0.0'),
   /** Subnets to serve; with a metagraph file, defaults to the file's subnets. */
   NETUIDS: netuidList.optional(),
-  /** sr25519 secret URI or mnemonic the gateway signs Epistula requests with. */
-  GATEWAY_HOTKEY_URI: z.string().min(1).optional(),
+  /** sr25519 secret URI or mnemonic the gateway signs Epistula requests with; checked here so a bad one is named at start-up. */
+  GATEWAY_HOTKEY_URI: z
+    .string()
+    .min(1)
+    .superRefine((uri, ctx) => {
+      try {
+        parseSecretUri(uri);
+      } catch (err) {
+        ctx.addIssue({ code: 'custom', message: (err as Error).message });
+      }
+    })
+    .optional(),
   REDIS_URL: z.string().regex(/^rediss?:\/\//, 'must start with redis:// or rediss://').optional(),
   REDIS_PREFIX: z.string().default('taogate:'),
   ADMIN_TOKEN: z.string().min(16, 'must be at least 16 characters').optional(),
