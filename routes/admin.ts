@@ -68,7 +68,7 @@ export function adminRoutes(gw: Gateway) {
       auth: 'admin',
       body: { name: 'NewApiKey', schema: NewKeySchema },
       responses: { 201: { description: 'Created', json: { name: 'CreatedApiKey', schema: CreatedApiKeySchema } } },
-      errors: [400, 403],
+      errors: [400, 403, 503],
     }),
     limitBody(64 * 1024),
     async (c) => {
@@ -91,7 +91,7 @@ export function adminRoutes(gw: Gateway) {
       tags: ['Admin'],
       auth: 'admin',
       responses: { 200: { description: 'Keys', json: { name: 'ApiKeyList', schema: ApiKeyListSchema } } },
-      errors: [403],
+      errors: [403, 503],
     }),
     async (c) => {
       const records = await gw.keys.list();
@@ -107,7 +107,7 @@ export function adminRoutes(gw: Gateway) {
       auth: 'admin',
       params: keyId,
       responses: { 200: { description: 'The key', json: { name: 'ApiKeyWithUsage', schema: ApiKeyWithUsageSchema } } },
-      errors: [403, 404],
+      errors: [403, 404, 503],
     }),
     async (c) => {
       const record = await gw.keys.get(c.req.param('id'));
@@ -130,7 +130,7 @@ export function adminRoutes(gw: Gateway) {
         201: { description: 'Applied', json: { name: 'TopUpResult', schema: TopUpResultSchema } },
         200: { description: 'Already applied under this Idempotency-Key', json: { name: 'TopUpResult', schema: TopUpResultSchema } },
       },
-      errors: [400, 403, 404, 409],
+      errors: [400, 403, 404, 409, 503],
     }),
     limitBody(4 * 1024),
     async (c) => {
@@ -162,7 +162,7 @@ export function adminRoutes(gw: Gateway) {
       auth: 'admin',
       params: keyId,
       responses: { 200: { description: 'Revoked', json: { name: 'RevokedApiKey', schema: RevokedApiKeySchema } } },
-      errors: [403, 404],
+      errors: [403, 404, 503],
     }),
     async (c) => {
       const record = await gw.keys.revoke(c.req.param('id'));
