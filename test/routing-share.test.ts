@@ -67,6 +67,24 @@ describe('routing share', () => {
     }
   });
 
+  it('with ROUTER_TOP_K=2, only the two best miners get traffic; ranks 3 and 4 get none', async () => {
+    for (const m of [...miners, noAxon, inactive]) m.reset();
+    const gw = await startTestGateway({ subnets: [subnet()], env: { ROUTER_TOP_K: '2', HEDGE_MODE: 'off' } });
+    try {
+      const statuses = await runRequests(gw, 300, 8);
+      expect(statuses.filter((s) => s === 200)).toHaveLength(300);
+      const [first, second, third, fourth] = miners.map((m) => m.requestCount);
+      expect((first ?? 0) + (second ?? 0)).toBe(300);
+      // Both of the top two are used (0.4 and 0.3 of the weight: ~170 and ~130 requests expected).
+      expect(first).toBeGreaterThan(60);
+      expect(second).toBeGreaterThan(60);
+      expect(third).toBe(0);
+      expect(fourth).toBe(0);
+    } finally {
+      await gw.close();
+    }
+  });
+
   it('refuses loopback axons unless ALLOW_PRIVATE_AXONS=1', async () => {
     for (const m of miners) m.reset();
     const gw = await startTestGateway({ subnets: [subnet()], env: { ALLOW_PRIVATE_AXONS: '0' } });
