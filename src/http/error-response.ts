@@ -4,9 +4,9 @@
  * errors become a generic 500 (logged with the request id) so internals never
  * leak to clients.
  */
-import type { Context, ErrorHandler, NotFoundHandler } from 'hono';
+import type { Context, ErrorHandler } from 'hono';
 import { HTTPException } from 'hono/http-exception';
-import { GatewayError, notFound, storeUnavailable } from '../errors.js';
+import { GatewayError, storeUnavailable } from '../errors.js';
 import type { Logger } from '../log.js';
 import { StoreUnavailableError } from '../store/store.js';
 import type { GatewayEnv } from './gateway-env.js';
@@ -35,6 +35,3 @@ export function asGatewayError(err: Error, c: Context<GatewayEnv>, logger: Logge
 export function onGatewayError(logger: Logger): ErrorHandler<GatewayEnv> {
   return (err, c) => errorResponse(c, asGatewayError(err, c, logger));
 }
-
-export const onNotFound: NotFoundHandler<GatewayEnv> = (c) =>
-  errorResponse(c, notFound(`no route for ${c.req.method} ${c.req.path}`, 'unknown_url'));
