@@ -154,7 +154,10 @@ describe('routing by the chain', () => {
     try {
       const ready = await gw.request('/readyz');
       expect(ready.status).toBe(503);
-      expect(JSON.stringify(await ready.json())).toContain('ws://127.0.0.1:1');
+      const notReady = (await ready.json()) as { status: string; reason: string; error: { message: string; type: string; code: string } };
+      expect(notReady.status).toBe('not_ready');
+      expect(notReady.reason).toContain('ws://127.0.0.1:1');
+      expect(notReady.error).toMatchObject({ type: 'server_error', code: 'not_ready', param: null, message: `not ready: ${notReady.reason}` });
       const res = await gw.request('/v1/chat/completions', { method: 'POST', json: { model: `sn${NETUID}/m`, messages: [{ role: 'user', content: 'x' }] } });
       expect(res.status).toBe(503);
       const body = (await res.json()) as { error: { code: string; message: string } };

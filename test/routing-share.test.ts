@@ -97,6 +97,11 @@ describe('routing share', () => {
       expect(miners.reduce((sum, m) => sum + m.requestCount, 0)).toBe(0);
       const ready = await gw.request('/readyz');
       expect(ready.status).toBe(503);
+      // Readable at a glance, and the OpenAI error envelope for clients that parse errors.
+      const notReady = (await ready.json()) as { status: string; reason: string; error: Record<string, unknown> };
+      expect(notReady.status).toBe('not_ready');
+      expect(notReady.reason).toMatch(/private or loopback address/);
+      expect(notReady.error).toEqual({ message: `not ready: ${notReady.reason}`, type: 'server_error', code: 'not_ready', param: null });
     } finally {
       await gw.close();
     }

@@ -77,6 +77,7 @@ export const ModelSchema = z.looseObject({
 export const ModelListSchema = z.object({ object: z.literal('list'), data: z.array(ModelSchema) });
 
 export const HealthSchema = z.looseObject({ status: z.string() });
+export const NotReadySchema = OpenAiErrorSchema.extend({ status: z.literal('not_ready'), reason: z.string() });
 
 export const SubnetListSchema = z.looseObject({
   object: z.literal('list'),
