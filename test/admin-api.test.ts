@@ -108,3 +108,26 @@ describe('GET /admin/keys', () => {
     for (const key of [gw.apiKey, postpaid.key, prepaid.key]) expect(text).not.toContain(key);
   });
 });
+
+describe('money beyond micro-dollars', () => {
+  it('is refused, not rounded, when a key is created and when it is topped up: 400 naming the field', async () => {
+    const tooFine = await gw.request('/admin/keys', { method: 'POST', headers: admin, json: { name: 'sub-micro', credits_usd: 0.1234567 } });
+    expect(await errorOf(tooFine)).toEqual({
+      status: 400,
+      error: { message: "Invalid value for 'credits_usd': has more than 6 decimals (micro-dollars are the smallest unit)", type: 'invalid_request_error', code: 'invalid_request', param: 'credits_usd' },
+    });
+    const exact = await gw.request('/admin/keys', { method: 'POST', headers: admin, json: { name: 'micro', credits_usd: 0.123456 } });
+    expect(exact.status).toBe(201);
+    const { id, credits_usd } = (await exact.json()) as { id: string; credits_usd: number };
+    expect(credits_usd).toBe(0.123456);
+
+    const topUp = await gw.request(`/admin/keys/${id}/credits`, { method: 'POST', headers: { ...admin, 'idempotency-key': 'sub-micro' }, json: { amount_usd: 0.0000001 } });
+    expect(await errorOf(topUp)).toEqual({
+      status: 400,
+      error: { message: "Invalid value for 'amount_usd': has more than 6 decimals (micro-dollars are the smallest unit)", type: 'invalid_request_error', code: 'invalid_request', param: 'amount_usd' },
+    });
+    // And the balance is exactly what was granted: nothing was rounded in.
+    const details = (await (await gw.request(`/admin/keys/${id}`, { headers: admin })).json()) as { usage: { credits: { available_micro_usd: number } } };
+    expect(details.usage.credits.available_micro_usd).toBe(123_456);
+  });
+});
