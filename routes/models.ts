@@ -1,4 +1,8 @@
-/** GET /v1/models: every model id this gateway routes, in OpenAI's list shape. */
+/**
+ * GET /v1/models: every model configured for a served subnet, whether or not
+ * it has a routable miner right now (a request then gets a 503 saying why),
+ * plus aliases and auto, in OpenAI's list shape. GET /v1/models/{id}: one.
+ */
 import { Hono } from 'hono';
 import { modelNotFound } from '../src/errors.js';
 import type { Gateway } from '../src/gateway.js';
@@ -28,7 +32,7 @@ export function modelsRoutes(gw: Gateway) {
   app.get(
     '/v1/models',
     describeRoute({
-      summary: 'List models: every routable sn<netuid>/<model>, the aliases and auto',
+      summary: 'List models: every sn<netuid>/<model> configured for a served subnet (routable miner or not), the aliases and auto',
       tags: ['OpenAI'],
       auth: 'api-key',
       responses: { 200: { description: 'The models', json: { name: 'ModelList', schema: ModelListSchema } } },
