@@ -76,7 +76,12 @@ export const EnvSchema = z.object({
     .optional(),
   /** The router spreads traffic over this many of the best miners. */
   ROUTER_TOP_K: positiveInt.max(256).default(8),
+  /** Upstreams tried per subnet before the next candidate subnet (or a 502). */
   MAX_ATTEMPTS: positiveInt.max(10).default(3),
+  /** Candidate subnets an alias or `auto` request may fail over across. */
+  MAX_SUBNETS: positiveInt.max(10).default(3),
+  /** taogate.config.json: subnets, providers, models, aliases, prices, timeouts (src/config-file.ts). */
+  TAOGATE_CONFIG: z.string().min(1).optional(),
   /** Whole request, all attempts included. */
   REQUEST_TIMEOUT_MS: positiveInt.default(120_000),
   CONNECT_TIMEOUT_MS: positiveInt.default(3_000),
