@@ -1,7 +1,7 @@
 /**
- * GET /healthz: the process is up. GET /readyz: a snapshot exists with at
- * least one routable miner on a served subnet — what a load balancer should
- * wait for before sending traffic.
+ * GET /healthz: the process is up. GET /readyz: a served subnet can take a
+ * request — one served by its own API, or a snapshot with at least one
+ * routable miner — what a load balancer should wait for before sending traffic.
  */
 import { Hono } from 'hono';
 import type { Gateway } from '../src/gateway.js';
@@ -13,6 +13,11 @@ export function healthRoutes(gw: Gateway) {
   app.get('/readyz', (c) => {
     const snapshot = gw.metagraph.current();
     const status = gw.metagraph.status();
+    const apiSubnets = gw.catalog.netuids.filter((n) => gw.providerFor(n).source === 'config');
+    if (apiSubnets.length > 0) {
+      const miners = gw.catalog.netuids.reduce((sum, n) => sum + (snapshot?.subnets.get(n)?.ranked.length ?? 0), 0);
+      return c.json({ status: 'ready', source: snapshot?.source ?? null, api_subnets: apiSubnets, routable_miners: miners });
+    }
     if (!snapshot) {
       return c.json({ status: 'not_ready', reason: `no metagraph yet from ${status.endpoint} (${status.state})`, error: status.error }, 503);
     }

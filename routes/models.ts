@@ -1,4 +1,8 @@
-/** GET /v1/models: every model id this gateway routes, in OpenAI's list shape. */
+/**
+ * GET /v1/models: the one catalog across subnets, in OpenAI's list shape:
+ * every subnet model (owned by `sn<netuid>`, whichever provider serves it),
+ * every alias and `auto`, with context length and price.
+ */
 import { Hono } from 'hono';
 import { modelNotFound } from '../src/errors.js';
 import type { Gateway } from '../src/gateway.js';
@@ -18,7 +22,8 @@ export function modelsRoutes(gw: Gateway) {
     object: 'model' as const,
     created: STARTED,
     owned_by: entry.ownedBy,
-    taogate: { kind: entry.kind, targets: entry.targets.map((t) => t.id) },
+    context_length: entry.contextLength,
+    taogate: { kind: entry.kind, targets: entry.targets.map((t) => t.id), private: entry.private },
     // What a request is charged: the price of the model it is served by (an alias's first target).
     pricing: PriceBook.view(gw.metering.prices.priceFor(...entry.targets.slice(0, 1).map((t) => t.id), entry.id)),
   });

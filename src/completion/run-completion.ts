@@ -150,11 +150,18 @@ async function complete(gw: Gateway, call: CompletionCall, isPrivate: boolean): 
     const servedModel = served.leg.target.id;
     // Billed once: prompt plus what was delivered, from the upstream's usage or else the tokenizer.
     const bill = (o: RelayOutcome) => admission.complete({ upstream: opened.upstream, servedModel, snapshot: receiptSnapshot, usage: o.usage, completionText: o.deliveredText });
+    const clientWantsUsage = request.stream_options?.include_usage === true;
     const relay = createChunkRelay(opened, {
       requestedModel: request.model,
-      clientWantsUsage: request.stream_options?.include_usage === true,
-      // Headers are gone by the end of a stream: the receipt rides on its final chunk.
-      finalFields: (o) => ({ taogate_receipt: bill(o).receipt }),
+      clientWantsUsage,
+      // Headers are gone by the end of a stream: the receipt rides on its final chunk, and so does
+      // the gateway's own count when the client asked for usage and the upstream sent none.
+      finalFields: (o) => {
+        const b = bill(o);
+        if (!clientWantsUsage || o.usage) return { taogate_receipt: b.receipt };
+        const usage = { prompt_tokens: b.promptTokens, completion_tokens: b.completionTokens, total_tokens: b.promptTokens + b.completionTokens };
+        return { taogate_receipt: b.receipt, usage };
+      },
       onEnd: (o) => {
         deadline.release();
         bill(o);

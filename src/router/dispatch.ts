@@ -79,7 +79,9 @@ function allFailed(request: DispatchRequest, failures: readonly AttemptFailure[]
   if (final && failures.every((f) => f.error !== null)) return final;
   const n = failures.length;
   const detail = failures.map((f) => f.reason).join('; ');
-  return upstreamFailed(`no miner answered: tried ${n} miner${n === 1 ? '' : 's'}: ${detail}`, 'all_miners_failed');
+  // A subnet's own API is not a miner the gateway picked: say what it is.
+  const noun = failures.length > 0 && failures.every((f) => f.upstream.uid === null) ? 'subnet API' : 'miner';
+  return upstreamFailed(`no ${noun} answered: tried ${n} ${noun}${n === 1 ? '' : 's'}: ${detail}`, 'all_miners_failed');
 }
 
 interface Won<T> {
