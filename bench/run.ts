@@ -7,10 +7,11 @@ import { faultMixSuite } from './suites/fault-mix.js';
 import { proxySuite } from './suites/proxy.js';
 import { receiptsSuite } from './suites/receipts.js';
 import { signSuite } from './suites/sign.js';
+import { subnetApiSuite } from './suites/subnet-api.js';
 import type { BenchSuite } from './support/suite.js';
 import { renderTable, writeResult } from './support/table.js';
 
-const SUITES: readonly BenchSuite[] = [signSuite, decodeSuite, receiptsSuite, proxySuite, faultMixSuite];
+const SUITES: readonly BenchSuite[] = [signSuite, decodeSuite, receiptsSuite, proxySuite, faultMixSuite, subnetApiSuite];
 
 const wanted = process.argv.slice(2);
 const unknown = wanted.filter((name) => !SUITES.some((s) => s.name === name));

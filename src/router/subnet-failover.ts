@@ -62,7 +62,8 @@ function finalError(failures: readonly LegFailure[], signal: AbortSignal): Gatew
 
 async function across<T>(request: FailoverRequest, run: (dispatch: DispatchRequest) => Promise<T>): Promise<Served<T>> {
   const failedLegs: LegFailure[] = [];
-  for (const leg of request.legs) {
+  const skipped: LegFailure[] = [];
+  for (const [index, leg] of request.legs.entries()) {
     try {
       const value = await run({
         provider: leg.provider,
@@ -73,15 +74,18 @@ async function across<T>(request: FailoverRequest, run: (dispatch: DispatchReque
         timeouts: leg.timeouts,
         reliability: request.reliability,
         bypassBreaker: leg.bypassBreaker,
+        // A half-open subnet whose probe slot is taken is skipped when another subnet can serve.
+        forceLastCandidate: index === request.legs.length - 1,
       });
       return { value, leg, failedLegs };
     } catch (err) {
       if (!(err instanceof GatewayError)) throw err;
-      failedLegs.push({ leg, error: err });
+      // Nothing was sent to a skipped subnet: it is not a failover the client needs to hear about.
+      (err.code === 'breaker_open' ? skipped : failedLegs).push({ leg, error: err });
       if (request.signal.aborted) break;
     }
   }
-  throw finalError(failedLegs, request.signal);
+  throw finalError(failedLegs.length > 0 ? failedLegs : skipped, request.signal);
 }
 
 export function dispatchJsonAcross(request: FailoverRequest): Promise<Served<JsonAnswer>> {
