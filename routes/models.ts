@@ -9,6 +9,8 @@ import type { Gateway } from '../src/gateway.js';
 import type { GatewayEnv } from '../src/http/gateway-env.js';
 import { requireApiKey } from '../src/http/require-api-key.js';
 import { PriceBook } from '../src/metering/pricing.js';
+import { describeRoute } from '../src/openapi/describe-route.js';
+import { ModelListSchema, ModelSchema } from '../src/openapi/response-schemas.js';
 
 const STARTED = Math.floor(Date.now() / 1000);
 
@@ -28,17 +30,38 @@ export function modelsRoutes(gw: Gateway) {
     pricing: PriceBook.view(gw.metering.prices.priceFor(...entry.targets.slice(0, 1).map((t) => t.id), entry.id)),
   });
 
-  app.get('/v1/models', (c) => {
-    const data = gw.catalog.list(gw.metagraph.current()).map(toModel);
-    return c.json({ object: 'list', data });
-  });
+  app.get(
+    '/v1/models',
+    describeRoute({
+      summary: 'List models: every routable sn<netuid>/<model>, the aliases and auto',
+      tags: ['OpenAI'],
+      auth: 'api-key',
+      responses: { 200: { description: 'The models', json: { name: 'ModelList', schema: ModelListSchema } } },
+      errors: [503],
+    }),
+    (c) => {
+      const data = gw.catalog.list(gw.metagraph.current()).map(toModel);
+      return c.json({ object: 'list', data });
+    },
+  );
 
   // Model ids contain a slash (sn4/llama-3.1-8b), so match the rest of the path.
-  app.get('/v1/models/:id{.+}', (c) => {
-    const id = c.req.param('id');
-    const entry = gw.catalog.list(gw.metagraph.current()).find((e) => e.id === id);
-    if (!entry) throw modelNotFound(id, 'see GET /v1/models for the models this gateway routes');
-    return c.json(toModel(entry));
-  });
+  app.get(
+    '/v1/models/:id{.+}',
+    describeRoute({
+      summary: 'One model',
+      tags: ['OpenAI'],
+      auth: 'api-key',
+      params: { id: { description: 'A model id; it may contain slashes (sn4/llama-3.1-8b)' } },
+      responses: { 200: { description: 'The model', json: { name: 'Model', schema: ModelSchema } } },
+      errors: [404, 503],
+    }),
+    (c) => {
+      const id = c.req.param('id');
+      const entry = gw.catalog.list(gw.metagraph.current()).find((e) => e.id === id);
+      if (!entry) throw modelNotFound(id, 'see GET /v1/models for the models this gateway routes');
+      return c.json(toModel(entry));
+    },
+  );
   return app;
 }

@@ -18,9 +18,11 @@ import { createEpistulaSigner, type EpistulaSigner } from './epistula/signer.js'
 import type { Logger } from './log.js';
 import { ApiKeyRegistry } from './metering/api-keys.js';
 import { Metering } from './metering/metering.js';
+import { GatewayMetrics } from './metrics/gateway-metrics.js';
 import type { AddressPolicy } from './router/address-guard.js';
 import type { QualityScores, RoutePolicy } from './router/candidate-policy.js';
 import { createReliability, type Reliability } from './router/reliability.js';
+import { countStoreFailures } from './store/failure-counting-store.js';
 import { createMemoryStore } from './store/memory.js';
 import { createRedisStore } from './store/redis.js';
 import type { Store } from './store/store.js';
@@ -54,6 +56,8 @@ export interface Gateway {
   readonly timeouts: UpstreamTimeouts;
   /** Per-upstream health, circuit breakers and hedging, shared by every request of this process. */
   readonly reliability: Reliability;
+  /** Prometheus metrics of this gateway (GET /metrics). */
+  readonly metrics: GatewayMetrics;
   /** The adapter that serves a subnet. */
   providerFor(netuid: number): Provider;
   /** A subnet's upstream timeouts: its own from the config file, else the gateway's. */
@@ -136,7 +140,10 @@ export async function createGateway(envConfig: Config, logger: Logger, overrides
     firstByteMs: config.FIRST_BYTE_TIMEOUT_MS,
     idleMs: config.STREAM_IDLE_TIMEOUT_MS,
   };
-  const store = overrides.store ?? (await openStore(config, logger));
+  const metrics = new GatewayMetrics();
+  // Every store operation that fails is counted, also the ones callers absorb by failing open.
+  const rawStore = overrides.store ?? (await openStore(config, logger));
+  const store = countStoreFailures(rawStore, (operation) => metrics.storeFailed(rawStore.kind, operation));
   const keys = new ApiKeyRegistry(store, logger);
   await keys.start();
   const metering = await Metering.create(withFilePrices(config, subnetConfig), store, logger);
@@ -149,6 +156,7 @@ export async function createGateway(envConfig: Config, logger: Logger, overrides
   const apiTransport = createUndiciTransport({ maxResponseBytes: config.MAX_RESPONSE_BYTES, connectTimeoutMs: timeouts.connectMs });
   const reliability = createReliability(config);
   const metagraph = overrides.metagraph ?? metagraphFromConfig(config, subnetConfig, addressPolicy, logger, store);
+  metrics.watchMetagraph(metagraph);
   await metagraph.start();
   // NETUIDS narrows what is served; without it, every subnet the source knows.
   const metagraphNetuids = config.NETUIDS ?? [...(metagraph.current()?.subnets.keys() ?? [])];
@@ -158,6 +166,14 @@ export async function createGateway(envConfig: Config, logger: Logger, overrides
   const unsubscribeHealth = metagraph.onUpdate((snapshot) => reliability.health.retain(upstreamIdsOf(snapshot, providerFor, served.configuredUpstreamIds)));
   const envAliases = Object.fromEntries(Object.entries(config.MODEL_ALIASES ?? {}).map(([name, targets]) => [name, { targets, policy: null }]));
   const catalog = new ModelCatalog(served.subnets, mergeAliases(served.subnets, subnetConfig?.aliases ?? {}, envAliases));
+  metrics.attach({
+    store,
+    metagraph,
+    catalog,
+    health: reliability.health,
+    upstreamsOf: (subnet) => providerFor(subnet.netuid).upstreams(subnet),
+    minersPerSubnet: config.METRICS_MINERS_PER_SUBNET,
+  });
 
   return {
     config,
@@ -174,10 +190,12 @@ export async function createGateway(envConfig: Config, logger: Logger, overrides
     addressPolicy,
     timeouts,
     reliability,
+    metrics,
     providerFor,
     timeoutsFor: served.timeoutsFor,
     async close() {
       unsubscribeHealth();
+      metrics.close();
       await metagraph.stop();
       await keys.stop();
       await metering.close();

@@ -119,8 +119,12 @@ function servedHeaders(served: Served<{ upstream: Upstream }>, isPrivate: boolea
   return headers;
 }
 
+/** Seconds since `started` (a performance.now() reading). */
+const secondsSince = (started: number) => (performance.now() - started) / 1000;
+
 async function complete(gw: Gateway, call: CompletionCall, isPrivate: boolean): Promise<CompletionResult> {
   const { request } = call;
+  const started = performance.now();
   const { snapshot, legs, policy } = routeFor(gw, call, isPrivate);
 
   // Limits and credit: 429 over RPM/TPM, 402 without credit for the worst case (at the dearest candidate's price).
@@ -148,6 +152,8 @@ async function complete(gw: Gateway, call: CompletionCall, isPrivate: boolean): 
     const served = await dispatchStreamAcross(failover).catch(failed);
     const opened = served.value;
     const servedModel = served.leg.target.id;
+    // Latency is labelled with the subnet model that served it (an alias or `auto` says less).
+    gw.metrics.firstToken(servedModel, 'stream', secondsSince(started));
     // Billed once: prompt plus what was delivered, from the upstream's usage or else the tokenizer.
     const bill = (o: RelayOutcome) => admission.complete({ upstream: opened.upstream, servedModel, snapshot: receiptSnapshot, usage: o.usage, completionText: o.deliveredText });
     const clientWantsUsage = request.stream_options?.include_usage === true;
@@ -165,6 +171,7 @@ async function complete(gw: Gateway, call: CompletionCall, isPrivate: boolean): 
       onEnd: (o) => {
         deadline.release();
         bill(o);
+        gw.metrics.completionEnded(servedModel, 'stream', o.completed ? 'ok' : o.clientAborted ? 'client_gone' : 'interrupted', secondsSince(started));
       },
     });
     const headers = { ...admission.headers, ...servedHeaders(served, isPrivate, policy) };
@@ -175,6 +182,9 @@ async function complete(gw: Gateway, call: CompletionCall, isPrivate: boolean): 
   deadline.release();
   const answer = served.value;
   const servedModel = served.leg.target.id;
+  const elapsed = secondsSince(started);
+  gw.metrics.firstToken(servedModel, 'json', elapsed);
+  gw.metrics.completionEnded(servedModel, 'json', 'ok', elapsed);
   const { receipt } = admission.complete({
     upstream: answer.upstream,
     servedModel,

@@ -15,6 +15,7 @@ export function devnetBanner({ baseUrl, apiKey, adminToken, devnet }: BannerInpu
   const firstModel = `sn${devnet.netuids[0]}/${devnet.modelsFor(devnet.netuids[0] ?? 0)[0] ?? 'model'}`;
   const body = JSON.stringify({ model: firstModel, messages: [{ role: 'user', content: 'Hello from the devnet!' }] });
   const rule = '='.repeat(78);
+  const origin = baseUrl.replace(/\/v1$/, '');
   const { chutes, nineteen } = devnet.apis;
   const config = devnet.subnetConfig();
   const apiModels = config.subnets.flatMap((s) => s.models.map((m) => `sn${s.netuid}/${m.name}`));
@@ -39,6 +40,11 @@ export function devnetBanner({ baseUrl, apiKey, adminToken, devnet }: BannerInpu
     '  failover across subnets: take the fake Chutes down, then ask for "deepseek" again (served by sn19):',
     `  curl -X POST ${chutes.baseUrl.replace(/\/v1$/, '')}/_devnet/fault -d '{"mode":"down"}'     (back: {"mode":"none"})`,
     '  private mode: add -H "x-taogate-private: 1" (routes only to sn64, marked private)',
+    '',
+    `  API reference: ${origin}/docs   (OpenAPI 3.1: ${origin}/openapi.json)`,
+    `  Responses API (Codex CLI, OpenAI SDK):  OPENAI_BASE_URL=${baseUrl} OPENAI_API_KEY=${apiKey}`,
+    `  Messages API (Claude Code, Anthropic SDK):  ANTHROPIC_BASE_URL=${origin} ANTHROPIC_API_KEY=${apiKey}`,
+    "  (devnet miners call a tool the request offers, then answer from the tool's result)",
     '',
     '  the real chain:  SUBTENSOR_URL=finney NETUIDS=4 npm start   your subnets: TAOGATE_CONFIG=taogate.config.json',
     rule,

@@ -6,6 +6,7 @@ import type { Socket } from 'node:net';
 import { createEpistulaSigner } from '../epistula/signer.js';
 import { verifyEpistulaRequest } from '../epistula/verifier.js';
 import { completionBody, defaultAnswer, parseRequest, splitIntoChunks, streamEvents, usageOf, type ParsedRequest } from './fake-openai.js';
+import { plannedToolCall, splitEvenly, type FakeToolCall } from './fake-tool-calls.js';
 
 export type { ChatMessage, ParsedRequest } from './fake-openai.js';
 
@@ -42,6 +43,11 @@ export interface MinerOptions {
   now?: () => number;
   name?: string;
   answer?: (req: ParsedRequest) => string;
+  /**
+   * The tool call the miner makes instead of answering in text, or null. By default it calls a tool
+   * whenever the chat request offers tools (unless tool_choice is "none" or the last message is a tool result).
+   */
+  toolCall?: (req: ParsedRequest) => FakeToolCall | null;
   /** Content chunks per streamed answer (default 8, never more than the answer has words). */
   chunkCount?: number;
   chunkDelayMs?: number;
@@ -85,6 +91,7 @@ export async function startMiner(opts: MinerOptions): Promise<RunningMiner> {
   const now = opts.now ?? Date.now;
   const verify = opts.verifySignatures ?? true;
   const answerFor = opts.answer ?? ((req: ParsedRequest) => defaultAnswer(name, req));
+  const toolCallFor = opts.toolCall ?? ((req: ParsedRequest) => plannedToolCall(req.toolContext));
   const chunkCount = opts.chunkCount ?? 8;
   const chunkDelayMs = opts.chunkDelayMs ?? 0;
   const slowMs = opts.slowMs ?? 2000;
@@ -157,15 +164,16 @@ export async function startMiner(opts: MinerOptions): Promise<RunningMiner> {
       default: break;
     }
 
-    const answer = answerFor(parsed);
+    const toolCall = parsed.endpoint === 'chat' ? toolCallFor(parsed) : null;
+    const answer = toolCall ? '' : answerFor(parsed);
     const id = `${parsed.endpoint === 'chat' ? 'chatcmpl' : 'cmpl'}-devnet-${name}-${++responseSeq}`;
     const created = Math.floor(now() / 1000);
-    const usage = opts.omitUsage ? undefined : usageOf(parsed, answer);
+    const usage = opts.omitUsage ? undefined : usageOf(parsed, toolCall ? toolCall.arguments : answer);
 
     if (!parsed.stream) {
       if (mode === 'wrongShape') return sendJson(res, 200, { foo: 1 });
       if (mode === 'emptyChoices') return sendJson(res, 200, { ...completionBody(parsed, id, created, answer, usage), choices: [] });
-      const json = JSON.stringify(completionBody(parsed, id, created, answer, usage));
+      const json = JSON.stringify(completionBody(parsed, id, created, answer, usage, toolCall));
       if (mode === 'malformed') return sendRaw(res, 200, 'application/json', json.slice(0, json.length >> 1));
       if (mode === 'dropMidStream' || mode === 'stallMidStream') {
         res.writeHead(200, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(json) });
@@ -176,7 +184,8 @@ export async function startMiner(opts: MinerOptions): Promise<RunningMiner> {
       return sendRaw(res, 200, 'application/json', json);
     }
 
-    let events = streamEvents(parsed, id, created, splitIntoChunks(answer, chunkCount), usage);
+    const pieces = toolCall ? splitEvenly(toolCall.arguments, chunkCount) : splitIntoChunks(answer, chunkCount);
+    let events = streamEvents(parsed, id, created, pieces, usage, toolCall);
     if (mode === 'wrongShape') events = ['data: {"foo":1}\n\n', 'data: [DONE]\n\n'];
     if (mode === 'malformed') events = [events[0] ?? '', 'data: {"choices":[{"delta":{"content":"bro\n\n'];
     if (mode === 'dropMidStream' || mode === 'stallMidStream') events = events.slice(0, Math.min(2, events.length - 1));

@@ -14,17 +14,20 @@ export function errorResponse(c: Context, error: GatewayError): Response {
   return c.json(error.toEnvelope(), error.status);
 }
 
+/** What the client is told about anything thrown: a GatewayError as is, anything unknown as a logged 500. */
+export function asGatewayError(err: Error, c: Context<GatewayEnv>, logger: Logger): GatewayError {
+  if (err instanceof GatewayError) return err;
+  if (err instanceof HTTPException) {
+    const status = err.status;
+    const type = status === 401 ? 'authentication_error' : status >= 500 ? 'server_error' : 'invalid_request_error';
+    return new GatewayError(status as GatewayError['status'], err.message || 'request failed', type, null);
+  }
+  logger.error({ requestId: c.get('requestId'), err }, 'unhandled error');
+  return new GatewayError(500, 'internal error; see the gateway logs for this request id', 'server_error', 'internal_error');
+}
+
 export function onGatewayError(logger: Logger): ErrorHandler<GatewayEnv> {
-  return (err, c) => {
-    if (err instanceof GatewayError) return errorResponse(c, err);
-    if (err instanceof HTTPException) {
-      const status = err.status;
-      const type = status === 401 ? 'authentication_error' : status >= 500 ? 'server_error' : 'invalid_request_error';
-      return errorResponse(c, new GatewayError(status as GatewayError['status'], err.message || 'request failed', type, null));
-    }
-    logger.error({ requestId: c.get('requestId'), err }, 'unhandled error');
-    return errorResponse(c, new GatewayError(500, 'internal error; see the gateway logs for this request id', 'server_error', 'internal_error'));
-  };
+  return (err, c) => errorResponse(c, asGatewayError(err, c, logger));
 }
 
 export const onNotFound: NotFoundHandler<GatewayEnv> = (c) =>

@@ -129,6 +129,11 @@ export class Metering {
     });
   }
 
+  /** A prompt's tokens by the gateway's tokenizer: count_tokens, and what a stream states before the miner reports usage. */
+  promptTokens(request: CompletionLikeRequest): number {
+    return this.tokens.prompt(request);
+  }
+
   /**
    * For the response cache: an answer served from cache counts as a request
    * and a cached hit (with its tokens) and costs nothing. If the request was
