@@ -54,7 +54,7 @@ beforeAll(async () => {
   gw = await startTestGateway({
     subnets: [{ netuid: 4, models: ['llama-3.1-8b'], miners: [{ miner: minerA, uid: 1, incentive: 0.5 }, { miner: minerB, uid: 2, incentive: 0.5 }] }],
     env: { HEDGE_MODE: 'off', BREAKER_FAILURES: '100' },
-    subnetConfig: { document: subnetDocument(), env: { CHUTES_API_KEY: 'chutes-key', NINETEEN_API_KEY: 'nineteen-key' } },
+    subnetConfig: { document: subnetDocument(), env: API_KEYS },
   });
   client = gw.client();
 });
@@ -74,6 +74,14 @@ beforeEach(async () => {
     miner.reset();
   }
 });
+
+const API_KEYS = { CHUTES_API_KEY: 'chutes-key', NINETEEN_API_KEY: 'nineteen-key' };
+
+/** A second gateway over the two subnet APIs alone, with its own settings. */
+const apiOnlyGateway = (env: Record<string, string>) =>
+  startTestGateway({ env, subnetConfig: { document: { subnets: subnetDocument().subnets.slice(0, 2), aliases: { deepseek: ['sn64/deepseek-v3', 'sn19/deepseek-v3'] } }, env: API_KEYS } });
+
+const post = (target: TestGateway, model: string) => target.request('/v1/chat/completions', { method: 'POST', json: { model, messages: [{ role: 'user', content: 'x' }] } });
 
 const ask = (model: string, headers: Record<string, string> = {}) =>
   client.chat.completions.create({ model, messages: [{ role: 'user', content: 'which subnet?' }] }, { headers }).withResponse();
@@ -123,7 +131,7 @@ describe('an alias across subnet APIs', () => {
   it('answers 502 naming every subnet when all are down', async () => {
     await chutes.setFault('down');
     await nineteen.setFault('refuse');
-    const res = await gw.request('/v1/chat/completions', { method: 'POST', json: { model: 'deepseek', messages: [{ role: 'user', content: 'x' }] } });
+    const res = await post(gw, 'deepseek');
     expect(res.status).toBe(502);
     const { error } = (await res.json()) as { error: { code: string; message: string } };
     expect(error.code).toBe('all_subnets_failed');
@@ -133,14 +141,14 @@ describe('an alias across subnet APIs', () => {
   it('answers the upstreams’ own 429 when every subnet is rate-limiting', async () => {
     await chutes.setFault('rate_limit');
     await nineteen.setFault('rate_limit');
-    const res = await gw.request('/v1/chat/completions', { method: 'POST', json: { model: 'deepseek', messages: [{ role: 'user', content: 'x' }] } });
+    const res = await post(gw, 'deepseek');
     expect(res.status).toBe(429);
     expect(((await res.json()) as { error: { code: string } }).error.code).toBe('upstream_rate_limited');
   });
 
   it('an explicit subnet model never fails over', async () => {
     await chutes.setFault('down');
-    const res = await gw.request('/v1/chat/completions', { method: 'POST', json: { model: 'sn64/deepseek-v3', messages: [{ role: 'user', content: 'x' }] } });
+    const res = await post(gw, 'sn64/deepseek-v3');
     expect(res.status).toBe(502);
     expect(nineteen.requests).toHaveLength(0);
   });
@@ -199,13 +207,10 @@ describe('candidate policies', () => {
 
 describe('MAX_SUBNETS', () => {
   it('=1 keeps a request on its first subnet', async () => {
-    const single = await startTestGateway({
-      env: { MAX_SUBNETS: '1' },
-      subnetConfig: { document: { subnets: subnetDocument().subnets.slice(0, 2), aliases: { deepseek: ['sn64/deepseek-v3', 'sn19/deepseek-v3'] } }, env: { CHUTES_API_KEY: 'chutes-key', NINETEEN_API_KEY: 'nineteen-key' } },
-    });
+    const single = await apiOnlyGateway({ MAX_SUBNETS: '1' });
     try {
       await chutes.setFault('down');
-      const res = await single.request('/v1/chat/completions', { method: 'POST', json: { model: 'deepseek', messages: [{ role: 'user', content: 'x' }] } });
+      const res = await post(single, 'deepseek');
       expect(res.status).toBe(502);
       expect(nineteen.requests).toHaveLength(0);
     } finally {
@@ -216,24 +221,21 @@ describe('MAX_SUBNETS', () => {
 
 describe('a subnet whose breaker is open', () => {
   it('goes after the subnets that can take the request, so they serve without waiting on it', async () => {
-    const strict = await startTestGateway({
-      env: { BREAKER_FAILURES: '1', BREAKER_COOLDOWN_MS: '60000', HEDGE_MODE: 'off' },
-      subnetConfig: { document: { subnets: subnetDocument().subnets.slice(0, 2), aliases: { deepseek: ['sn64/deepseek-v3', 'sn19/deepseek-v3'] } }, env: { CHUTES_API_KEY: 'chutes-key', NINETEEN_API_KEY: 'nineteen-key' } },
-    });
+    const strict = await apiOnlyGateway({ BREAKER_FAILURES: '1', BREAKER_COOLDOWN_MS: '60000', HEDGE_MODE: 'off' });
     try {
       await chutes.setFault('down');
-      const first = await strict.request('/v1/chat/completions', { method: 'POST', json: { model: 'deepseek', messages: [{ role: 'user', content: 'x' }] } });
+      const first = await post(strict, 'deepseek');
       expect(first.headers.get('x-taogate-failover')).toBe('sn64/deepseek-v3');
       expect(chutes.requests).toHaveLength(1);
       // sn64's breaker is open now: the next request goes straight to sn19.
-      const second = await strict.request('/v1/chat/completions', { method: 'POST', json: { model: 'deepseek', messages: [{ role: 'user', content: 'x' }] } });
+      const second = await post(strict, 'deepseek');
       expect(second.status).toBe(200);
       expect(second.headers.get('x-taogate-served-model')).toBe('sn19/deepseek-v3');
       expect(second.headers.get('x-taogate-failover')).toBeNull();
       expect(chutes.requests).toHaveLength(1);
       // Asked for by name, it is still tried (every upstream of that subnet is open, so the breaker is bypassed).
       await chutes.setFault('none');
-      const named = await strict.request('/v1/chat/completions', { method: 'POST', json: { model: 'sn64/deepseek-v3', messages: [{ role: 'user', content: 'x' }] } });
+      const named = await post(strict, 'sn64/deepseek-v3');
       expect(named.status).toBe(200);
       expect(chutes.requests).toHaveLength(2);
     } finally {

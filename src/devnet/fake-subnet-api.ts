@@ -3,8 +3,8 @@
 // subnets next to miner subnets, and by the tests. It records every request, so a test can check which
 // key it was sent (its own API key, never the client's).
 import { createServer, type IncomingHttpHeaders, type IncomingMessage, type ServerResponse } from 'node:http';
-import type { Socket } from 'node:net';
 import { defaultAnswer, parseRequest, splitIntoChunks, usageOf, type ParsedRequest } from './fake-openai.js';
+import { listenSwitchable } from './switchable-listener.js';
 import { FLAVORS, flavorStreamEvents, type Answer, type FakeReply, type SubnetApiFlavor } from './subnet-api-flavors.js';
 
 export type { SubnetApiFlavor } from './subnet-api-flavors.js';
@@ -63,18 +63,12 @@ export async function startFakeSubnetApi(options: FakeSubnetApiOptions): Promise
   const name = options.name ?? `${options.flavor}-devnet`;
   let fault: ApiFault = options.fault ?? 'none';
   let seq = 0;
-  let closing = false;
   const requests: RecordedApiRequest[] = [];
-  const sockets = new Set<Socket>();
 
   const server = createServer((req, res) => {
     const chunks: Buffer[] = [];
     req.on('data', (c: Buffer) => chunks.push(c));
     req.on('end', () => void handle(req, res, Buffer.concat(chunks).toString('utf8')));
-  });
-  server.on('connection', (socket: Socket) => {
-    sockets.add(socket);
-    socket.once('close', () => sockets.delete(socket));
   });
 
   async function handle(req: IncomingMessage, res: ServerResponse, body: string): Promise<void> {
@@ -134,24 +128,8 @@ export async function startFakeSubnetApi(options: FakeSubnetApiOptions): Promise
     send(res, { status: 200, headers: { 'content-type': 'application/json' }, body: JSON.stringify({ fault: mode }) });
   }
 
-  const listen = (port: number) =>
-    new Promise<void>((resolve, reject) => {
-      server.once('error', reject);
-      server.listen(port, host, () => {
-        server.off('error', reject);
-        resolve();
-      });
-    });
-  const stopListening = () =>
-    Promise.all([
-      new Promise<void>((resolve) => server.close(() => resolve())),
-      ...[...sockets].map((socket) => new Promise<void>((resolve) => socket.once('close', () => resolve()).destroy())),
-    ]);
-
-  await listen(options.port ?? 0);
-  const address = server.address();
-  if (address === null || typeof address === 'string') throw new Error('fake subnet API did not bind a TCP port');
-  const port = address.port;
+  const listener = await listenSwitchable(server, { host, port: options.port ?? 0 });
+  const port = listener.port;
 
   const api: RunningSubnetApi = {
     flavor: options.flavor,
@@ -162,21 +140,14 @@ export async function startFakeSubnetApi(options: FakeSubnetApiOptions): Promise
     },
     requests,
     async setFault(mode) {
-      const wasRefusing = fault === 'refuse';
       fault = mode;
-      if (closing) return;
-      if (mode === 'refuse' && !wasRefusing) await stopListening();
-      if (mode !== 'refuse' && wasRefusing) await listen(port);
+      await listener.setListening(mode !== 'refuse');
     },
     reset() {
       requests.length = 0;
     },
-    async close() {
-      if (closing) return;
-      closing = true;
-      if (fault !== 'refuse') await stopListening();
-    },
+    close: () => listener.close(),
   };
-  if (fault === 'refuse') await stopListening();
+  if (fault === 'refuse') await listener.setListening(false);
   return api;
 }
