@@ -85,9 +85,11 @@ function metagraphFromConfig(config: Config, file: GatewayFileConfig | null, add
   if (config.METAGRAPH_FILE) return createFileSource({ path: config.METAGRAPH_FILE, addressPolicy, logger });
   if (config.SUBTENSOR_URL && config.NETUIDS) {
     const models = config.SUBNET_MODELS ?? {};
+    // Miner subnets named in the config file are synced too, whether or not NETUIDS lists them.
+    const fileMinerSubnets = (file?.subnets ?? []).filter((s) => s.provider === 'openai-epistula').map((s) => s.netuid);
     return createChainSource({
       url: config.SUBTENSOR_URL,
-      netuids: config.NETUIDS,
+      netuids: [...new Set([...config.NETUIDS, ...fileMinerSubnets])],
       modelsFor: (netuid) => models[String(netuid)] ?? [],
       rankBy: config.RANK_BY,
       refreshMs: config.METAGRAPH_REFRESH_S * 1000,
