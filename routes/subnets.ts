@@ -11,6 +11,7 @@ import { invalidRequest, notFound } from '../src/errors.js';
 import type { Gateway } from '../src/gateway.js';
 import type { GatewayEnv } from '../src/http/gateway-env.js';
 import { requireSnapshot } from '../src/chain/require-snapshot.js';
+import { minerBlendOf, minerHealthOf } from '../src/router/miner-views.js';
 import { describeRoute } from '../src/openapi/describe-route.js';
 import { MinerListSchema, SubnetListSchema } from '../src/openapi/response-schemas.js';
 import { z } from 'zod';
@@ -40,25 +41,6 @@ function subnetSummary(gw: Gateway, subnet: SubnetSnapshot) {
     rank_policy: subnet.rankPolicy,
     block: subnet.block,
     no_route_reason: subnet.noRouteReason,
-  };
-}
-
-/**
- * What traffic taught the gateway about each ranked miner (breaker state,
- * EWMAs, error rate; null before its first attempt) and the subnet's
- * current hedge delays.
- */
-function minerHealthOf(gw: Gateway, subnet: SubnetSnapshot) {
-  const { health, hedge } = gw.reliability;
-  const idByUid = new Map(gw.providerFor(subnet.netuid).upstreams(subnet).map((u) => [u.uid, u.id]));
-  const stats = health.subnet(subnet.netuid);
-  const delay = (stream: boolean) => (hedge.enabled(stream) ? Math.round(hedge.delayMs(stats, stream)) : null);
-  return {
-    subnet: { hedge_delay_ms: { non_stream: delay(false), stream: delay(true) } },
-    of: (uid: number) => {
-      const id = idByUid.get(uid);
-      return id === undefined ? null : health.view(id);
-    },
   };
 }
 
@@ -133,6 +115,7 @@ export function subnetsRoutes(gw: Gateway) {
       if (!subnet) throw notFound(`subnet ${netuid} is not served by this gateway`, 'subnet_not_found');
       const includeUnroutable = c.req.query('include') === 'unroutable';
       const health = minerHealthOf(gw, subnet);
+      const blend = minerBlendOf(gw, subnet);
       const reasons: Record<string, number> = {};
       for (const reason of subnet.unroutable.values()) reasons[reason] = (reasons[reason] ?? 0) + 1;
       return c.json({
@@ -142,7 +125,15 @@ export function subnetsRoutes(gw: Gateway) {
         version: snapshot.version,
         unroutable_by_reason: reasons,
         ...health.subnet,
-        data: subnet.ranked.map((m) => ({ rank: m.rank, score: m.score, routable: true, ...neuronView(m.neuron), health: health.of(m.neuron.uid) })),
+        ...blend?.subnet,
+        data: subnet.ranked.map((m) => ({
+          rank: m.rank,
+          score: m.score,
+          routable: true,
+          ...neuronView(m.neuron),
+          health: health.of(m.neuron.uid),
+          ...(blend && { blend: blend.of(m.neuron.uid) }),
+        })),
         ...(includeUnroutable && {
           unroutable: subnet.neurons
             .filter((n) => subnet.unroutable.has(n.uid))

@@ -6,8 +6,9 @@
  */
 import { z } from 'zod';
 import { parseRankBy } from './chain/rank-policy.js';
+import { compareEnv } from './compare/compare-config.js';
 import { resolveSubtensorUrl } from './chain/subtensor-endpoint.js';
-import { envFlag, envJson, envPositiveInt } from './env-values.js';
+import { envFlag, envJson, envParsed, envPositiveInt } from './env-values.js';
 import { MeteringEnvShape } from './metering/metering-config.js';
 import { metricsEnv } from './metrics/metrics-config.js';
 import { reliabilityEnv } from './router/reliability.js';
@@ -47,19 +48,8 @@ export const EnvSchema = z.object({
   METAGRAPH_FILE: z.string().min(1).optional(),
   METAGRAPH_REFRESH_S: positiveInt.default(60),
   /** finney, test, or a ws(s):// URL; resolved to the URL. */
-  SUBTENSOR_URL: z
-    .string()
-    .min(1)
-    .transform((value, ctx) => {
-      try {
-        return resolveSubtensorUrl(value);
-      } catch (err) {
-        ctx.addIssue({ code: 'custom', message: (err as Error).message });
-        return z.NEVER;
-      }
-    })
-    .optional(),
-  /** incentive | validator:<ss58> | a comma-separated fallback chain of those. */
+  SUBTENSOR_URL: z.string().min(1).pipe(envParsed(resolveSubtensorUrl)).optional(),
+  /** incentive | validator:<ss58> | blend | a comma-separated fallback chain of those. */
   RANK_BY: z
     .string()
     .min(1)
@@ -98,6 +88,8 @@ export const EnvSchema = z.object({
   ...MeteringEnvShape,
   /** Hedging and circuit breakers: HEDGE_*, BREAKER_* (see src/router/reliability.ts). */
   ...reliabilityEnv,
+  /** /v1/compare, the leaderboard and RANK_BY=blend: COMPARE_*, BLEND_* (see src/compare/compare-config.ts). */
+  ...compareEnv,
   /** GET /metrics access and per-miner series cap: METRICS_* (see src/metrics/metrics-config.ts). */
   ...metricsEnv,
 });

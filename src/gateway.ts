@@ -10,6 +10,11 @@ import type { Provider } from '../providers/provider.js';
 import { mergeAliases, ModelCatalog } from './catalog/model-catalog.js';
 import { createChainSource } from './chain/chain-source.js';
 import { createEmptySource } from './chain/empty-source.js';
+import { parseRankBy } from './chain/rank-policy.js';
+import { CheckRunner } from './compare/check-runner.js';
+import { Leaderboard } from './leaderboard/leaderboard.js';
+import { QualityIndex } from './leaderboard/quality-index.js';
+import { Blend, BLEND_POLICY } from './router/blend.js';
 import { createFileSource } from './chain/file-source.js';
 import type { MetagraphSnapshot, MetagraphSource } from './chain/snapshot.js';
 import type { Config } from './config.js';
@@ -56,6 +61,12 @@ export interface Gateway {
   readonly timeouts: UpstreamTimeouts;
   /** Per-upstream health, circuit breakers and hedging, shared by every request of this process. */
   readonly reliability: Reliability;
+  /** Scored comparisons per subnet, miner and model, in the store. */
+  readonly leaderboard: Leaderboard;
+  /** RANK_BY=blend's routing-time re-weighting (a no-op for subnets ranked otherwise). */
+  readonly blend: Blend;
+  /** Runs compare checks (regex, JSON Schema) off the event loop, with a time limit. */
+  readonly checkRunner: CheckRunner;
   /** Prometheus metrics of this gateway (GET /metrics). */
   readonly metrics: GatewayMetrics;
   /** The adapter that serves a subnet. */
@@ -81,8 +92,16 @@ async function openStore(config: Config, logger: Logger): Promise<Store> {
   return createRedisStore({ url: config.REDIS_URL, prefix: config.REDIS_PREFIX, logger });
 }
 
+const usesBlend = (config: Config) => parseRankBy(config.RANK_BY).some((p) => p.name === BLEND_POLICY);
+
+/** Whether the config file orders any candidates by quality (then the leaderboard's scores are kept fresh). */
+const usesQualityPolicy = (file: GatewayFileConfig | null) =>
+  file !== null && (file.policy === 'quality' || Object.values(file.aliases).some((a) => a.policy === 'quality'));
+
 function metagraphFromConfig(config: Config, file: GatewayFileConfig | null, addressPolicy: AddressPolicy, logger: Logger, store: Store): MetagraphSource {
-  if (config.METAGRAPH_FILE) return createFileSource({ path: config.METAGRAPH_FILE, addressPolicy, logger });
+  if (config.METAGRAPH_FILE) {
+    return createFileSource({ path: config.METAGRAPH_FILE, addressPolicy, logger, rankPolicy: usesBlend(config) ? 'blend' : 'incentive' });
+  }
   if (config.SUBTENSOR_URL && config.NETUIDS) {
     const models = config.SUBNET_MODELS ?? {};
     // Miner subnets named in the config file are synced too, whether or not NETUIDS lists them.
@@ -168,6 +187,12 @@ export async function createGateway(envConfig: Config, logger: Logger, overrides
   const unsubscribeHealth = metagraph.onUpdate((snapshot) => reliability.health.retain(upstreamIdsOf(snapshot, providerFor, served.configuredUpstreamIds)));
   const envAliases = Object.fromEntries(Object.entries(config.MODEL_ALIASES ?? {}).map(([name, targets]) => [name, { targets, policy: null }]));
   const catalog = new ModelCatalog(served.subnets, mergeAliases(served.subnets, subnetConfig?.aliases ?? {}, envAliases));
+  const leaderboard = new Leaderboard(store);
+  const quality = new QualityIndex(leaderboard, config.BLEND_QUALITY_WINDOW, logger);
+  const blend = new Blend({ weights: config.BLEND_WEIGHTS, quality, health: reliability.health, providerFor });
+  // Only a gateway that routes on quality (blend ranking, or a `quality` candidate policy) keeps reading it.
+  if (usesBlend(config) || usesQualityPolicy(subnetConfig)) quality.start(() => catalog.netuids, config.BLEND_REFRESH_S * 1000);
+  const checkRunner = new CheckRunner();
   metrics.attach({
     store,
     metagraph,
@@ -188,15 +213,21 @@ export async function createGateway(envConfig: Config, logger: Logger, overrides
     catalog,
     subnetConfig,
     routePolicy: subnetConfig?.policy ?? 'order',
-    quality: overrides.quality ?? null,
+    // The leaderboard's per-subnet scores, unless a test or embedder brings its own.
+    quality: overrides.quality ?? quality,
     addressPolicy,
     timeouts,
     reliability,
+    leaderboard,
+    blend,
+    checkRunner,
     metrics,
     providerFor,
     timeoutsFor: served.timeoutsFor,
     async close() {
       unsubscribeHealth();
+      quality.stop();
+      await checkRunner.close();
       metrics.close();
       await metagraph.stop();
       await keys.stop();

@@ -161,3 +161,27 @@ describe('logs', () => {
     }
   });
 });
+
+describe('/v1/compare in private mode', () => {
+  it('routes every target to private subnets only and keeps the comparison off the leaderboard', async () => {
+    const res = await gw.request('/v1/compare', {
+      method: 'POST',
+      headers: { 'x-taogate-private': '1' },
+      json: { prompt: 'a secret', targets: ['sn4', 'sn19/deepseek-v3'], checks: [{ type: 'contains', value: 'secret' }] },
+    });
+    expect(res.status).toBe(200);
+    const body = (await res.json()) as { leaderboard: string; entries: Array<{ target: string; served_model: string | null; error: { status: number; code: string } | null }> };
+    expect(body.leaderboard).toBe('private');
+    expect(body.entries[0]).toMatchObject({ target: 'sn4', served_model: 'sn4/deepseek-v3', error: null });
+    expect(body.entries[1]).toMatchObject({ target: 'sn19/deepseek-v3', served_model: null, error: { status: 503, code: 'no_private_subnet' } });
+    expect(open.requests).toHaveLength(0);
+  });
+
+  it('without it, the same comparison reaches both subnets and is recorded', async () => {
+    const res = await gw.request('/v1/compare', { method: 'POST', json: { prompt: 'open', targets: ['sn4', 'sn19/deepseek-v3'], checks: [{ type: 'contains', value: 'open' }] } });
+    const body = (await res.json()) as { leaderboard: string; entries: Array<{ error: unknown }> };
+    expect(body.entries.map((e) => e.error)).toEqual([null, null]);
+    // Subnet APIs have no miner hotkey for the per-miner leaderboard, so there is nothing to record.
+    expect(body.leaderboard).toBe('unscored');
+  });
+});

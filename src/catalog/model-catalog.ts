@@ -117,12 +117,16 @@ export class ModelCatalog {
     return this.target(netuid, name);
   }
 
+  /** A served subnet's first model (configured, else the snapshot's), or null. */
+  firstModel(netuid: number, snapshot: MetagraphSnapshot | null): ModelTarget | null {
+    if (!this.subnets.has(netuid)) return null;
+    const name = this.modelNames(netuid, snapshot)[0];
+    return name === undefined ? null : this.target(netuid, name);
+  }
+
   /** `auto`: the first model of each served subnet, in subnet order. */
   private autoTargets(snapshot: MetagraphSnapshot | null): ModelTarget[] {
-    const targets = this.netuids.flatMap((netuid) => {
-      const name = this.modelNames(netuid, snapshot)[0];
-      return name === undefined ? [] : [this.target(netuid, name)];
-    });
+    const targets = this.netuids.flatMap((netuid) => this.firstModel(netuid, snapshot) ?? []);
     if (targets.length === 0) throw modelNotFound(AUTO_MODEL, 'no configured subnet lists a model yet');
     return targets;
   }

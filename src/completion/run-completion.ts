@@ -101,6 +101,7 @@ function routeFor(gw: Gateway, call: CompletionCall, isPrivate: boolean) {
     pinnedUids: call.pinnedUids,
     health: gw.reliability.health,
     stream: request.stream === true,
+    reweight: gw.blend.reweight,
   });
   // Each subnet's own body (its upstream's model name and API quirks) and timeouts.
   const legs: LegToSend[] = plan.legs.map((leg) => ({

@@ -14,6 +14,8 @@ export interface BannerInput {
 export function devnetBanner({ baseUrl, apiKey, adminToken, devnet }: BannerInput): string {
   const firstModel = `sn${devnet.netuids[0]}/${devnet.modelsFor(devnet.netuids[0] ?? 0)[0] ?? 'model'}`;
   const body = JSON.stringify({ model: firstModel, messages: [{ role: 'user', content: 'Hello from the devnet!' }] });
+  const judgeNetuid = devnet.netuids[1] ?? devnet.netuids[0] ?? 0;
+  const compareBody = JSON.stringify({ prompt: 'What is a subnet?', top_n: 3, subnet: `sn${devnet.netuids[0]}`, judge: `sn${judgeNetuid}/${devnet.modelsFor(judgeNetuid)[0] ?? 'model'}` });
   const rule = '='.repeat(78);
   const origin = baseUrl.replace(/\/v1$/, '');
   const { chutes, nineteen } = devnet.apis;
@@ -32,6 +34,7 @@ export function devnetBanner({ baseUrl, apiKey, adminToken, devnet }: BannerInpu
     `  admin token: ${adminToken}`,
     `  models:      ${[...devnet.netuids.flatMap((n) => devnet.modelsFor(n).map((m) => `sn${n}/${m}`)), ...apiModels].join(', ')}`,
     `  aliases:     ${aliases.map((a) => `${a} (${config.aliases[a]?.targets.join(' → ')})`).join(', ')}, auto`,
+    `  dashboard:   ${origin}/dashboard  (compare with the API key above; admin login with the token)`,
     '',
     '  try it:',
     `  curl ${baseUrl}/chat/completions -H "Authorization: Bearer ${apiKey}" \\`,
@@ -45,6 +48,10 @@ export function devnetBanner({ baseUrl, apiKey, adminToken, devnet }: BannerInpu
     `  Responses API (Codex CLI, OpenAI SDK):  OPENAI_BASE_URL=${baseUrl} OPENAI_API_KEY=${apiKey}`,
     `  Messages API (Claude Code, Anthropic SDK):  ANTHROPIC_BASE_URL=${origin} ANTHROPIC_API_KEY=${apiKey}`,
     "  (devnet miners call a tool the request offers, then answer from the tool's result)",
+    '',
+    '  compare subnets and miners, judged by another subnet:',
+    `  curl ${baseUrl}/compare -H "Authorization: Bearer ${apiKey}" -H "content-type: application/json" \\`,
+    `    -d '${compareBody}'`,
     '',
     '  the real chain:  SUBTENSOR_URL=finney NETUIDS=4 npm start   your subnets: TAOGATE_CONFIG=taogate.config.json',
     rule,

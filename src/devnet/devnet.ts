@@ -24,12 +24,15 @@ interface DevnetSubnetPlan {
   readonly models: readonly string[];
   /** One miner per entry: its incentive (0..1). */
   readonly minerIncentives: readonly number[];
+  /** Each miner's answer quality (1-10), so /v1/compare and the judge tell them apart. */
+  readonly minerQualities: readonly number[];
 }
 
 /** Two subnets that look like the real ones: general chat (SN4-like) and coding (SN62-like). */
 export const DEVNET_SUBNETS: readonly DevnetSubnetPlan[] = [
-  { netuid: 4, models: ['llama-3.1-8b', 'qwen-2.5-7b'], minerIncentives: [0.5, 0.3, 0.2] },
-  { netuid: 62, models: ['qwen-coder-32b'], minerIncentives: [0.7, 0.3] },
+  // The best-paid miner is not the best one: compare and RANK_BY=blend have something to find.
+  { netuid: 4, models: ['llama-3.1-8b', 'qwen-2.5-7b'], minerIncentives: [0.5, 0.3, 0.2], minerQualities: [5, 9, 3] },
+  { netuid: 62, models: ['qwen-coder-32b'], minerIncentives: [0.7, 0.3], minerQualities: [6, 8] },
 ];
 
 export interface Devnet {
@@ -106,7 +109,8 @@ export async function startDevnet(options: DevnetOptions): Promise<Devnet> {
       ];
       for (const [i, incentive] of plan.minerIncentives.entries()) {
         const name = `sn${plan.netuid}-${i + 1}`;
-        const miner = await startMiner({ hotkeyUri: `//DevnetMiner/${plan.netuid}/${i + 1}`, name, chunkDelayMs: 15 });
+        const quality = plan.minerQualities[i];
+        const miner = await startMiner({ hotkeyUri: `//DevnetMiner/${plan.netuid}/${i + 1}`, name, chunkDelayMs: 15, ...(quality !== undefined && { quality }) });
         miners.push(miner);
         neurons.push({
           uid: i + 1,

@@ -6,13 +6,14 @@ import { createEpistulaSigner } from '../epistula/signer.js';
 import { verifyEpistulaRequest } from '../epistula/verifier.js';
 import { listenSwitchable } from './switchable-listener.js';
 import { completionBody, defaultAnswer, parseRequest, splitIntoChunks, streamEvents, usageOf, type ParsedRequest } from './fake-openai.js';
+import { htmlAnswer, isJudgeRequest, judgeReply, qualityAnswer } from './fake-judge.js';
 import { plannedToolCall, splitEvenly, type FakeToolCall } from './fake-tool-calls.js';
 
 export type { ChatMessage, ParsedRequest } from './fake-openai.js';
 
 export const FAULT_MODES = [
   'none', 'hang', 'http500', 'malformed', 'wrongShape', 'slowFirstByte', 'dropMidStream', 'refuse',
-  'stallMidStream', 'redirect', 'errorWith200', 'emptyChoices', 'http400',
+  'stallMidStream', 'redirect', 'errorWith200', 'emptyChoices', 'http400', 'htmlAnswer',
 ] as const;
 /**
  * How the miner misbehaves (applied after auth, so only to signed, valid requests):
@@ -23,7 +24,8 @@ export const FAULT_MODES = [
  * stallMidStream: headers + half the JSON (or two SSE events), then silence with the socket left open ·
  * redirect: 302 to `redirectUrl` · errorWith200: 200 carrying an OpenAI error envelope (SSE: as the first event) ·
  * emptyChoices: 200 with `choices: []` (SSE: only empty-choice chunks, then `[DONE]`) ·
- * http400: 400 error envelope, as a miner that rejects this particular request would answer.
+ * http400: 400 error envelope, as a miner that rejects this particular request would answer ·
+ * htmlAnswer: a valid answer whose text is `<script>`/HTML markup (what a dashboard must show as text).
  */
 export type FaultMode = (typeof FAULT_MODES)[number];
 
@@ -43,6 +45,16 @@ export interface MinerOptions {
   now?: () => number;
   name?: string;
   answer?: (req: ParsedRequest) => string;
+  /**
+   * 1-10: the miner answers as a miner of that quality (src/devnet/fake-judge.ts), so
+   * comparisons and the judge tell miners apart. Ignored when `answer` is given.
+   */
+  quality?: number;
+  /**
+   * Judge requests (a system message with the judge marker) get a deterministic verdict;
+   * the first `judgeMisformats` of them get prose instead, to exercise the judge's retry.
+   */
+  judgeMisformats?: number;
   /**
    * The tool call the miner makes instead of answering in text, or null. By default it calls a tool
    * whenever the chat request offers tools (unless tool_choice is "none" or the last message is a tool result).
@@ -69,6 +81,8 @@ export interface RunningMiner {
   readonly fault: FaultMode;
   /** Every HTTP request received, including ones answered 401/404. */
   readonly requestCount: number;
+  /** Requests answered as a judge (a system message with the judge marker). */
+  readonly judgeRequests: number;
   readonly lastRequest: RecordedRequest | undefined;
   readonly openConnections: number;
   /** Requests whose socket closed (client side) before the miner finished answering. */
@@ -77,6 +91,8 @@ export interface RunningMiner {
   waitForAborts(count: number, timeoutMs?: number): Promise<void>;
   /** Resolves once the change is in effect ('refuse' closes the listener, leaving it re-listens on the same port). */
   setFault(mode: FaultMode): Promise<void>;
+  /** The next `count` judge requests get prose instead of a verdict. */
+  setJudgeMisformats(count: number): void;
   /** Zeroes the counters and forgets the last request (the fault mode is kept). */
   reset(): void;
   close(): Promise<void>;
@@ -90,7 +106,17 @@ export async function startMiner(opts: MinerOptions): Promise<RunningMiner> {
   const name = opts.name ?? identity.ss58.slice(0, 8);
   const now = opts.now ?? Date.now;
   const verify = opts.verifySignatures ?? true;
-  const answerFor = opts.answer ?? ((req: ParsedRequest) => defaultAnswer(name, req));
+  const quality = opts.quality;
+  const plainAnswer = opts.answer ?? ((req: ParsedRequest) => (quality === undefined ? defaultAnswer(name, req) : qualityAnswer(name, quality, req)));
+  let judgeMisformats = opts.judgeMisformats ?? 0;
+  let judgeRequests = 0;
+  const answerFor = (req: ParsedRequest, mode: FaultMode): string => {
+    if (isJudgeRequest(req)) {
+      judgeRequests++;
+      return judgeReply(req, judgeMisformats-- > 0);
+    }
+    return mode === 'htmlAnswer' ? htmlAnswer(name) : plainAnswer(req);
+  };
   const toolCallFor = opts.toolCall ?? ((req: ParsedRequest) => plannedToolCall(req.toolContext));
   const chunkCount = opts.chunkCount ?? 8;
   const chunkDelayMs = opts.chunkDelayMs ?? 0;
@@ -159,7 +185,7 @@ export async function startMiner(opts: MinerOptions): Promise<RunningMiner> {
     }
 
     const toolCall = parsed.endpoint === 'chat' ? toolCallFor(parsed) : null;
-    const answer = toolCall ? '' : answerFor(parsed);
+    const answer = toolCall ? '' : answerFor(parsed, mode);
     const id = `${parsed.endpoint === 'chat' ? 'chatcmpl' : 'cmpl'}-devnet-${name}-${++responseSeq}`;
     const created = Math.floor(now() / 1000);
     const usage = opts.omitUsage ? undefined : usageOf(parsed, toolCall ? toolCall.arguments : answer);
@@ -210,6 +236,7 @@ export async function startMiner(opts: MinerOptions): Promise<RunningMiner> {
     name,
     get fault() { return fault; },
     get requestCount() { return requestCount; },
+    get judgeRequests() { return judgeRequests; },
     get lastRequest() { return lastRequest; },
     get openConnections() { return listener.openConnections; },
     get abortedRequests() { return abortedRequests; },
@@ -230,8 +257,12 @@ export async function startMiner(opts: MinerOptions): Promise<RunningMiner> {
       fault = mode;
       await listener.setListening(mode !== 'refuse');
     },
+    setJudgeMisformats(count) {
+      judgeMisformats = count;
+    },
     reset() {
       requestCount = 0;
+      judgeRequests = 0;
       abortedRequests = 0;
       lastRequest = undefined;
     },

@@ -147,3 +147,55 @@ export const TopUpResultSchema = z.object({
   amount_micro_usd: z.number().int(),
   credits: z.looseObject({ available_micro_usd: z.number() }),
 });
+
+const CompareEntrySchema = z.looseObject({
+  index: z.number().int(),
+  target: z.string(),
+  model: z.string(),
+  served_model: nullableString,
+  miner: z.looseObject({ netuid: z.number().int(), uid: z.number().int().nullable(), hotkey: nullableString }).nullable(),
+  answer: nullableString,
+  latency_ms: z.number(),
+  ttft_ms: z.number().nullable(),
+  tokens: z.looseObject({ prompt: z.number(), completion: z.number(), estimated: z.boolean() }).nullable(),
+  cost_micro_usd: z.number().nullable(),
+  receipt: nullableString,
+  error: z.looseObject({ status: z.number().int(), type: z.string(), code: nullableString, message: z.string() }).nullable(),
+  scores: z.looseObject({
+    checks: z.array(z.looseObject({ type: z.string(), passed: z.boolean(), detail: nullableString })),
+    checks_passed: z.number().int(),
+    checks_total: z.number().int(),
+    judge: z.looseObject({ score: z.number().nullable(), reason: nullableString }).nullable(),
+    overall: z.number().nullable(),
+  }),
+});
+
+export const ComparisonSchema = z.looseObject({
+  id: z.string().startsWith('cmp-'),
+  object: z.literal('comparison'),
+  created: z.number().int(),
+  judge: z.looseObject({ model: z.string(), status: z.enum(['ok', 'failed', 'skipped']), error: nullableString, attempts: z.number().int() }).nullable(),
+  entries: z.array(CompareEntrySchema),
+  winners: z.array(z.number().int()),
+  leaderboard: z.enum(['recorded', 'private', 'unscored', 'aborted', 'failed']),
+});
+
+export const LeaderboardSchema = z.looseObject({
+  object: z.literal('list'),
+  window: z.string(),
+  bucket_s: z.number(),
+  data: z.array(
+    z.looseObject({
+      netuid: z.number().int(),
+      model: z.string(),
+      hotkey: z.string(),
+      uid: z.number().int().nullable(),
+      count: z.number().int(),
+      errors: z.number().int(),
+      error_rate: z.number(),
+      mean_score: z.number().nullable(),
+      win_rate: z.number().nullable(),
+      latency_ms: z.looseObject({ mean: z.number().nullable(), p50: z.number().nullable(), p90: z.number().nullable(), p99: z.number().nullable() }),
+    }),
+  ),
+});

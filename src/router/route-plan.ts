@@ -21,7 +21,7 @@
  */
 import type { Provider, Upstream } from '../../providers/provider.js';
 import type { ModelTarget } from '../catalog/model-catalog.js';
-import type { MetagraphSnapshot } from '../chain/snapshot.js';
+import type { MetagraphSnapshot, SubnetSnapshot } from '../chain/snapshot.js';
 import { noRoutableMiner } from '../errors.js';
 import type { HealthRegistry } from './health-registry.js';
 import { drawAttemptOrder, type Random } from './pick.js';
@@ -55,6 +55,12 @@ export interface PlanOptions {
   readonly health?: HealthRegistry;
   /** A stream's failure after its first byte is visible, so half-open upstreams are not probed with it. */
   readonly stream?: boolean;
+  /**
+   * Re-weights and re-orders a subnet's upstreams (RANK_BY=blend, src/router/blend.ts),
+   * or returns null to keep the rank policy's order. Re-weighted upstreams carry
+   * health in their weight already, so it is not applied a second time.
+   */
+  readonly reweight?: (subnet: SubnetSnapshot, upstreams: readonly Upstream[]) => readonly Upstream[] | null;
 }
 
 type Candidate = { readonly leg: RouteLeg } | { readonly reason: string };
@@ -65,7 +71,9 @@ function candidateLeg(snapshot: MetagraphSnapshot | null, target: ModelTarget, s
   if (provider.source === 'metagraph' && !subnet) {
     return { reason: snapshot ? `subnet ${target.netuid} is not in the metagraph snapshot (${snapshot.source} ${snapshot.version})` : `subnet ${target.netuid}: no metagraph snapshot yet` };
   }
-  let upstreams = provider.upstreams(subnet);
+  const ranked = provider.upstreams(subnet);
+  const blended = subnet ? (options.reweight?.(subnet, ranked) ?? null) : null;
+  let upstreams = blended ?? ranked;
   const pinned = options.pinnedUids;
   if (pinned) {
     if (provider.source === 'config') return { reason: `subnet ${target.netuid} is served by its own API; ${PIN_HEADER} pins miners of metagraph subnets` };
@@ -89,7 +97,7 @@ function candidateLeg(snapshot: MetagraphSnapshot | null, target: ModelTarget, s
       bypassBreaker = true;
     }
   }
-  const attempts = drawAttemptOrder(candidates, { topK, count: options.maxAttempts, random: options.random, weightOf: health?.weightOf });
+  const attempts = drawAttemptOrder(candidates, { topK, count: options.maxAttempts, random: options.random, weightOf: blended ? undefined : health?.weightOf });
   return { leg: { target, provider, attempts, bypassBreaker } };
 }
 
