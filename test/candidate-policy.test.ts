@@ -9,6 +9,11 @@ import { PriceBook } from '../src/metering/pricing.js';
 import { rankCandidates, type PolicyInputs, type QualityScores } from '../src/router/candidate-policy.js';
 import { createReliability } from '../src/router/reliability.js';
 import { loadConfig } from '../src/config.js';
+import { Leaderboard } from '../src/leaderboard/leaderboard.js';
+import { QualityIndex } from '../src/leaderboard/quality-index.js';
+import { parseWindow, type LeaderboardWindow } from '../src/leaderboard/window.js';
+import { silentLogger } from '../src/log.js';
+import { createMemoryStore } from '../src/store/memory.js';
 import type { Upstream } from '../providers/provider.js';
 
 const target = (netuid: number, name = 'm'): ModelTarget => ({ netuid, upstreamModel: name, id: `sn${netuid}/${name}` });
@@ -62,5 +67,18 @@ describe('rankCandidates', () => {
   it('ties keep the configured order', () => {
     const same = { ...inputs().policy, priceOf: () => 1 };
     expect(rankCandidates([C, A, B], 'price', same).targets).toEqual([C, A, B]);
+  });
+});
+
+describe('the quality policy over the real leaderboard', () => {
+  it('ranks subnets by their scored miners’ mean, the way QualityIndex reads it from the store', async () => {
+    const leaderboard = new Leaderboard(createMemoryStore());
+    const entry = (netuid: number, hotkey: string, score: number) => ({ netuid, model: 'm', hotkey, score, failed: false, latencyMs: 100, contested: false, won: false });
+    await leaderboard.record([entry(64, '5A', 4), entry(64, '5B', 6), entry(19, '5C', 9), entry(4, '5D', 2)]);
+    const index = new QualityIndex(leaderboard, parseWindow('24h') as LeaderboardWindow, silentLogger());
+    expect(rankCandidates([A, B, C], 'quality', inputs(index).policy).applied).toBe('order'); // nothing read yet
+    await index.refresh([64, 19, 4]);
+    expect(index.scoreOf(64)).toBe(5);
+    expect(rankCandidates([A, B, C], 'quality', inputs(index).policy)).toEqual({ targets: [B, A, C], applied: 'quality' });
   });
 });
