@@ -1,8 +1,9 @@
 /**
- * GET /healthz: the process is up. GET /readyz: a snapshot exists with at
- * least one routable miner on a served subnet — what a load balancer should
- * wait for before sending traffic. Not ready is a 503 whose body is both
- * readable at a glance (`status`, `reason`) and the OpenAI error envelope.
+ * GET /healthz: the process is up. GET /readyz: a served subnet can take a
+ * request — one served by its own API, or a snapshot with at least one
+ * routable miner — what a load balancer should wait for before sending traffic.
+ * Not ready is a 503 whose body is both readable at a glance (`status`,
+ * `reason`) and the OpenAI error envelope.
  */
 import { Hono, type Context } from 'hono';
 import { noSnapshotReason } from '../src/chain/require-snapshot.js';
@@ -27,7 +28,7 @@ export function healthRoutes(gw: Gateway) {
   app.get(
     '/readyz',
     describeRoute({
-      summary: 'Ready for traffic: a snapshot with at least one routable miner on a served subnet',
+      summary: 'Ready for traffic: a subnet API is configured, or a snapshot has at least one routable miner on a served subnet',
       tags: ['Health'],
       auth: 'public',
       responses: {
@@ -37,6 +38,12 @@ export function healthRoutes(gw: Gateway) {
     }),
     (c) => {
       const snapshot = gw.metagraph.current();
+      const apiSubnets = gw.catalog.netuids.filter((n) => gw.providerFor(n).source === 'config');
+      // A subnet API can take traffic without any snapshot.
+      if (apiSubnets.length > 0) {
+        const miners = gw.catalog.netuids.reduce((sum, n) => sum + (snapshot?.subnets.get(n)?.ranked.length ?? 0), 0);
+        return c.json({ status: 'ready', source: snapshot?.source ?? null, api_subnets: apiSubnets, routable_miners: miners });
+      }
       if (!snapshot) return notReady(c, noSnapshotReason(gw.metagraph));
       const served = gw.catalog.netuids.map((n) => snapshot.subnets.get(n)).filter((s) => s !== undefined);
       const routable = served.reduce((sum, s) => sum + s.ranked.length, 0);

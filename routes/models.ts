@@ -1,7 +1,9 @@
 /**
- * GET /v1/models: every model configured for a served subnet, whether or not
- * it has a routable miner right now (a request then gets a 503 saying why),
- * plus aliases and auto, in OpenAI's list shape. GET /v1/models/{id}: one.
+ * GET /v1/models: the one catalog across subnets, in OpenAI's list shape:
+ * every subnet model (owned by `sn<netuid>`, whichever provider serves it),
+ * whether or not it has a routable miner right now (a request then gets a
+ * 503 saying why), every alias and `auto`, with context length and price.
+ * GET /v1/models/{id}: one of them.
  */
 import { Hono } from 'hono';
 import { modelNotFound } from '../src/errors.js';
@@ -24,7 +26,8 @@ export function modelsRoutes(gw: Gateway) {
     object: 'model' as const,
     created: STARTED,
     owned_by: entry.ownedBy,
-    taogate: { kind: entry.kind, targets: entry.targets.map((t) => t.id) },
+    context_length: entry.contextLength,
+    taogate: { kind: entry.kind, targets: entry.targets.map((t) => t.id), private: entry.private },
     // What a request is charged: the price of the model it is served by (an alias's first target).
     pricing: PriceBook.view(gw.metering.prices.priceFor(...entry.targets.slice(0, 1).map((t) => t.id), entry.id)),
   });

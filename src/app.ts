@@ -9,8 +9,11 @@
 import { Hono } from 'hono';
 import { adminRoutes } from '../routes/admin.js';
 import { chatRoutes } from '../routes/chat.js';
+import { compareRoutes } from '../routes/compare.js';
+import { dashboardRoutes } from '../routes/dashboard.js';
 import { completionsRoutes } from '../routes/completions.js';
 import { healthRoutes } from '../routes/health.js';
+import { leaderboardRoutes } from '../routes/leaderboard.js';
 import { messagesRoutes } from '../routes/messages.js';
 import { metricsRoutes } from '../routes/metrics.js';
 import { modelsRoutes } from '../routes/models.js';
@@ -35,12 +38,15 @@ export function buildApp(gw: Gateway): Hono<GatewayEnv> {
   app.route('/', healthRoutes(gw));
   app.route('/', chatRoutes(gw));
   app.route('/', completionsRoutes(gw));
+  app.route('/', compareRoutes(gw));
+  app.route('/', leaderboardRoutes(gw));
   app.route('/', responsesRoutes(gw));
   app.route('/', messagesRoutes(gw));
   app.route('/', modelsRoutes(gw));
   app.route('/', subnetsRoutes(gw));
   app.route('/', usageRoutes(gw));
   app.route('/', adminRoutes(gw));
+  app.route('/', dashboardRoutes(gw));
   app.route('/', metricsRoutes(gw));
   // Last: it describes every route registered above (read at its first request).
   app.route('/', openApiRoutes(() => app.routes));

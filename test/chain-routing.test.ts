@@ -169,6 +169,27 @@ describe('routing by the chain', () => {
   });
 });
 
+describe('a miner subnet named only in taogate.config.json', () => {
+  it('is synced from the chain too, with the models (and upstream names) the file gives it', async () => {
+    node.setNeurons(8, neurons([0.5, 0.3, 0.2]));
+    const gw = await startTestGateway({
+      env: chainEnv(),
+      subnetConfig: { document: { subnets: [{ netuid: 8, provider: 'openai-epistula', models: [{ name: 'chat', upstream: 'chat-model', price: [1, 1] }] }] } },
+    });
+    try {
+      expect(await rankedUids(gw, 8)).toEqual([1, 2, 3]);
+      const res = await gw.request('/v1/chat/completions', { method: 'POST', json: { model: 'sn8/chat', messages: [{ role: 'user', content: 'hi' }] } });
+      expect(res.status).toBe(200);
+      expect(res.headers.get('x-taogate-miner')).toMatch(/^8\/[123]\//);
+      expect(miners.find((m) => m.lastRequest?.parsed?.model === 'chat-model')).toBeDefined();
+      // NETUIDS still serves its own subnet next to it.
+      expect((await gw.request('/v1/chat/completions', { method: 'POST', json: { model: `sn${NETUID}/m`, messages: [{ role: 'user', content: 'hi' }] } })).status).toBe(200);
+    } finally {
+      await gw.close();
+    }
+  });
+});
+
 describe('the real SN1 snapshot', () => {
   beforeAll(() => node.setRawNeurons(1, sn1NeuronsLiteHex()));
 

@@ -1,6 +1,6 @@
 /**
  * Logs never contain API keys, the admin token or prompt text, even at
- * LOG_LEVEL=debug: a marker prompt and marker keys go through every path a
+ * LOG_LEVEL=trace (so at debug too): a marker prompt and marker keys go through every path a
  * request can take (answered, streamed, 400, 401, 404, 502, key creation,
  * the Anthropic route), and every captured log line is searched for them.
  */
@@ -24,8 +24,8 @@ beforeAll(async () => {
   failing = await startMiner({ hotkeyUri: '//LogPrivacyBad', name: 'B', fault: 'http500' });
   gw = await startTestGateway({
     subnets: [{ netuid: 4, models: ['m'], miners: [{ miner: good, uid: 0, incentive: 0.5 }, { miner: failing, uid: 1, incentive: 0.5 }] }],
-    env: { LOG_LEVEL: 'debug' },
-    logger: createLogger({ level: 'debug', destination: { write: (line: string) => void lines.push(line) } }),
+    env: { LOG_LEVEL: 'trace' },
+    logger: createLogger({ level: 'trace', destination: { write: (line: string) => void lines.push(line) } }),
   });
 });
 
@@ -38,7 +38,7 @@ afterAll(async () => {
 const chat = (content: string) => ({ model: 'sn4/m', messages: [{ role: 'user' as const, content }] });
 const onGood = { 'x-taogate-uids': '0' };
 
-describe('logs at LOG_LEVEL=debug', () => {
+describe('logs at LOG_LEVEL=trace', () => {
   it('never contain keys, the admin token or prompt text, on any request path', async () => {
     const admin = { authorization: `Bearer ${TEST_ADMIN_TOKEN}` };
     // Key creation: the plaintext key is in the response, never in the log.

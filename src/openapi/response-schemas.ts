@@ -70,7 +70,8 @@ export const ModelSchema = z.looseObject({
   object: z.literal('model'),
   created: z.number().int(),
   owned_by: z.string(),
-  taogate: z.object({ kind: z.string(), targets: z.array(z.string()) }),
+  context_length: z.number().int().nullable(),
+  taogate: z.object({ kind: z.string(), targets: z.array(z.string()), private: z.boolean() }),
   pricing: z.looseObject({}),
 });
 
@@ -81,11 +82,24 @@ export const NotReadySchema = OpenAiErrorSchema.extend({ status: z.literal('not_
 
 export const SubnetListSchema = z.looseObject({
   object: z.literal('list'),
-  source: z.string(),
-  version: z.string(),
+  /** null when only subnet APIs are served and no snapshot exists yet. */
+  source: z.string().nullable(),
+  version: z.string().nullable(),
   block: z.number().int().nullable(),
-  age_s: z.number(),
-  data: z.array(z.looseObject({ netuid: z.number().int(), models: z.array(z.string()), neurons: z.number().int(), routable: z.number().int() })),
+  age_s: z.number().nullable(),
+  data: z.array(
+    z.looseObject({
+      netuid: z.number().int(),
+      provider: z.string(),
+      private: z.boolean(),
+      models: z.array(z.string()),
+      routable: z.number().int(),
+      /** Miner subnets only. */
+      neurons: z.number().int().optional(),
+      /** Subnet APIs only: where it is, never its key. */
+      origin: z.string().nullable().optional(),
+    }),
+  ),
 });
 
 export const MinerListSchema = z.looseObject({
@@ -133,4 +147,56 @@ export const TopUpResultSchema = z.object({
   applied: z.boolean(),
   amount_micro_usd: z.number().int(),
   credits: z.looseObject({ available_micro_usd: z.number() }),
+});
+
+const CompareEntrySchema = z.looseObject({
+  index: z.number().int(),
+  target: z.string(),
+  model: z.string(),
+  served_model: nullableString,
+  miner: z.looseObject({ netuid: z.number().int(), uid: z.number().int().nullable(), hotkey: nullableString }).nullable(),
+  answer: nullableString,
+  latency_ms: z.number(),
+  ttft_ms: z.number().nullable(),
+  tokens: z.looseObject({ prompt: z.number(), completion: z.number(), estimated: z.boolean() }).nullable(),
+  cost_micro_usd: z.number().nullable(),
+  receipt: nullableString,
+  error: z.looseObject({ status: z.number().int(), type: z.string(), code: nullableString, message: z.string() }).nullable(),
+  scores: z.looseObject({
+    checks: z.array(z.looseObject({ type: z.string(), passed: z.boolean(), detail: nullableString })),
+    checks_passed: z.number().int(),
+    checks_total: z.number().int(),
+    judge: z.looseObject({ score: z.number().nullable(), reason: nullableString }).nullable(),
+    overall: z.number().nullable(),
+  }),
+});
+
+export const ComparisonSchema = z.looseObject({
+  id: z.string().startsWith('cmp-'),
+  object: z.literal('comparison'),
+  created: z.number().int(),
+  judge: z.looseObject({ model: z.string(), status: z.enum(['ok', 'failed', 'skipped']), error: nullableString, attempts: z.number().int() }).nullable(),
+  entries: z.array(CompareEntrySchema),
+  winners: z.array(z.number().int()),
+  leaderboard: z.enum(['recorded', 'private', 'unscored', 'aborted', 'failed']),
+});
+
+export const LeaderboardSchema = z.looseObject({
+  object: z.literal('list'),
+  window: z.string(),
+  bucket_s: z.number(),
+  data: z.array(
+    z.looseObject({
+      netuid: z.number().int(),
+      model: z.string(),
+      hotkey: z.string(),
+      uid: z.number().int().nullable(),
+      count: z.number().int(),
+      errors: z.number().int(),
+      error_rate: z.number(),
+      mean_score: z.number().nullable(),
+      win_rate: z.number().nullable(),
+      latency_ms: z.looseObject({ mean: z.number().nullable(), p50: z.number().nullable(), p90: z.number().nullable(), p99: z.number().nullable() }),
+    }),
+  ),
 });

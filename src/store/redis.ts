@@ -108,10 +108,11 @@ export async function createRedisStore(options: RedisStoreOptions): Promise<Stor
     async hset(key, fields) {
       if (Object.keys(fields).length > 0) await client.hset(key, fields);
     },
-    async hincrby(key, increments) {
+    async hincrby(key, increments, opts = {}) {
       const fields = Object.entries(increments);
       const multi = client.multi();
       for (const [field, by] of fields) multi.hincrby(key, field, by);
+      if (opts.ttlMs !== undefined) multi.pexpire(key, opts.ttlMs);
       const replies = (await multi.exec()) ?? [];
       const result: Record<string, number> = {};
       fields.forEach(([field], i) => {

@@ -59,6 +59,11 @@ export interface RateDecision {
   readonly buckets: readonly RateBucketState[];
 }
 
+export interface HashIncrOptions {
+  /** (Re)sets the hash's expiry to this many milliseconds from now. */
+  readonly ttlMs?: number;
+}
+
 /** One field increment of an idempotent batch. */
 export interface HashIncrement {
   readonly key: string;
@@ -94,8 +99,12 @@ export interface Store {
 
   hgetall(key: string): Promise<Record<string, string>>;
   hset(key: string, fields: Readonly<Record<string, string>>): Promise<void>;
-  /** Atomically adds each increment to its field; returns the new values. */
-  hincrby(key: string, increments: Readonly<Record<string, number>>): Promise<Record<string, number>>;
+  /**
+   * Atomically adds each increment to its field; returns the new values.
+   * With `ttlMs` the whole hash expires that long after this call (time
+   * buckets of a rolling window, e.g. the leaderboard, clean themselves up).
+   */
+  hincrby(key: string, increments: Readonly<Record<string, number>>, options?: HashIncrOptions): Promise<Record<string, number>>;
 
   sadd(key: string, member: string): Promise<void>;
   srem(key: string, member: string): Promise<void>;
