@@ -9,13 +9,14 @@ import { metricsSuite } from './suites/metrics.js';
 import { proxySuite } from './suites/proxy.js';
 import { receiptsSuite } from './suites/receipts.js';
 import { signSuite } from './suites/sign.js';
+import { subnetApiSuite } from './suites/subnet-api.js';
 import { wireApisSuite } from './suites/wire-apis.js';
 import { workerProxySuite } from './suites/worker-proxy.js';
 import { workerdSignSuite } from './suites/workerd-sign.js';
 import type { BenchSuite } from './support/suite.js';
 import { renderTable, writeResult } from './support/table.js';
 
-const SUITES: readonly BenchSuite[] = [signSuite, workerdSignSuite, decodeSuite, receiptsSuite, proxySuite, faultMixSuite, metricsSuite, wireApisSuite, compareSuite, workerProxySuite];
+const SUITES: readonly BenchSuite[] = [signSuite, workerdSignSuite, decodeSuite, receiptsSuite, proxySuite, faultMixSuite, metricsSuite, wireApisSuite, compareSuite, subnetApiSuite, workerProxySuite];
 
 const wanted = process.argv.slice(2);
 const unknown = wanted.filter((name) => !SUITES.some((s) => s.name === name));

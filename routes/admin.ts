@@ -6,7 +6,6 @@
  * prepaid key, once per Idempotency-Key.
  */
 import { Hono } from 'hono';
-import { z } from 'zod';
 import { GatewayError, invalidRequest, notFound } from '../src/errors.js';
 import type { Gateway } from '../src/gateway.js';
 import type { GatewayEnv } from '../src/http/gateway-env.js';
@@ -21,23 +20,9 @@ import {
   TopUpResultSchema,
 } from '../src/openapi/response-schemas.js';
 import type { ApiKeyRecord } from '../src/metering/api-keys.js';
+import { newKeyInput, NewKeySchema, TopUpSchema } from '../src/metering/key-requests.js';
 import { usdToMicro } from '../src/metering/metering-config.js';
 import { creditView } from '../src/metering/usage-report.js';
-
-export const NewKeySchema = z.strictObject({
-  name: z.string().trim().min(1, 'name is required').max(100),
-  credits_usd: z.number().nonnegative().max(1_000_000).nullish(),
-  rpm: z.number().int().positive().nullish(),
-  tpm: z.number().int().positive().nullish(),
-  private: z.boolean().optional(),
-});
-
-export const TopUpSchema = z
-  .strictObject({
-    amount_usd: z.number().positive().max(1_000_000).optional(),
-    amount_micro_usd: z.number().int().positive().max(1e12).optional(),
-  })
-  .refine((b) => (b.amount_usd === undefined) !== (b.amount_micro_usd === undefined), 'give exactly one of amount_usd and amount_micro_usd');
 
 const IDEMPOTENCY_KEY = /^[\x21-\x7e]{1,255}$/;
 
@@ -68,18 +53,12 @@ export function adminRoutes(gw: Gateway) {
       auth: 'admin',
       body: { name: 'NewApiKey', schema: NewKeySchema },
       responses: { 201: { description: 'Created', json: { name: 'CreatedApiKey', schema: CreatedApiKeySchema } } },
-      errors: [400, 403],
+      errors: [400, 403, 503],
     }),
     limitBody(64 * 1024),
     async (c) => {
       const input = await readJsonBody(c, NewKeySchema);
-      const { key, record } = await gw.keys.create({
-        name: input.name,
-        creditsUsd: input.credits_usd,
-        rpm: input.rpm,
-        tpm: input.tpm,
-        private: input.private,
-      });
+      const { key, record } = await gw.keys.create(newKeyInput(input));
       return c.json({ ...keyView(record), key }, 201);
     },
   );
@@ -91,7 +70,7 @@ export function adminRoutes(gw: Gateway) {
       tags: ['Admin'],
       auth: 'admin',
       responses: { 200: { description: 'Keys', json: { name: 'ApiKeyList', schema: ApiKeyListSchema } } },
-      errors: [403],
+      errors: [403, 503],
     }),
     async (c) => {
       const records = await gw.keys.list();
@@ -107,7 +86,7 @@ export function adminRoutes(gw: Gateway) {
       auth: 'admin',
       params: keyId,
       responses: { 200: { description: 'The key', json: { name: 'ApiKeyWithUsage', schema: ApiKeyWithUsageSchema } } },
-      errors: [403, 404],
+      errors: [403, 404, 503],
     }),
     async (c) => {
       const record = await gw.keys.get(c.req.param('id'));
@@ -130,7 +109,7 @@ export function adminRoutes(gw: Gateway) {
         201: { description: 'Applied', json: { name: 'TopUpResult', schema: TopUpResultSchema } },
         200: { description: 'Already applied under this Idempotency-Key', json: { name: 'TopUpResult', schema: TopUpResultSchema } },
       },
-      errors: [400, 403, 404, 409],
+      errors: [400, 403, 404, 409, 503],
     }),
     limitBody(4 * 1024),
     async (c) => {
@@ -162,7 +141,7 @@ export function adminRoutes(gw: Gateway) {
       auth: 'admin',
       params: keyId,
       responses: { 200: { description: 'Revoked', json: { name: 'RevokedApiKey', schema: RevokedApiKeySchema } } },
-      errors: [403, 404],
+      errors: [403, 404, 503],
     }),
     async (c) => {
       const record = await gw.keys.revoke(c.req.param('id'));

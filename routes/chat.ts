@@ -7,7 +7,7 @@ import { requireApiKey } from '../src/http/require-api-key.js';
 import { ChatCompletionRequestSchema } from '../src/openai/requests.js';
 import { ChatCompletionSchema } from '../src/openai/responses.js';
 import { describeRoute } from '../src/openapi/describe-route.js';
-import { COMPLETION_ERRORS, PIN_HEADER_DOC } from './completion-docs.js';
+import { COMPLETION_ERRORS, COMPLETION_HEADERS_DOC } from './completion-docs.js';
 import { completionHandler } from './completion-handler.js';
 
 export function chatRoutes(gw: Gateway) {
@@ -18,7 +18,7 @@ export function chatRoutes(gw: Gateway) {
       description: 'Routed to a miner of the subnet the model resolves to. Unknown fields pass through to the miner.',
       tags: ['OpenAI'],
       auth: 'api-key',
-      headers: PIN_HEADER_DOC,
+      headers: COMPLETION_HEADERS_DOC,
       body: { name: 'ChatCompletionRequest', schema: ChatCompletionRequestSchema },
       responses: {
         200: {

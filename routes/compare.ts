@@ -6,6 +6,7 @@
  */
 import { Hono } from 'hono';
 import { prepareComparison, runComparison } from '../src/compare/compare.js';
+import { PRIVATE_HEADER, parsePrivateHeader } from '../src/router/private-routing.js';
 import { CompareRequestSchema } from '../src/compare/compare-request.js';
 import { compareSseStream } from '../src/compare/compare-sse.js';
 import type { Gateway } from '../src/gateway.js';
@@ -47,8 +48,9 @@ export function compareRoutes(gw: Gateway) {
       key,
       requestId: c.get('requestId'),
       signal,
-      // The one place the call's privacy reaches the leaderboard (never stored when private).
-      flags: { private: key.private },
+      // The one place the call's privacy reaches the leaderboard (never stored when private):
+      // a private key, or `x-taogate-private: 1`; its targets and judge go to private subnets only.
+      flags: { private: key.private || parsePrivateHeader(c.req.header(PRIVATE_HEADER)) },
     });
 
     // 3. Every entry as it finishes, then the scored comparison; or the whole comparison as JSON.

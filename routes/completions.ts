@@ -7,7 +7,7 @@ import { requireApiKey } from '../src/http/require-api-key.js';
 import { CompletionRequestSchema } from '../src/openai/requests.js';
 import { TextCompletionSchema } from '../src/openai/responses.js';
 import { describeRoute } from '../src/openapi/describe-route.js';
-import { COMPLETION_ERRORS, PIN_HEADER_DOC } from './completion-docs.js';
+import { COMPLETION_ERRORS, COMPLETION_HEADERS_DOC } from './completion-docs.js';
 import { completionHandler } from './completion-handler.js';
 
 export function completionsRoutes(gw: Gateway) {
@@ -17,7 +17,7 @@ export function completionsRoutes(gw: Gateway) {
       summary: 'Create a completion (legacy; suffix for fill-in-the-middle)',
       tags: ['OpenAI'],
       auth: 'api-key',
-      headers: PIN_HEADER_DOC,
+      headers: COMPLETION_HEADERS_DOC,
       body: { name: 'CompletionRequest', schema: CompletionRequestSchema },
       responses: {
         200: {

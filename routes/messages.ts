@@ -21,7 +21,7 @@ import { MessagesCountTokensRequestSchema, MessagesRequestSchema, conversationTo
 import { chatToMessage } from '../src/translate/messages-response.js';
 import { MessagesStreamEncoder } from '../src/translate/messages-stream.js';
 import { SSE_HEADERS, completionCall } from './completion-handler.js';
-import { COMPLETION_ERRORS, PIN_HEADER_DOC } from './completion-docs.js';
+import { COMPLETION_ERRORS, COMPLETION_HEADERS_DOC } from './completion-docs.js';
 
 export function messagesRoutes(gw: Gateway) {
   const app = new Hono<GatewayEnv>();
@@ -36,7 +36,7 @@ export function messagesRoutes(gw: Gateway) {
         'stop_sequences. Translated to a chat completion for the miners and back. The key may be sent as x-api-key.',
       tags: ['Messages API'],
       auth: 'api-key',
-      headers: PIN_HEADER_DOC,
+      headers: COMPLETION_HEADERS_DOC,
       body: { name: 'MessagesRequest', schema: MessagesRequestSchema },
       responses: {
         200: {
@@ -69,7 +69,7 @@ export function messagesRoutes(gw: Gateway) {
         inputTokens: () => (inputTokens ??= gw.metering.promptTokens(chat)),
       };
       if (result.kind === 'stream') {
-        return c.body(namedEventStream(result.relay, new MessagesStreamEncoder(ctx)), 200, { ...result.headers, ...SSE_HEADERS });
+        return c.body(namedEventStream(result.relay, new MessagesStreamEncoder(ctx)), 200, { ...SSE_HEADERS, ...result.headers });
       }
       return c.json(chatToMessage(result.payload, ctx), 200, result.headers);
     },

@@ -1,4 +1,10 @@
-/** GET /v1/models: every model id this gateway routes, in OpenAI's list shape. */
+/**
+ * GET /v1/models: the one catalog across subnets, in OpenAI's list shape:
+ * every subnet model (owned by `sn<netuid>`, whichever provider serves it),
+ * whether or not it has a routable miner right now (a request then gets a
+ * 503 saying why), every alias and `auto`, with context length and price.
+ * GET /v1/models/{id}: one of them.
+ */
 import { Hono } from 'hono';
 import { modelNotFound } from '../src/errors.js';
 import type { Gateway } from '../src/gateway.js';
@@ -20,7 +26,8 @@ export function modelsRoutes(gw: Gateway) {
     object: 'model' as const,
     created: STARTED,
     owned_by: entry.ownedBy,
-    taogate: { kind: entry.kind, targets: entry.targets.map((t) => t.id) },
+    context_length: entry.contextLength,
+    taogate: { kind: entry.kind, targets: entry.targets.map((t) => t.id), private: entry.private },
     // What a request is charged: the price of the model it is served by (an alias's first target).
     pricing: PriceBook.view(gw.metering.prices.priceFor(...entry.targets.slice(0, 1).map((t) => t.id), entry.id)),
   });
@@ -28,7 +35,7 @@ export function modelsRoutes(gw: Gateway) {
   app.get(
     '/v1/models',
     describeRoute({
-      summary: 'List models: every routable sn<netuid>/<model>, the aliases and auto',
+      summary: 'List models: every sn<netuid>/<model> configured for a served subnet (routable miner or not), the aliases and auto',
       tags: ['OpenAI'],
       auth: 'api-key',
       responses: { 200: { description: 'The models', json: { name: 'ModelList', schema: ModelListSchema } } },

@@ -18,7 +18,7 @@ import { ResponsesRequestSchema, responsesToChat } from '../src/translate/respon
 import { chatToResponse } from '../src/translate/responses-response.js';
 import { ResponsesStreamEncoder } from '../src/translate/responses-stream.js';
 import { SSE_HEADERS, completionCall } from './completion-handler.js';
-import { COMPLETION_ERRORS, PIN_HEADER_DOC } from './completion-docs.js';
+import { COMPLETION_ERRORS, COMPLETION_HEADERS_DOC } from './completion-docs.js';
 
 export function responsesRoutes(gw: Gateway) {
   return new Hono<GatewayEnv>().post(
@@ -31,7 +31,7 @@ export function responsesRoutes(gw: Gateway) {
         'conversation are refused (400): responses are not stored, so send the whole conversation in input.',
       tags: ['Responses API'],
       auth: 'api-key',
-      headers: PIN_HEADER_DOC,
+      headers: COMPLETION_HEADERS_DOC,
       body: { name: 'ResponsesRequest', schema: ResponsesRequestSchema },
       responses: {
         200: {
@@ -59,7 +59,7 @@ export function responsesRoutes(gw: Gateway) {
       // 3. Back as Responses events as chunks arrive, or as one response object.
       const ctx = { id: `resp_${crypto.randomUUID().replaceAll('-', '')}`, createdAt: Math.floor(Date.now() / 1000), request };
       if (result.kind === 'stream') {
-        return c.body(namedEventStream(result.relay, new ResponsesStreamEncoder(ctx)), 200, { ...result.headers, ...SSE_HEADERS });
+        return c.body(namedEventStream(result.relay, new ResponsesStreamEncoder(ctx)), 200, { ...SSE_HEADERS, ...result.headers });
       }
       return c.json(chatToResponse(result.payload, ctx), 200, result.headers);
     },

@@ -23,17 +23,19 @@ import { responsesRoutes } from '../routes/responses.js';
 import { subnetsRoutes } from '../routes/subnets.js';
 import { usageRoutes } from '../routes/usage.js';
 import type { Gateway } from './gateway.js';
-import { onGatewayError, onNotFound } from './http/error-response.js';
+import { onGatewayError } from './http/error-response.js';
 import type { GatewayEnv } from './http/gateway-env.js';
 import { requestIdAndAccessLog } from './http/request-id.js';
 import { requestMetrics } from './http/request-metrics.js';
+import { onUnmatchedRequest } from './http/unmatched-request.js';
 
 export function buildApp(gw: Gateway): Hono<GatewayEnv> {
   const app = new Hono<GatewayEnv>();
   app.use('*', requestIdAndAccessLog(gw.logger));
   app.use('*', requestMetrics(gw.metrics));
   app.onError(onGatewayError(gw.logger));
-  app.notFound(onNotFound);
+  // Read at the first unmatched request: a known path with the wrong method is a 405, not a 404.
+  app.notFound(onUnmatchedRequest(() => app.routes));
   app.route('/', healthRoutes(gw));
   app.route('/', chatRoutes(gw));
   app.route('/', completionsRoutes(gw));

@@ -60,5 +60,13 @@ export const bodyTooLarge = (limit: number) =>
 export const noRoutableMiner = (message: string) =>
   new GatewayError(503, message, 'server_error', 'no_routable_miner');
 
+/**
+ * The store (Redis) did not answer: a 503 the client retries after a second,
+ * not a 500, because nothing is wrong with the request and it will work once
+ * the store is back.
+ */
+export const storeUnavailable = (message = 'The gateway store is unreachable right now; retry shortly.', code = 'store_unavailable') =>
+  new GatewayError(503, message, 'server_error', code, null, { 'retry-after': '1' });
+
 export const upstreamFailed = (message: string, code = 'upstream_error') =>
   new GatewayError(502, message, 'upstream_error', code);

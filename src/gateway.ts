@@ -1,34 +1,44 @@
 /**
- * The gateway's long-lived parts, assembled from configuration and the
- * runtime's own pieces: keys, metering, signer, providers, catalog and
- * reliability over a store, a transport and a metagraph source. The entries
- * choose those three (src/node-gateway.ts: Redis or memory, undici, chain or
- * file; src/worker/edge-gateway.ts: Durable Object, fetch, stored snapshot)
- * and everything else is built here, the same way on both runtimes. Nothing
- * in this module may need Node: the Worker bundle includes it.
+ * The gateway's long-lived parts, assembled from configuration (the
+ * environment and taogate.config.json) and the runtime's own pieces: keys,
+ * metering, signer, providers per subnet, the model catalog across subnets,
+ * reliability, leaderboard and metrics over a store, transports and a
+ * metagraph source. The entries choose those (src/node-gateway.ts: Redis or
+ * memory, undici, chain or file; src/worker/edge-gateway.ts: Durable Object,
+ * fetch, stored snapshot) and everything else is built here, the same way
+ * on both runtimes. Nothing in this module may need Node: the Worker bundle
+ * includes it.
  */
 import { mnemonicGenerate } from '@polkadot/util-crypto';
-import { createOpenAiEpistulaProvider } from '../providers/openai-epistula.js';
 import type { Provider } from '../providers/provider.js';
-import { ModelCatalog } from './catalog/model-catalog.js';
+import { mergeAliases, ModelCatalog } from './catalog/model-catalog.js';
 import { parseRankBy } from './chain/rank-policy.js';
-import { CheckRunner } from './compare/check-runner.js';
-import { Leaderboard } from './leaderboard/leaderboard.js';
-import { QualityIndex } from './leaderboard/quality-index.js';
-import { Blend, BLEND_POLICY } from './router/blend.js';
 import type { MetagraphSnapshot, MetagraphSource } from './chain/snapshot.js';
+import { CheckRunner } from './compare/check-runner.js';
 import type { Config } from './config.js';
+import type { GatewayFileConfig } from './config-file.js';
 import { createEpistulaSigner, type EpistulaSigner } from './epistula/signer.js';
 import type { Sr25519Backend } from './epistula/sr25519-backend.js';
+import { Leaderboard } from './leaderboard/leaderboard.js';
+import { QualityIndex } from './leaderboard/quality-index.js';
 import type { Logger } from './log.js';
 import { ApiKeyRegistry } from './metering/api-keys.js';
 import { Metering } from './metering/metering.js';
 import { GatewayMetrics } from './metrics/gateway-metrics.js';
 import type { AddressPolicy } from './router/address-guard.js';
+import { Blend, BLEND_POLICY } from './router/blend.js';
+import type { QualityScores, RoutePolicy } from './router/candidate-policy.js';
 import { createReliability, type Reliability } from './router/reliability.js';
 import { countStoreFailures } from './store/failure-counting-store.js';
 import type { Store } from './store/store.js';
+import { buildSubnetProviders } from './subnet-providers.js';
 import type { HttpTransport, UpstreamTimeouts } from './transport/http-transport.js';
+
+function upstreamIdsOf(snapshot: MetagraphSnapshot, providerFor: (netuid: number) => Provider, configured: ReadonlySet<string>): Set<string> {
+  const ids = new Set(configured);
+  for (const subnet of snapshot.subnets.values()) for (const u of providerFor(subnet.netuid).upstreams(subnet)) ids.add(u.id);
+  return ids;
+}
 
 export interface Gateway {
   readonly config: Config;
@@ -40,9 +50,15 @@ export interface Gateway {
   readonly signer: EpistulaSigner;
   readonly metagraph: MetagraphSource;
   readonly catalog: ModelCatalog;
+  /** taogate.config.json as loaded (or the devnet's own), null without one. */
+  readonly subnetConfig: GatewayFileConfig | null;
+  /** How alias and `auto` candidates are ordered unless an alias or the request says otherwise. */
+  readonly routePolicy: RoutePolicy;
+  /** Observed answer quality for the `quality` policy (the compare leaderboard plugs in here); null = none. */
+  quality: QualityScores | null;
   readonly addressPolicy: AddressPolicy;
   readonly timeouts: UpstreamTimeouts;
-  /** Per-miner health, circuit breakers and hedging, shared by every request of this process. */
+  /** Per-upstream health, circuit breakers and hedging, shared by every request of this process. */
   readonly reliability: Reliability;
   /** Scored comparisons per subnet, miner and model, in the store. */
   readonly leaderboard: Leaderboard;
@@ -54,6 +70,8 @@ export interface Gateway {
   readonly metrics: GatewayMetrics;
   /** The adapter that serves a subnet. */
   providerFor(netuid: number): Provider;
+  /** A subnet's upstream timeouts: its own from the config file, else the gateway's. */
+  timeoutsFor(netuid: number): UpstreamTimeouts;
   close(): Promise<void>;
 }
 
@@ -62,14 +80,25 @@ export interface GatewayParts {
   readonly store: Store;
   /** Closed with the gateway; false when the caller lends a store it closes itself. */
   readonly ownsStore: boolean;
+  /** For chain-published miners: refuses blocked addresses. */
   readonly transport: HttpTransport;
+  /** For subnet APIs the operator configured: trusted, no address guard. */
+  readonly apiTransport: HttpTransport;
   /** Not started yet: the gateway starts and stops it. */
   readonly metagraph: MetagraphSource;
+  /** taogate.config.json as loaded, or null. */
+  readonly subnetConfig: GatewayFileConfig | null;
+  /** Quality scores for the `quality` policy instead of the leaderboard's (tests, embedders). */
+  readonly quality?: QualityScores;
   /** The sr25519 implementation that signs; default: the fastest that loads on Node. */
   readonly sr25519?: Sr25519Backend;
 }
 
 export const usesBlend = (config: Config) => parseRankBy(config.RANK_BY).some((p) => p.name === BLEND_POLICY);
+
+/** Whether the config file orders any candidates by quality (then the leaderboard's scores are kept fresh). */
+const usesQualityPolicy = (file: GatewayFileConfig | null) =>
+  file !== null && (file.policy === 'quality' || Object.values(file.aliases).some((a) => a.policy === 'quality'));
 
 export function addressPolicyOf(config: Config): AddressPolicy {
   return { allowPrivate: config.ALLOW_PRIVATE_AXONS };
@@ -90,42 +119,60 @@ async function signerFromConfig(config: Config, logger: Logger, backend: Sr25519
   return signer;
 }
 
-function upstreamIdsOf(snapshot: MetagraphSnapshot, providerFor: (netuid: number) => Provider): Set<string> {
-  const ids = new Set<string>();
-  for (const subnet of snapshot.subnets.values()) for (const u of providerFor(subnet.netuid).upstreams(subnet)) ids.add(u.id);
-  return ids;
+/** The file's timeouts take the place of the *_TIMEOUT_MS variables. */
+export function withFileTimeouts(config: Config, file: GatewayFileConfig | null): Config {
+  const t = file?.timeouts ?? {};
+  return {
+    ...config,
+    REQUEST_TIMEOUT_MS: t.requestMs ?? config.REQUEST_TIMEOUT_MS,
+    CONNECT_TIMEOUT_MS: t.connectMs ?? config.CONNECT_TIMEOUT_MS,
+    FIRST_BYTE_TIMEOUT_MS: t.firstByteMs ?? config.FIRST_BYTE_TIMEOUT_MS,
+    STREAM_IDLE_TIMEOUT_MS: t.idleMs ?? config.STREAM_IDLE_TIMEOUT_MS,
+  };
 }
 
-export async function assembleGateway(config: Config, logger: Logger, parts: GatewayParts): Promise<Gateway> {
-  const { transport, metagraph } = parts;
+/** Configured model prices, with MODEL_PRICES taking precedence for the same id. */
+function withFilePrices(config: Config, file: GatewayFileConfig | null): Config {
+  const prices = Object.fromEntries(
+    (file?.subnets ?? []).flatMap((s) => s.models.flatMap((m) => (m.price ? [[`sn${s.netuid}/${m.name}`, m.price] as const] : []))),
+  );
+  return { ...config, MODEL_PRICES: { ...prices, ...config.MODEL_PRICES } };
+}
+
+export async function assembleGateway(envConfig: Config, logger: Logger, parts: GatewayParts): Promise<Gateway> {
+  const { transport, apiTransport, metagraph, subnetConfig } = parts;
+  const config = withFileTimeouts(envConfig, subnetConfig);
+  const timeouts = upstreamTimeoutsOf(config);
   const metrics = new GatewayMetrics();
   // Every store operation that fails is counted, also the ones callers absorb by failing open.
   const store = countStoreFailures(parts.store, (operation) => metrics.storeFailed(parts.store.kind, operation));
   const keys = new ApiKeyRegistry(store, logger);
   await keys.start();
-  const metering = await Metering.create(config, store, logger);
+  const metering = await Metering.create(withFilePrices(config, subnetConfig), store, logger);
   const signer = await signerFromConfig(config, logger, parts.sr25519);
-  const epistula = createOpenAiEpistulaProvider({ signer, transport });
   const reliability = createReliability(config);
-  // Health is kept only for upstreams still in the snapshot.
-  const unsubscribeHealth = metagraph.onUpdate((snapshot) => reliability.health.retain(upstreamIdsOf(snapshot, () => epistula)));
   metrics.watchMetagraph(metagraph);
   await metagraph.start();
   // NETUIDS narrows what is served; without it, every subnet the source knows.
-  const netuids = config.NETUIDS ?? [...(metagraph.current()?.subnets.keys() ?? [])];
-  const catalog = new ModelCatalog(netuids, config.MODEL_ALIASES ?? {});
+  const metagraphNetuids = config.NETUIDS ?? [...(metagraph.current()?.subnets.keys() ?? [])];
+  const served = buildSubnetProviders({ file: subnetConfig, metagraphNetuids, signer, minerTransport: transport, apiTransport, timeouts });
+  const providerFor = served.providerFor;
+  // Health is kept only for upstreams still in the snapshot, and for the configured ones.
+  const unsubscribeHealth = metagraph.onUpdate((snapshot) => reliability.health.retain(upstreamIdsOf(snapshot, providerFor, served.configuredUpstreamIds)));
+  const envAliases = Object.fromEntries(Object.entries(config.MODEL_ALIASES ?? {}).map(([name, targets]) => [name, { targets, policy: null }]));
+  const catalog = new ModelCatalog(served.subnets, mergeAliases(served.subnets, subnetConfig?.aliases ?? {}, envAliases));
   const leaderboard = new Leaderboard(store);
   const quality = new QualityIndex(leaderboard, config.BLEND_QUALITY_WINDOW, logger);
-  const blend = new Blend({ weights: config.BLEND_WEIGHTS, quality, health: reliability.health, providerFor: () => epistula });
-  // Only a blend gateway routes on quality, so only it keeps reading it.
-  if (usesBlend(config)) quality.start(() => catalog.netuids, config.BLEND_REFRESH_S * 1000);
+  const blend = new Blend({ weights: config.BLEND_WEIGHTS, quality, health: reliability.health, providerFor });
+  // Only a gateway that routes on quality (blend ranking, or a `quality` candidate policy) keeps reading it.
+  if (usesBlend(config) || usesQualityPolicy(subnetConfig)) quality.start(() => catalog.netuids, config.BLEND_REFRESH_S * 1000);
   const checkRunner = new CheckRunner();
   metrics.attach({
     store,
     metagraph,
     catalog,
     health: reliability.health,
-    upstreamsOf: (subnet) => epistula.upstreams(subnet),
+    upstreamsOf: (subnet) => providerFor(subnet.netuid).upstreams(subnet),
     minersPerSubnet: config.METRICS_MINERS_PER_SUBNET,
   });
 
@@ -138,14 +185,19 @@ export async function assembleGateway(config: Config, logger: Logger, parts: Gat
     signer,
     metagraph,
     catalog,
+    subnetConfig,
+    routePolicy: subnetConfig?.policy ?? 'order',
+    // The leaderboard's per-subnet scores, unless a test or embedder brings its own.
+    quality: parts.quality ?? quality,
     addressPolicy: addressPolicyOf(config),
-    timeouts: upstreamTimeoutsOf(config),
+    timeouts,
     reliability,
     leaderboard,
     blend,
     checkRunner,
     metrics,
-    providerFor: () => epistula,
+    providerFor,
+    timeoutsFor: served.timeoutsFor,
     async close() {
       unsubscribeHealth();
       quality.stop();
@@ -155,6 +207,7 @@ export async function assembleGateway(config: Config, logger: Logger, parts: Gat
       await keys.stop();
       await metering.close();
       await transport.close();
+      await apiTransport.close();
       if (parts.ownsStore) await store.close();
     },
   };

@@ -98,6 +98,8 @@ describe('GET /openapi.json', () => {
     expect((doc.paths['/metrics']?.get as Record<string, any>).security).toEqual([{ metricsToken: [] }]);
     expect((doc.paths['/v1/chat/completions']?.post as Record<string, any>).parameters).toEqual([
       expect.objectContaining({ name: 'x-taogate-uids', in: 'header' }),
+      expect.objectContaining({ name: 'x-taogate-private', in: 'header' }),
+      expect.objectContaining({ name: 'x-taogate-route-policy', in: 'header' }),
     ]);
   });
 

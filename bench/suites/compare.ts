@@ -55,7 +55,7 @@ async function medianUs(n: number, op: () => unknown): Promise<number> {
 function planner(gw: Gateway) {
   const snapshot = gw.metagraph.current();
   if (!snapshot) throw new Error('bench metagraph did not load');
-  const targets = gw.catalog.resolve('sn4/bench-model', snapshot);
+  const { targets } = gw.catalog.resolve('sn4/bench-model', snapshot);
   const options = {
     providerFor: (netuid: number) => gw.providerFor(netuid),
     topK: gw.config.ROUTER_TOP_K,

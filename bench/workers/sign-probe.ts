@@ -9,7 +9,8 @@
  */
 import { sr25519Sign } from '@polkadot/wasm-crypto';
 import { sign as scureSign } from '@scure/sr25519';
-import { createEpistulaSignerFromKeypair, sr25519KeypairFromUri } from '../../src/epistula/signer.js';
+import { sr25519KeypairFromUri } from '../../src/epistula/secret-uri.js';
+import { createEpistulaSignerFromKeypair } from '../../src/epistula/signer.js';
 import { wasmCryptoBackend } from '../../src/epistula/sr25519-backend.js';
 import { measure } from '../support/measure.js';
 

@@ -44,7 +44,7 @@ const SubnetSchema = z.object({
 /** A saved snapshot as JSON (also the body of PUT /admin/metagraph). */
 export const SavedSnapshotSchema = z.object({
   codec: z.literal(CODEC_VERSION),
-  source: z.enum(['file', 'chain', 'devnet', 'store']),
+  source: z.enum(['file', 'chain', 'devnet', 'store', 'none']),
   version: z.string(),
   block: z.number().int().nullable(),
   takenAt: z.number(),

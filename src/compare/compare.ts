@@ -123,6 +123,7 @@ export async function runComparison(gw: Gateway, prepared: PreparedComparison, l
       key: input.key,
       requestId: `${input.requestId}:${index}`,
       signal: input.signal,
+      private: input.flags.private,
     });
     const checked: CheckResult[] | null = answered(answer) ? await runChecks(checks, answer.answer ?? '', gw.checkRunner) : null;
     listener.onEntry?.({ ...answer, index, scores: entryScores(checked, null, index) });
@@ -137,7 +138,7 @@ export async function runComparison(gw: Gateway, prepared: PreparedComparison, l
       if (answered(answer)) graded.set(i, answer.answer ?? '');
     });
     if (graded.size > 0) {
-      judge = await runJudge(gw, { ...prepared.judge, task: taskText(messages), answers: graded, key: input.key, requestId: input.requestId, signal: input.signal });
+      judge = await runJudge(gw, { ...prepared.judge, task: taskText(messages), answers: graded, key: input.key, requestId: input.requestId, signal: input.signal, private: input.flags.private });
       judgeSummary = { model: judge.model, rubric: judge.rubric, status: judge.status, error: judge.error, attempts: judge.attempts, receipts: judge.receipts };
     } else {
       judgeSummary = { ...prepared.judge, status: 'skipped', error: 'no target answered, so there was nothing to judge', attempts: 0, receipts: [] };

@@ -48,6 +48,8 @@ export interface JudgeCall {
   /** Answers to grade, keyed by their index in the comparison. */
   readonly answers: ReadonlyMap<number, string>;
   readonly key: ApiKeyRecord;
+  /** Private mode: the judge, who reads the answers, is routed to private subnets only. */
+  readonly private?: boolean;
   readonly requestId: string;
   readonly signal: AbortSignal;
 }
@@ -98,6 +100,7 @@ export async function runJudge(gw: Gateway, call: JudgeCall): Promise<JudgeOutco
         requestId: `${call.requestId}:judge:${attempts}`,
         pinnedUids: null,
         clientSignal: call.signal,
+        private: call.private === true,
       });
       if (result.kind !== 'json') throw new Error('the judge call came back as a stream');
       const receipt = result.headers['x-taogate-receipt'];

@@ -56,6 +56,8 @@ export interface TargetCall {
   readonly key: ApiKeyRecord;
   readonly requestId: string;
   readonly signal: AbortSignal;
+  /** Private mode: routed to private subnets only (and never recorded; see record-comparison.ts). */
+  readonly private?: boolean;
 }
 
 function firstChoice(chunk: Chunk): Record<string, unknown> | null {
@@ -91,6 +93,7 @@ export async function runTarget(gw: Gateway, call: TargetCall): Promise<TargetAn
       requestId: call.requestId,
       pinnedUids: plan.pinnedUids,
       clientSignal: call.signal,
+      private: call.private === true,
     });
   } catch (err) {
     const error = errorOf(err);

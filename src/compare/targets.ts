@@ -4,7 +4,7 @@
  * here is checked before anything is sent, so a typo costs nothing:
  *
  *   auto, <alias>, sn4/<model>   the router picks, as for any request
- *   sn4                          the subnet's first model, the router picks the miner
+ *   sn4                          the subnet's first model, the router picks the miner (or it is the subnet's API)
  *   sn4/uid:12, sn4/<model>/uid:12   that miner
  */
 import type { Upstream } from '../../providers/provider.js';
@@ -46,7 +46,7 @@ function subnetModel(text: string, ctx: TargetContext, param: string): { model: 
   }
   let resolved;
   try {
-    resolved = ctx.catalog.resolve(model, ctx.snapshot);
+    resolved = ctx.catalog.resolve(model, ctx.snapshot).targets;
   } catch (err) {
     if (err instanceof GatewayError) throw invalidRequest(`unknown target "${text}": ${err.message}`, param, 'unknown_target');
     throw err;
@@ -69,7 +69,11 @@ function planOne(text: string, ctx: TargetContext, param: string): PlannedTarget
     if (!neuron) throw invalidRequest(`unknown target "${text}": uid ${uid} is not on subnet ${subnet.netuid}`, param, 'unknown_target');
     return { target: text, model, pinnedUids: [uid], pinnedMiner: { netuid: subnet.netuid, uid, hotkey: neuron.hotkey } };
   }
-  if (SUBNET_ONLY.test(text)) return { target: text, model: subnetModel(text, ctx, param).model, pinnedUids: null, pinnedMiner: null };
+  if (SUBNET_ONLY.test(text)) {
+    // A subnet served by its own API has no miners in the snapshot, but a first model all the same.
+    const first = ctx.catalog.firstModel(Number(SUBNET_ONLY.exec(text)?.[1]), ctx.snapshot);
+    return { target: text, model: first?.id ?? subnetModel(text, ctx, param).model, pinnedUids: null, pinnedMiner: null };
+  }
   try {
     ctx.catalog.resolve(text, ctx.snapshot);
   } catch (err) {

@@ -2,9 +2,9 @@
 // Used by tests, benchmarks (as the direct baseline the gateway is compared against, hence plain
 // node:http and no per-request work beyond what a real miner must do) and the embedded devnet.
 import { createServer, type IncomingHttpHeaders, type IncomingMessage, type ServerResponse } from 'node:http';
-import type { Socket } from 'node:net';
 import { createEpistulaSigner } from '../epistula/signer.js';
 import { verifyEpistulaRequest } from '../epistula/verifier.js';
+import { listenSwitchable } from './switchable-listener.js';
 import { completionBody, defaultAnswer, parseRequest, splitIntoChunks, streamEvents, usageOf, type ParsedRequest } from './fake-openai.js';
 import { htmlAnswer, isJudgeRequest, judgeReply, qualityAnswer } from './fake-judge.js';
 import { plannedToolCall, splitEvenly, type FakeToolCall } from './fake-tool-calls.js';
@@ -127,10 +127,8 @@ export async function startMiner(opts: MinerOptions): Promise<RunningMiner> {
   let abortedRequests = 0;
   let lastRequest: RecordedRequest | undefined;
   let responseSeq = 0;
-  let closing = false;
   // True while we tear connections down ourselves ('refuse', close()), so those are not counted as client aborts.
   let droppingConnections = false;
-  const sockets = new Set<Socket>();
   const abortWaiters = new Set<() => void>();
 
   const server = createServer({ keepAliveTimeout: 30_000 }, (req, res) => {
@@ -138,10 +136,6 @@ export async function startMiner(opts: MinerOptions): Promise<RunningMiner> {
     const chunks: Buffer[] = [];
     req.on('data', (c: Buffer) => chunks.push(c));
     req.on('end', () => void handle(req, res, Buffer.concat(chunks)));
-  });
-  server.on('connection', (socket: Socket) => {
-    sockets.add(socket);
-    socket.once('close', () => sockets.delete(socket));
   });
 
   async function handle(req: IncomingMessage, res: ServerResponse, raw: Buffer): Promise<void> {
@@ -230,28 +224,9 @@ export async function startMiner(opts: MinerOptions): Promise<RunningMiner> {
     res.end();
   }
 
-  const listen = (port: number) => new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(port, host, () => { server.off('error', reject); resolve(); });
-  });
-  // Closes the listener and every open connection (keep-alive included), resolving once all are gone.
-  const stopListening = async () => {
-    droppingConnections = true;
-    await Promise.all([
-      new Promise<void>((resolve) => server.close(() => resolve())),
-      ...[...sockets].map((socket) => new Promise<void>((resolve) => {
-        socket.once('close', () => resolve());
-        socket.destroy();
-      })),
-    ]);
-    droppingConnections = closing;
-  };
-
-  await listen(opts.port ?? 0);
-  const address = server.address();
-  if (address === null || typeof address === 'string') throw new Error('miner did not bind a TCP port');
-  const port = address.port;
-  if (fault === 'refuse') await stopListening();
+  const listener = await listenSwitchable(server, { host, port: opts.port ?? 0, onDropping: (dropping) => (droppingConnections = dropping) });
+  const port = listener.port;
+  if (fault === 'refuse') await listener.setListening(false);
 
   return {
     url: `http://${host}:${port}`,
@@ -263,7 +238,7 @@ export async function startMiner(opts: MinerOptions): Promise<RunningMiner> {
     get requestCount() { return requestCount; },
     get judgeRequests() { return judgeRequests; },
     get lastRequest() { return lastRequest; },
-    get openConnections() { return sockets.size; },
+    get openConnections() { return listener.openConnections; },
     get abortedRequests() { return abortedRequests; },
     waitForAborts(count, timeoutMs = 5000) {
       return new Promise<void>((resolve, reject) => {
@@ -279,11 +254,8 @@ export async function startMiner(opts: MinerOptions): Promise<RunningMiner> {
       });
     },
     async setFault(mode) {
-      const wasRefusing = fault === 'refuse';
       fault = mode;
-      if (closing) return;
-      if (mode === 'refuse' && !wasRefusing) await stopListening();
-      if (mode !== 'refuse' && wasRefusing) await listen(port);
+      await listener.setListening(mode !== 'refuse');
     },
     setJudgeMisformats(count) {
       judgeMisformats = count;
@@ -294,11 +266,7 @@ export async function startMiner(opts: MinerOptions): Promise<RunningMiner> {
       abortedRequests = 0;
       lastRequest = undefined;
     },
-    async close() {
-      if (closing) return;
-      closing = true;
-      await stopListening();
-    },
+    close: () => listener.close(),
   };
 }
 

@@ -1,12 +1,14 @@
 /**
- * Turns anything thrown in a handler into the OpenAI error envelope. Unknown
+ * Turns anything thrown in a handler into the OpenAI error envelope. A store
+ * that did not answer is a 503 store_unavailable with retry-after; unknown
  * errors become a generic 500 (logged with the request id) so internals never
  * leak to clients.
  */
-import type { Context, ErrorHandler, NotFoundHandler } from 'hono';
+import type { Context, ErrorHandler } from 'hono';
 import { HTTPException } from 'hono/http-exception';
-import { GatewayError, notFound } from '../errors.js';
+import { GatewayError, storeUnavailable } from '../errors.js';
 import type { Logger } from '../log.js';
+import { StoreUnavailableError } from '../store/store.js';
 import type { GatewayEnv } from './gateway-env.js';
 
 export function errorResponse(c: Context, error: GatewayError): Response {
@@ -22,6 +24,10 @@ export function asGatewayError(err: Error, c: Context<GatewayEnv>, logger: Logge
     const type = status === 401 ? 'authentication_error' : status >= 500 ? 'server_error' : 'invalid_request_error';
     return new GatewayError(status as GatewayError['status'], err.message || 'request failed', type, null);
   }
+  if (err instanceof StoreUnavailableError) {
+    logger.warn({ requestId: c.get('requestId'), detail: err.message }, 'store unavailable: answered 503');
+    return storeUnavailable();
+  }
   logger.error({ requestId: c.get('requestId'), err }, 'unhandled error');
   return new GatewayError(500, 'internal error; see the gateway logs for this request id', 'server_error', 'internal_error');
 }
@@ -29,6 +35,3 @@ export function asGatewayError(err: Error, c: Context<GatewayEnv>, logger: Logge
 export function onGatewayError(logger: Logger): ErrorHandler<GatewayEnv> {
   return (err, c) => errorResponse(c, asGatewayError(err, c, logger));
 }
-
-export const onNotFound: NotFoundHandler<GatewayEnv> = (c) =>
-  errorResponse(c, notFound(`no route for ${c.req.method} ${c.req.path}`, 'unknown_url'));

@@ -32,6 +32,23 @@ export class QualityIndex {
     return this.bySubnet.get(netuid)?.get(hotkey) ?? null;
   }
 
+  /**
+   * A subnet's mean score across its scored miners (weighted by how often each
+   * was scored), for the `quality` candidate policy: a `QualityScores` for
+   * src/router/candidate-policy.ts. The index sums over a miner's models, so
+   * the subnet's score stands for every model of it; null until scored.
+   */
+  readonly scoreOf = (netuid: number): number | null => {
+    const miners = this.bySubnet.get(netuid);
+    let total = 0;
+    let scored = 0;
+    for (const q of miners?.values() ?? []) {
+      total += q.mean * q.scored;
+      scored += q.scored;
+    }
+    return scored > 0 ? total / scored : null;
+  };
+
   async refresh(netuids: readonly number[]): Promise<void> {
     await Promise.all(
       netuids.map(async (netuid) => {

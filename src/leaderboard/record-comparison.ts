@@ -1,7 +1,7 @@
 /**
  * The one place a finished comparison reaches the leaderboard. It takes the
- * call's flags: a private request (a private key today; the request-level
- * private flag when it lands) is never stored, whatever else it did.
+ * call's flags: a private request (a private key, or `x-taogate-private: 1`)
+ * is never stored, whatever else it did.
  */
 import type { Logger } from '../log.js';
 import type { Leaderboard, LeaderboardEntry } from './leaderboard.js';

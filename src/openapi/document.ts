@@ -36,7 +36,7 @@ const ERROR_MEANING: Readonly<Record<number, string>> = {
   413: 'Request body larger than MAX_BODY_BYTES',
   429: 'Over the key\'s RPM/TPM limit (see Retry-After)',
   502: 'Every miner tried failed',
-  503: 'No routable miner, no metagraph yet, or the key store is unreachable',
+  503: 'No routable miner, no metagraph yet, or the store is unreachable (see Retry-After)',
   504: 'The request deadline passed before any miner answered',
 };
 

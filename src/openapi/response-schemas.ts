@@ -70,21 +70,36 @@ export const ModelSchema = z.looseObject({
   object: z.literal('model'),
   created: z.number().int(),
   owned_by: z.string(),
-  taogate: z.object({ kind: z.string(), targets: z.array(z.string()) }),
+  context_length: z.number().int().nullable(),
+  taogate: z.object({ kind: z.string(), targets: z.array(z.string()), private: z.boolean() }),
   pricing: z.looseObject({}),
 });
 
 export const ModelListSchema = z.object({ object: z.literal('list'), data: z.array(ModelSchema) });
 
 export const HealthSchema = z.looseObject({ status: z.string() });
+export const NotReadySchema = OpenAiErrorSchema.extend({ status: z.literal('not_ready'), reason: z.string() });
 
 export const SubnetListSchema = z.looseObject({
   object: z.literal('list'),
-  source: z.string(),
-  version: z.string(),
+  /** null when only subnet APIs are served and no snapshot exists yet. */
+  source: z.string().nullable(),
+  version: z.string().nullable(),
   block: z.number().int().nullable(),
-  age_s: z.number(),
-  data: z.array(z.looseObject({ netuid: z.number().int(), models: z.array(z.string()), neurons: z.number().int(), routable: z.number().int() })),
+  age_s: z.number().nullable(),
+  data: z.array(
+    z.looseObject({
+      netuid: z.number().int(),
+      provider: z.string(),
+      private: z.boolean(),
+      models: z.array(z.string()),
+      routable: z.number().int(),
+      /** Miner subnets only. */
+      neurons: z.number().int().optional(),
+      /** Subnet APIs only: where it is, never its key. */
+      origin: z.string().nullable().optional(),
+    }),
+  ),
 });
 
 export const MinerListSchema = z.looseObject({

@@ -5,8 +5,9 @@
  */
 import { Redis, type RedisOptions } from 'ioredis';
 import type { Logger } from '../log.js';
+import { mapStoreRejections } from './failure-counting-store.js';
 import { registerScripts } from './redis-scripts.js';
-import type { CreditBalance, SetOptions, Store, StoreState } from './store.js';
+import { StoreUnavailableError, type CreditBalance, type SetOptions, type Store, type StoreState } from './store.js';
 
 export interface RedisStoreOptions {
   readonly url: string;
@@ -82,7 +83,7 @@ export async function createRedisStore(options: RedisStoreOptions): Promise<Stor
     new Promise((resolve) => setTimeout(resolve, connectWait).unref()),
   ]);
 
-  return {
+  const store: Store = {
     kind: 'redis',
     broadcast: 'all-clients',
     async get(key) {
@@ -200,4 +201,6 @@ export async function createRedisStore(options: RedisStoreOptions): Promise<Stor
       subscriber.disconnect();
     },
   };
+  // Whatever ioredis rejected with (closed stream, command timeout, a reply error) reaches callers as one type.
+  return mapStoreRejections(store, (operation, err) => new StoreUnavailableError(operation, err));
 }

@@ -5,9 +5,22 @@
  * plain strings; each implementation keeps its own namespace (a key prefix,
  * an object per name) so tests and deployments never collide.
  *
- * Every method may reject when the backing service is down; callers decide
- * whether to fail open (cache) or closed (credits).
+ * Every method may reject when the backing service is down, with a
+ * StoreUnavailableError; callers decide whether to fail open (cache) or
+ * closed (credits). A request that can do neither answers 503
+ * store_unavailable (src/http/error-response.ts), never a 500.
  */
+
+/** The store did not do what it was asked: unreachable, timed out, or it refused the command. */
+export class StoreUnavailableError extends Error {
+  override readonly name = 'StoreUnavailableError';
+  constructor(
+    readonly operation: string,
+    cause: unknown,
+  ) {
+    super(`store ${operation} failed: ${cause instanceof Error ? cause.message : String(cause)}`, { cause });
+  }
+}
 
 export interface SetOptions {
   /** Expire after this many milliseconds. */

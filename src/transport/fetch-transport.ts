@@ -126,6 +126,7 @@ export function createFetchTransport(options: FetchTransportOptions): HttpTransp
       const reply: UpstreamReply = {
         status: response.status,
         contentType: response.headers.get('content-type') ?? '',
+        header: (name) => response.headers.get(name),
         body: { [Symbol.asyncIterator]: chunks },
         async text() {
           const decoder = new TextDecoder();

@@ -42,6 +42,7 @@ export async function createEdgeGateway(env: WorkerBindings): Promise<EdgeGatewa
   const config = loadConfig(variablesOf(env));
   // The catalog is fixed when the isolate starts, and the first snapshot may come later.
   if (!config.NETUIDS) throw new ConfigError('invalid configuration:\n  NETUIDS: required on Workers: which subnets to serve, e.g. NETUIDS=4,64');
+  if (config.TAOGATE_CONFIG) throw new ConfigError('invalid configuration:\n  TAOGATE_CONFIG: a Worker has no file system to read taogate.config.json from; unset it (subnet APIs are Node-only for now)');
   if (!env.STORE || !env.METAGRAPH) throw new ConfigError('invalid configuration:\n  STORE and METAGRAPH bindings are required (see wrangler.toml)');
   const logger = createLogger({ level: config.LOG_LEVEL });
   const addressPolicy = addressPolicyOf(config);
@@ -61,6 +62,9 @@ export async function createEdgeGateway(env: WorkerBindings): Promise<EdgeGatewa
     store: createDurableObjectStore(env.STORE, { name: config.REDIS_PREFIX }),
     ownsStore: true,
     transport: createFetchTransport({ maxResponseBytes: config.MAX_RESPONSE_BYTES, addressPolicy }),
+    // Subnet APIs come from taogate.config.json, which a Worker cannot read (no file system): none here.
+    apiTransport: createFetchTransport({ maxResponseBytes: config.MAX_RESPONSE_BYTES }),
+    subnetConfig: null,
     metagraph: snapshots,
     // wasm-crypto, loaded from the uploaded module (wrangler.toml [alias], shims/wasm-crypto-init.ts):
     // ~3.4× less CPU per signature than pure-JS @scure/sr25519 (`npm run bench -- workerd-sign`).
