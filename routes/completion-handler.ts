@@ -7,6 +7,7 @@
 import type { Context } from 'hono';
 import type { z } from 'zod';
 import type { CompletionEndpoint } from '../providers/provider.js';
+import { cacheDirectiveFromHeaders } from '../src/cache/cache-policy.js';
 import { runCompletion } from '../src/completion/run-completion.js';
 import type { Gateway } from '../src/gateway.js';
 import type { GatewayEnv } from '../src/http/gateway-env.js';
@@ -22,7 +23,8 @@ export function completionHandler(gw: Gateway, endpoint: CompletionEndpoint, sch
     // 1. The body, parsed and validated once (400 names the field).
     const request = await readJsonBody(c, schema);
 
-    // 2. Route, admit, send, bill (404 model, 503 no route, 429/402 limits, 502 miners).
+    // 2. Route, admit, answer from the cache or from miners, bill (404 model, 503 no route,
+    //    429/402 limits, 502 miners). `cache-control: no-store` and `x-taogate-cache-ttl` steer the cache.
     const result = await runCompletion(gw, {
       endpoint,
       request,
@@ -30,6 +32,7 @@ export function completionHandler(gw: Gateway, endpoint: CompletionEndpoint, sch
       requestId: c.get('requestId'),
       pinnedUids: parsePinnedUids(c.req.header(PIN_HEADER)),
       clientSignal: c.req.raw.signal,
+      cache: cacheDirectiveFromHeaders((name) => c.req.header(name)),
     });
     c.set('upstreamId', result.upstream.id);
 

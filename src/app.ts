@@ -4,6 +4,7 @@
  */
 import { Hono } from 'hono';
 import { adminRoutes } from '../routes/admin.js';
+import { cacheRoutes } from '../routes/cache.js';
 import { chatRoutes } from '../routes/chat.js';
 import { completionsRoutes } from '../routes/completions.js';
 import { healthRoutes } from '../routes/health.js';
@@ -27,5 +28,6 @@ export function buildApp(gw: Gateway): Hono<GatewayEnv> {
   app.route('/', subnetsRoutes(gw));
   app.route('/', usageRoutes(gw));
   app.route('/', adminRoutes(gw));
+  app.route('/', cacheRoutes(gw));
   return app;
 }

@@ -7,6 +7,7 @@
 import { mnemonicGenerate } from '@polkadot/util-crypto';
 import { createOpenAiEpistulaProvider } from '../providers/openai-epistula.js';
 import type { Provider } from '../providers/provider.js';
+import { ResponseCache } from './cache/response-cache.js';
 import { ModelCatalog } from './catalog/model-catalog.js';
 import { createChainSource } from './chain/chain-source.js';
 import { createFileSource } from './chain/file-source.js';
@@ -38,6 +39,8 @@ export interface Gateway {
   readonly timeouts: UpstreamTimeouts;
   /** Per-miner health, circuit breakers and hedging, shared by every request of this process. */
   readonly reliability: Reliability;
+  /** Answers by normalized request, and single-flight for identical requests in flight; `cache.stats()` for counters. */
+  readonly cache: ResponseCache;
   /** The adapter that serves a subnet. */
   providerFor(netuid: number): Provider;
   close(): Promise<void>;
@@ -108,6 +111,7 @@ export async function createGateway(config: Config, logger: Logger, overrides: G
     createUndiciTransport({ maxResponseBytes: config.MAX_RESPONSE_BYTES, connectTimeoutMs: timeouts.connectMs, addressPolicy });
   const epistula = createOpenAiEpistulaProvider({ signer, transport });
   const reliability = createReliability(config);
+  const cache = new ResponseCache(config, store, logger);
   const metagraph = overrides.metagraph ?? metagraphFromConfig(config, addressPolicy, logger, store);
   // Health is kept only for upstreams still in the snapshot.
   const unsubscribeHealth = metagraph.onUpdate((snapshot) => reliability.health.retain(upstreamIdsOf(snapshot, () => epistula)));
@@ -128,9 +132,11 @@ export async function createGateway(config: Config, logger: Logger, overrides: G
     addressPolicy,
     timeouts,
     reliability,
+    cache,
     providerFor: () => epistula,
     async close() {
       unsubscribeHealth();
+      await cache.close();
       await metagraph.stop();
       await keys.stop();
       await metering.close();

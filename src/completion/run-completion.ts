@@ -1,51 +1,22 @@
 /**
  * One completion, from a validated request to an answer, independent of the
  * wire API the client spoke: resolve the model, plan the route, admit
- * (limits, credit), send to miners, and bill. Chat completions, legacy
- * completions, the Responses and Messages APIs and /v1/compare all come
- * through here, so they share routing, reliability, metering and receipts.
+ * (limits, credit), then answer from the response cache or from miners, and
+ * bill. Chat completions, legacy completions, the Responses and Messages
+ * APIs and /v1/compare all come through here, so they share routing,
+ * reliability, caching, metering and receipts.
  */
-import type { CompletionEndpoint, Upstream } from '../../providers/provider.js';
+import { USE_CACHE } from '../cache/cache-policy.js';
 import { requireSnapshot } from '../chain/require-snapshot.js';
+import { GatewayError } from '../errors.js';
 import type { Gateway } from '../gateway.js';
-import type { ApiKeyRecord } from '../metering/api-keys.js';
-import { createChunkRelay, type ChunkRelay, type RelayOutcome } from '../openai/chunk-relay.js';
-import { withStreamUsage, type CompletionLikeRequest } from '../openai/requests.js';
-import { answerText, type CompletionResponse } from '../openai/responses.js';
-import { dispatchJson, dispatchStream } from '../router/dispatch.js';
-import { requestDeadline } from '../router/request-deadline.js';
+import { ClientDisconnected } from '../router/request-deadline.js';
 import { planRoute } from '../router/route-plan.js';
+import { answerFromEntry, followLiveStream } from './cached-answer.js';
+import type { CompletionCall, CompletionResult } from './completion-types.js';
+import { answerFromMiners } from './miner-answer.js';
 
-export interface CompletionCall {
-  readonly endpoint: CompletionEndpoint;
-  /** The client's validated request; unknown fields are passed through to the miner. */
-  readonly request: CompletionLikeRequest;
-  readonly key: ApiKeyRecord;
-  readonly requestId: string;
-  /** uids from `x-taogate-uids`, or null. */
-  readonly pinnedUids: readonly number[] | null;
-  /** Aborts when the client goes away. */
-  readonly clientSignal: AbortSignal;
-}
-
-export interface JsonCompletion {
-  readonly kind: 'json';
-  readonly upstream: Upstream;
-  /** The miner's answer with `model` set to the id the client asked for. */
-  readonly payload: CompletionResponse & { model: string };
-  /** x-taogate-miner, x-taogate-receipt and the key's x-ratelimit-* headers. */
-  readonly headers: Readonly<Record<string, string>>;
-}
-
-export interface StreamCompletion {
-  readonly kind: 'stream';
-  readonly upstream: Upstream;
-  /** Chunks as they arrive; the last one carries `taogate_receipt`. */
-  readonly relay: ChunkRelay;
-  readonly headers: Readonly<Record<string, string>>;
-}
-
-export type CompletionResult = JsonCompletion | StreamCompletion;
+export type { CompletionCall, CompletionResult, JsonCompletion, StreamCompletion } from './completion-types.js';
 
 export async function runCompletion(gw: Gateway, call: CompletionCall): Promise<CompletionResult> {
   const { request } = call;
@@ -64,8 +35,19 @@ export async function runCompletion(gw: Gateway, call: CompletionCall): Promise<
     stream: request.stream === true,
   });
 
+  // Whether the cache may answer and record this request (null: BYPASS).
+  const ticket = gw.cache.ticket({
+    endpoint: call.endpoint,
+    request,
+    key: call.key,
+    pinned: call.pinnedUids !== null,
+    directive: call.cache ?? USE_CACHE,
+    model: plan.target.id,
+  });
+
   // Limits and credit: 429 over RPM/TPM, 402 without credit for the worst case.
-  // A postpaid key without limits passes without a store round trip.
+  // A postpaid key without limits passes without a store round trip. Hits are
+  // admitted too: they count against RPM.
   const admission = await gw.metering.admit({
     key: call.key,
     request,
@@ -73,57 +55,17 @@ export async function runCompletion(gw: Gateway, call: CompletionCall): Promise<
     requestedModel: request.model,
     servedModel: plan.target.id,
   });
+  const ctx = { gw, call, snapshot, plan, admission };
+  if (!ticket) return answerFromMiners(ctx, null);
 
-  // The upstream body: the client's, unknown fields included, with the upstream's
-  // model name; streams always ask the miner for usage (metering needs it).
-  const body = JSON.stringify(withStreamUsage({ ...request, model: plan.target.upstreamModel }));
-  const deadline = requestDeadline(call.clientSignal, gw.config.REQUEST_TIMEOUT_MS);
-  const dispatch = {
-    provider: plan.provider,
-    endpoint: call.endpoint,
-    body,
-    attempts: plan.attempts,
-    signal: deadline.signal,
-    timeouts: gw.timeouts,
-    reliability: gw.reliability,
-    bypassBreaker: plan.bypassBreaker,
-  };
-  const failed = (err: unknown): never => {
-    deadline.release();
+  // A stored answer, an identical request in flight to follow, or the lead of a new flight.
+  const found = await gw.cache.acquire(ticket, call.clientSignal, request.stream === true).catch((err: unknown) => {
     admission.cancel();
+    // A client that left while following an identical request: nobody reads this answer.
+    if (err instanceof ClientDisconnected) throw new GatewayError(504, err.message, 'server_error', 'client_closed');
     throw err;
-  };
-
-  if (request.stream) {
-    // Committed to a miner once its first valid chunk arrived; relayed as it comes.
-    const opened = await dispatchStream(dispatch).catch(failed);
-    // Billed once: prompt plus what was delivered, from the miner's usage or else the tokenizer.
-    const bill = (o: RelayOutcome) => admission.complete({ upstream: opened.upstream, snapshot, usage: o.usage, completionText: o.deliveredText });
-    const relay = createChunkRelay(opened, {
-      requestedModel: request.model,
-      clientWantsUsage: request.stream_options?.include_usage === true,
-      // Headers are gone by the end of a stream: the receipt rides on its final chunk.
-      finalFields: (o) => ({ taogate_receipt: bill(o).receipt }),
-      onEnd: (o) => {
-        deadline.release();
-        bill(o);
-      },
-    });
-    return { kind: 'stream', upstream: opened.upstream, relay, headers: { ...admission.headers, 'x-taogate-miner': opened.upstream.id } };
-  }
-
-  const answer = await dispatchJson(dispatch).catch(failed);
-  deadline.release();
-  const { receipt } = admission.complete({
-    upstream: answer.upstream,
-    snapshot,
-    usage: answer.payload.usage ?? null,
-    completionText: answerText(answer.payload),
   });
-  return {
-    kind: 'json',
-    upstream: answer.upstream,
-    payload: { ...answer.payload, model: request.model },
-    headers: { ...admission.headers, 'x-taogate-miner': answer.upstream.id, 'x-taogate-receipt': receipt },
-  };
+  if (found.kind === 'hit') return answerFromEntry(ctx, found.entry, found.coalesced);
+  if (found.kind === 'live') return followLiveStream(ctx, found);
+  return answerFromMiners(ctx, found.flight);
 }

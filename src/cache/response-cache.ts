@@ -1,0 +1,200 @@
+/**
+ * The response cache: exact-match answers by SHA-256 of the normalized
+ * request, kept in this process's memory (LRU by bytes) and, with Redis, in
+ * the shared store for every replica; identical requests in flight at once
+ * share one miner call, in this process and across replicas.
+ *
+ * The completion path asks for a ticket (null = BYPASS), then `acquire`s:
+ * a stored answer (HIT), a running flight to follow (HIT once served), or
+ * the lead of a new flight (MISS), whose answer the leader hands back with
+ * `flight.complete` to be stored.
+ */
+import type { CompletionEndpoint, Upstream } from '../../providers/provider.js';
+import type { Logger } from '../log.js';
+import type { ApiKeyRecord } from '../metering/api-keys.js';
+import type { RelaySource } from '../openai/chunk-relay.js';
+import type { CompletionLikeRequest } from '../openai/requests.js';
+import type { Store } from '../store/store.js';
+import { ByteLru } from './byte-lru.js';
+import type { CacheSettings } from './cache-config.js';
+import { encodeEntry, type CacheEntry, type EntrySnapshot } from './cache-entry.js';
+import { cacheKey } from './cache-key.js';
+import { effectiveTtlS, uncacheableReason, type CacheDirective } from './cache-policy.js';
+import { Flight, type CacheTicket } from './flight.js';
+import { SharedTier } from './shared-tier.js';
+
+export interface TicketInput {
+  readonly endpoint: CompletionEndpoint;
+  readonly request: CompletionLikeRequest;
+  readonly key: ApiKeyRecord;
+  readonly pinned: boolean;
+  readonly directive: CacheDirective;
+  /** The canonical model id the request resolved to. */
+  readonly model: string;
+}
+
+export type Acquired =
+  /** A stored answer, or one a flight this request followed has shared. */
+  | { readonly kind: 'hit'; readonly entry: CacheEntry; readonly coalesced: boolean }
+  /** The live stream of an identical request, read from its first chunk. */
+  | { readonly kind: 'live'; readonly source: RelaySource; readonly upstream: Upstream; readonly snapshot: EntrySnapshot }
+  /** Nothing to share: this request calls a miner and completes the flight with its answer. */
+  | { readonly kind: 'lead'; readonly flight: Flight };
+
+export interface CacheStats {
+  readonly enabled: boolean;
+  /** Answers served without a miner call of their own (coalesced followers included). */
+  readonly hits: number;
+  /** Cacheable requests that called a miner. */
+  readonly misses: number;
+  /** Requests the cache stayed out of (not deterministic, no-store, private, pinned, cache off). */
+  readonly bypasses: number;
+  /** Hits that were followers of an identical request in flight, here or on another replica. */
+  readonly coalesced: number;
+  readonly stored: number;
+  /** Answers not kept because their entry was over CACHE_MAX_ENTRY_BYTES. */
+  readonly tooLarge: number;
+  /** Shared store calls that failed or timed out (each one failed open). */
+  readonly errors: number;
+  readonly evictions: number;
+  readonly memoryEntries: number;
+  readonly memoryBytes: number;
+  readonly inFlight: number;
+  /** `none` without Redis. */
+  readonly shared: 'up' | 'down' | 'none';
+}
+
+export class ResponseCache {
+  private readonly memory: ByteLru<CacheEntry>;
+  private readonly flights = new Map<string, Flight>();
+  private readonly counts = { hits: 0, misses: 0, bypasses: 0, coalesced: 0, stored: 0, tooLarge: 0 };
+  private readonly shared: SharedTier | null;
+
+  constructor(
+    private readonly settings: CacheSettings,
+    store: Store | null,
+    logger: Logger,
+  ) {
+    this.memory = new ByteLru(settings.CACHE_MEMORY_MAX_BYTES);
+    this.shared = settings.CACHE_ENABLED && store?.kind === 'redis' ? new SharedTier(store, logger, settings.CACHE_STORE_TIMEOUT_MS) : null;
+  }
+
+  /** Characters a stream may have and still be recorded (a string's length never exceeds its UTF-8 bytes). */
+  get maxEntryBytes(): number {
+    return this.settings.CACHE_MAX_ENTRY_BYTES;
+  }
+
+  /** The key and TTL of a request the cache may answer and record; null (counted as a bypass) otherwise. */
+  ticket(input: TicketInput): CacheTicket | null {
+    const s = this.settings;
+    if (!s.CACHE_ENABLED || input.directive.mode === 'bypass' || uncacheableReason(input.request, input.key, input.pinned) !== null) {
+      this.counts.bypasses++;
+      return null;
+    }
+    const scope = s.CACHE_SCOPE === 'key' ? input.key.id : null;
+    return {
+      key: cacheKey({ endpoint: input.endpoint, model: input.model, request: input.request, scope }),
+      ttlS: effectiveTtlS(input.directive, s.CACHE_DEFAULT_TTL_S, s.CACHE_MAX_TTL_S),
+    };
+  }
+
+  async acquire(ticket: CacheTicket, clientSignal: AbortSignal, wantsStream: boolean): Promise<Acquired> {
+    const key = ticket.key;
+    const kept = this.memory.get(key);
+    if (kept) return this.hit(kept, false);
+    let flight = this.flights.get(key);
+    if (flight) return this.follow(flight, ticket, clientSignal, wantsStream);
+
+    const fromShared = this.shared ? await this.shared.get(key) : null;
+    if (fromShared) {
+      this.memory.set(key, fromShared.entry, fromShared.bytes, fromShared.entry.expiresAt);
+      return this.hit(fromShared.entry, false);
+    }
+    // Another request of this process may have started a flight while the store was asked.
+    flight = this.flights.get(key);
+    if (flight) return this.follow(flight, ticket, clientSignal, wantsStream);
+
+    flight = new Flight(ticket, this.record);
+    this.flights.set(key, flight);
+    flight.join(clientSignal);
+    const wait = this.settings.CACHE_COALESCE_WAIT_MS;
+    if (this.shared?.up) {
+      flight.claimed = await this.shared.claim(key, wait);
+      if (!flight.claimed) {
+        // Another replica is calling the miner for this request: wait for its answer (bounded).
+        const answer = await this.shared.awaitAnswer(key, wait);
+        if (answer) {
+          this.memory.set(key, answer.entry, answer.bytes, answer.entry.expiresAt);
+          this.flights.delete(key);
+          flight.settle(answer.entry);
+          return this.hit(answer.entry, true);
+        }
+      }
+    }
+    this.counts.misses++;
+    return { kind: 'lead', flight };
+  }
+
+  stats(): CacheStats {
+    const shared = this.shared;
+    return {
+      enabled: this.settings.CACHE_ENABLED,
+      ...this.counts,
+      errors: shared?.errors ?? 0,
+      evictions: this.memory.evictions,
+      memoryEntries: this.memory.size,
+      memoryBytes: this.memory.bytes,
+      inFlight: this.flights.size,
+      shared: shared ? (shared.up ? 'up' : 'down') : 'none',
+    };
+  }
+
+  async close(): Promise<void> {
+    await this.shared?.close();
+  }
+
+  private hit(entry: CacheEntry, coalesced: boolean): Acquired {
+    this.counts.hits++;
+    if (coalesced) this.counts.coalesced++;
+    return { kind: 'hit', entry, coalesced };
+  }
+
+  private async follow(flight: Flight, ticket: CacheTicket, clientSignal: AbortSignal, wantsStream: boolean): Promise<Acquired> {
+    flight.join(clientSignal);
+    const outcome = await flight.wait(wantsStream, clientSignal);
+    if (outcome.kind === 'entry') return this.hit(outcome.entry, true);
+    if (outcome.kind === 'live') {
+      const source = outcome.stream.attach();
+      if (source) {
+        this.counts.hits++;
+        this.counts.coalesced++;
+        return { kind: 'live', source, upstream: outcome.upstream, snapshot: outcome.snapshot };
+      }
+    }
+    // Nothing to share: call a miner alone (its answer is still recorded), without making others wait on it.
+    this.counts.misses++;
+    const solo = new Flight(ticket, this.record);
+    solo.join(clientSignal);
+    return { kind: 'lead', flight: solo };
+  }
+
+  /** A leader's answer: kept in memory and in the shared store when it fits; the claim released either way. */
+  private readonly record = (flight: Flight, entry: CacheEntry | null): void => {
+    const key = flight.ticket.key;
+    if (this.flights.get(key) === flight) this.flights.delete(key);
+    let stored = false;
+    if (entry) {
+      const encoded = encodeEntry(entry);
+      const bytes = Buffer.byteLength(encoded);
+      if (bytes <= this.settings.CACHE_MAX_ENTRY_BYTES) {
+        this.memory.set(key, entry, bytes, entry.expiresAt);
+        this.shared?.put(key, encoded, entry.expiresAt - Date.now());
+        this.counts.stored++;
+        stored = true;
+      } else {
+        this.counts.tooLarge++;
+      }
+    }
+    if (flight.claimed) this.shared?.release(key, stored);
+  };
+}

@@ -1,0 +1,59 @@
+/** What goes into the shared completion path and what comes out of it, whatever wire API the client spoke. */
+import type { CompletionEndpoint, Upstream } from '../../providers/provider.js';
+import type { CacheDirective, CacheStatus } from '../cache/cache-policy.js';
+import type { MetagraphSnapshot } from '../chain/snapshot.js';
+import type { Gateway } from '../gateway.js';
+import type { Admission } from '../metering/admission.js';
+import type { ApiKeyRecord } from '../metering/api-keys.js';
+import type { ChunkRelay } from '../openai/chunk-relay.js';
+import type { CompletionLikeRequest } from '../openai/requests.js';
+import type { CompletionResponse } from '../openai/responses.js';
+import type { RoutePlan } from '../router/route-plan.js';
+
+export interface CompletionCall {
+  readonly endpoint: CompletionEndpoint;
+  /** The client's validated request; unknown fields are passed through to the miner. */
+  readonly request: CompletionLikeRequest;
+  readonly key: ApiKeyRecord;
+  readonly requestId: string;
+  /** uids from `x-taogate-uids`, or null. */
+  readonly pinnedUids: readonly number[] | null;
+  /** Aborts when the client goes away. */
+  readonly clientSignal: AbortSignal;
+  /**
+   * What the client's headers ask of the response cache (cacheDirectiveFromHeaders);
+   * default: use it. `{ mode: 'bypass' }` keeps the request out of the cache entirely.
+   */
+  readonly cache?: CacheDirective;
+}
+
+interface CompletionMeta {
+  /** The miner that served the answer (for a cache hit: the one that first served it). */
+  readonly upstream: Upstream;
+  /** x-taogate-miner, x-taogate-cache (and `age` on hits), x-taogate-receipt on JSON answers, the key's x-ratelimit-* headers. */
+  readonly headers: Readonly<Record<string, string>>;
+  readonly cache: CacheStatus;
+}
+
+export interface JsonCompletion extends CompletionMeta {
+  readonly kind: 'json';
+  /** The answer with `model` set to the id the client asked for. */
+  readonly payload: CompletionResponse & { model: string };
+}
+
+export interface StreamCompletion extends CompletionMeta {
+  readonly kind: 'stream';
+  /** Chunks as they arrive (or replayed from the cache); the last one carries `taogate_receipt`. */
+  readonly relay: ChunkRelay;
+}
+
+export type CompletionResult = JsonCompletion | StreamCompletion;
+
+/** One request once routed and admitted: what the ways of answering it share. */
+export interface CompletionContext {
+  readonly gw: Gateway;
+  readonly call: CompletionCall;
+  readonly snapshot: MetagraphSnapshot;
+  readonly plan: RoutePlan;
+  readonly admission: Admission;
+}
