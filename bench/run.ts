@@ -2,6 +2,7 @@
  * `npm run bench [-- suite ...]`: runs the benchmark suites (all by default),
  * prints each as a table and writes bench/results/<suite>.json.
  */
+import { cacheSuite } from './suites/cache.js';
 import { decodeSuite } from './suites/decode.js';
 import { faultMixSuite } from './suites/fault-mix.js';
 import { proxySuite } from './suites/proxy.js';
@@ -10,7 +11,7 @@ import { signSuite } from './suites/sign.js';
 import type { BenchSuite } from './support/suite.js';
 import { renderTable, writeResult } from './support/table.js';
 
-const SUITES: readonly BenchSuite[] = [signSuite, decodeSuite, receiptsSuite, proxySuite, faultMixSuite];
+const SUITES: readonly BenchSuite[] = [signSuite, decodeSuite, receiptsSuite, proxySuite, cacheSuite, faultMixSuite];
 
 const wanted = process.argv.slice(2);
 const unknown = wanted.filter((name) => !SUITES.some((s) => s.name === name));

@@ -31,7 +31,10 @@ export function completionHandler(gw: Gateway, endpoint: CompletionEndpoint, sch
       key: c.get('apiKey'),
       requestId: c.get('requestId'),
       pinnedUids: parsePinnedUids(c.req.header(PIN_HEADER)),
-      clientSignal: c.req.raw.signal,
+      // Made only when read: a cache hit never needs it, and building it costs on the hot path.
+      get clientSignal() {
+        return c.req.raw.signal;
+      },
       cache: cacheDirectiveFromHeaders((name) => c.req.header(name)),
     });
     c.set('upstreamId', result.upstream.id);

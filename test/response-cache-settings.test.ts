@@ -31,7 +31,7 @@ const fresh = (content = `question ${randomUUID()}`) => ({ model: 'sn4/m', tempe
 
 /** Sends the request and returns its x-taogate-cache status. */
 async function statusOf(gw: TestGateway, body: unknown, headers: Record<string, string> = {}, apiKey?: string): Promise<string | null> {
-  const auth = apiKey ? { authorization: `Bearer ${apiKey}` } : {};
+  const auth: Record<string, string> = apiKey ? { authorization: `Bearer ${apiKey}` } : {};
   const res = await gw.request('/v1/chat/completions', { method: 'POST', headers: { ...headers, ...auth }, json: body });
   if (res.status !== 200) throw new Error(`HTTP ${res.status}: ${await res.text()}`);
   await res.arrayBuffer();

@@ -33,6 +33,12 @@ export interface TicketInput {
   readonly model: string;
 }
 
+/** Whoever asks: a completion call. */
+export interface Client {
+  /** Aborts when the client goes away. */
+  readonly clientSignal: AbortSignal;
+}
+
 export type Acquired =
   /** A stored answer, or one a flight this request followed has shared. */
   | { readonly kind: 'hit'; readonly entry: CacheEntry; readonly coalesced: boolean }
@@ -98,12 +104,13 @@ export class ResponseCache {
     };
   }
 
-  async acquire(ticket: CacheTicket, clientSignal: AbortSignal, wantsStream: boolean): Promise<Acquired> {
+  /** `client.clientSignal` is read only when the request has to wait or call a miner (a hit never does). */
+  async acquire(ticket: CacheTicket, client: Client, wantsStream: boolean): Promise<Acquired> {
     const key = ticket.key;
     const kept = this.memory.get(key);
     if (kept) return this.hit(kept, false);
     let flight = this.flights.get(key);
-    if (flight) return this.follow(flight, ticket, clientSignal, wantsStream);
+    if (flight) return this.follow(flight, ticket, client.clientSignal, wantsStream);
 
     const fromShared = this.shared ? await this.shared.get(key) : null;
     if (fromShared) {
@@ -112,11 +119,11 @@ export class ResponseCache {
     }
     // Another request of this process may have started a flight while the store was asked.
     flight = this.flights.get(key);
-    if (flight) return this.follow(flight, ticket, clientSignal, wantsStream);
+    if (flight) return this.follow(flight, ticket, client.clientSignal, wantsStream);
 
     flight = new Flight(ticket, this.record);
     this.flights.set(key, flight);
-    flight.join(clientSignal);
+    flight.join(client.clientSignal);
     const wait = this.settings.CACHE_COALESCE_WAIT_MS;
     if (this.shared?.up) {
       flight.claimed = await this.shared.claim(key, wait);

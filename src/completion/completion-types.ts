@@ -18,7 +18,7 @@ export interface CompletionCall {
   readonly requestId: string;
   /** uids from `x-taogate-uids`, or null. */
   readonly pinnedUids: readonly number[] | null;
-  /** Aborts when the client goes away. */
+  /** Aborts when the client goes away (a getter may build it on first read: cache hits never read it). */
   readonly clientSignal: AbortSignal;
   /**
    * What the client's headers ask of the response cache (cacheDirectiveFromHeaders);

@@ -59,7 +59,7 @@ export async function runCompletion(gw: Gateway, call: CompletionCall): Promise<
   if (!ticket) return answerFromMiners(ctx, null);
 
   // A stored answer, an identical request in flight to follow, or the lead of a new flight.
-  const found = await gw.cache.acquire(ticket, call.clientSignal, request.stream === true).catch((err: unknown) => {
+  const found = await gw.cache.acquire(ticket, call, request.stream === true).catch((err: unknown) => {
     admission.cancel();
     // A client that left while following an identical request: nobody reads this answer.
     if (err instanceof ClientDisconnected) throw new GatewayError(504, err.message, 'server_error', 'client_closed');
