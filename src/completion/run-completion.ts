@@ -67,5 +67,10 @@ export async function runCompletion(gw: Gateway, call: CompletionCall): Promise<
   });
   if (found.kind === 'hit') return answerFromEntry(ctx, found.entry, found.coalesced);
   if (found.kind === 'live') return followLiveStream(ctx, found);
-  return answerFromMiners(ctx, found.flight);
+  const { flight } = found;
+  return answerFromMiners(ctx, flight).catch((err: unknown) => {
+    // Whatever failed, followers must not wait for an answer that will never come (a no-op if already told).
+    flight.complete(null);
+    throw err;
+  });
 }
