@@ -7,7 +7,7 @@ import { envFlag, envPositiveInt } from '../env-values.js';
 
 const positiveInt = envPositiveInt;
 
-export const CacheEnvShape = {
+const CacheEnvSchema = z.object({
   /** 0 turns the cache off: every answer is BYPASS. */
   CACHE_ENABLED: envFlag.default(true),
   /** `global`: one answer serves every key; `key`: each API key has its own entries. */
@@ -26,15 +26,8 @@ export const CacheEnvShape = {
   CACHE_COALESCE_WAIT_MS: positiveInt.default(10_000),
   /** A Redis cache read or write slower than this counts as a miss (fail open); never delays a request by more. */
   CACHE_STORE_TIMEOUT_MS: positiveInt.default(50),
-};
+});
 
-export interface CacheSettings {
-  readonly CACHE_ENABLED: boolean;
-  readonly CACHE_SCOPE: 'global' | 'key';
-  readonly CACHE_DEFAULT_TTL_S: number;
-  readonly CACHE_MAX_TTL_S: number;
-  readonly CACHE_MAX_ENTRY_BYTES: number;
-  readonly CACHE_MEMORY_MAX_BYTES: number;
-  readonly CACHE_COALESCE_WAIT_MS: number;
-  readonly CACHE_STORE_TIMEOUT_MS: number;
-}
+export const CacheEnvShape = CacheEnvSchema.shape;
+
+export type CacheSettings = z.infer<typeof CacheEnvSchema>;
