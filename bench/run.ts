@@ -5,13 +5,14 @@
 import { cacheSuite } from './suites/cache.js';
 import { decodeSuite } from './suites/decode.js';
 import { faultMixSuite } from './suites/fault-mix.js';
+import { metricsSuite } from './suites/metrics.js';
 import { proxySuite } from './suites/proxy.js';
 import { receiptsSuite } from './suites/receipts.js';
 import { signSuite } from './suites/sign.js';
 import type { BenchSuite } from './support/suite.js';
 import { renderTable, writeResult } from './support/table.js';
 
-const SUITES: readonly BenchSuite[] = [signSuite, decodeSuite, receiptsSuite, proxySuite, cacheSuite, faultMixSuite];
+const SUITES: readonly BenchSuite[] = [signSuite, decodeSuite, receiptsSuite, proxySuite, cacheSuite, faultMixSuite, metricsSuite];
 
 const wanted = process.argv.slice(2);
 const unknown = wanted.filter((name) => !SUITES.some((s) => s.name === name));

@@ -22,6 +22,7 @@ export function completionHandler(gw: Gateway, endpoint: CompletionEndpoint, sch
   return async (c: Context<GatewayEnv>) => {
     // 1. The body, parsed and validated once (400 names the field).
     const request = await readJsonBody(c, schema);
+    c.set('model', request.model);
 
     // 2. Route, admit, answer from the cache or from miners, bill (404 model, 503 no route,
     //    429/402 limits, 502 miners). `cache-control: no-store` and `x-taogate-cache-ttl` steer the cache.

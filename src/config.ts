@@ -10,6 +10,7 @@ import { CacheEnvShape } from './cache/cache-config.js';
 import { resolveSubtensorUrl } from './chain/subtensor-endpoint.js';
 import { envFlag, envJson, envPositiveInt } from './env-values.js';
 import { MeteringEnvShape } from './metering/metering-config.js';
+import { metricsEnv } from './metrics/metrics-config.js';
 import { reliabilityEnv } from './router/reliability.js';
 
 const flag = envFlag;
@@ -93,6 +94,8 @@ export const EnvSchema = z.object({
   ...MeteringEnvShape,
   /** Hedging and circuit breakers: HEDGE_*, BREAKER_* (see src/router/reliability.ts). */
   ...reliabilityEnv,
+  /** GET /metrics access and per-miner series cap: METRICS_* (see src/metrics/metrics-config.ts). */
+  ...metricsEnv,
   /** The response cache: CACHE_* (see src/cache/cache-config.ts). */
   ...CacheEnvShape,
 });
@@ -104,7 +107,7 @@ export class ConfigError extends Error {
 }
 
 /** Never echoed back in errors: they end up in logs. */
-const SECRET_VARIABLES = new Set(['GATEWAY_HOTKEY_URI', 'ADMIN_TOKEN', 'REDIS_URL', 'RECEIPT_SIGNING_KEY']);
+const SECRET_VARIABLES = new Set(['GATEWAY_HOTKEY_URI', 'ADMIN_TOKEN', 'REDIS_URL', 'RECEIPT_SIGNING_KEY', 'METRICS_TOKEN']);
 
 /** Parses an environment record; throws ConfigError naming every bad variable. */
 export function loadConfig(env: Readonly<Record<string, string | undefined>>): Config {

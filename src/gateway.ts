@@ -17,8 +17,10 @@ import { createEpistulaSigner, type EpistulaSigner } from './epistula/signer.js'
 import type { Logger } from './log.js';
 import { ApiKeyRegistry } from './metering/api-keys.js';
 import { Metering } from './metering/metering.js';
+import { GatewayMetrics } from './metrics/gateway-metrics.js';
 import type { AddressPolicy } from './router/address-guard.js';
 import { createReliability, type Reliability } from './router/reliability.js';
+import { countStoreFailures } from './store/failure-counting-store.js';
 import { createMemoryStore } from './store/memory.js';
 import { createRedisStore } from './store/redis.js';
 import type { Store } from './store/store.js';
@@ -41,6 +43,8 @@ export interface Gateway {
   readonly reliability: Reliability;
   /** Answers by normalized request, and single-flight for identical requests in flight; `cache.stats()` for counters. */
   readonly cache: ResponseCache;
+  /** Prometheus metrics of this gateway (GET /metrics). */
+  readonly metrics: GatewayMetrics;
   /** The adapter that serves a subnet. */
   providerFor(netuid: number): Provider;
   close(): Promise<void>;
@@ -99,7 +103,10 @@ export async function createGateway(config: Config, logger: Logger, overrides: G
     firstByteMs: config.FIRST_BYTE_TIMEOUT_MS,
     idleMs: config.STREAM_IDLE_TIMEOUT_MS,
   };
-  const store = overrides.store ?? (await openStore(config, logger));
+  const metrics = new GatewayMetrics();
+  // Every store operation that fails is counted, also the ones callers absorb by failing open.
+  const rawStore = overrides.store ?? (await openStore(config, logger));
+  const store = countStoreFailures(rawStore, (operation) => metrics.storeFailed(rawStore.kind, operation));
   const keys = new ApiKeyRegistry(store, logger);
   await keys.start();
   const metering = await Metering.create(config, store, logger);
@@ -115,10 +122,20 @@ export async function createGateway(config: Config, logger: Logger, overrides: G
   const metagraph = overrides.metagraph ?? metagraphFromConfig(config, addressPolicy, logger, store);
   // Health is kept only for upstreams still in the snapshot.
   const unsubscribeHealth = metagraph.onUpdate((snapshot) => reliability.health.retain(upstreamIdsOf(snapshot, () => epistula)));
+  metrics.watchMetagraph(metagraph);
   await metagraph.start();
   // NETUIDS narrows what is served; without it, every subnet the source knows.
   const netuids = config.NETUIDS ?? [...(metagraph.current()?.subnets.keys() ?? [])];
   const catalog = new ModelCatalog(netuids, config.MODEL_ALIASES ?? {});
+  metrics.attach({
+    store,
+    metagraph,
+    catalog,
+    health: reliability.health,
+    upstreamsOf: (subnet) => epistula.upstreams(subnet),
+    minersPerSubnet: config.METRICS_MINERS_PER_SUBNET,
+  });
+  metrics.attachCache(() => cache.stats());
 
   return {
     config,
@@ -133,9 +150,11 @@ export async function createGateway(config: Config, logger: Logger, overrides: G
     timeouts,
     reliability,
     cache,
+    metrics,
     providerFor: () => epistula,
     async close() {
       unsubscribeHealth();
+      metrics.close();
       await cache.close();
       await metagraph.stop();
       await keys.stop();

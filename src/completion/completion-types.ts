@@ -56,4 +56,6 @@ export interface CompletionContext {
   readonly snapshot: MetagraphSnapshot;
   readonly plan: RoutePlan;
   readonly admission: Admission;
+  /** performance.now() when the completion started (for latency metrics). */
+  readonly started: number;
 }

@@ -16,11 +16,16 @@ import { dispatchJson, dispatchStream } from '../router/dispatch.js';
 import { requestDeadline } from '../router/request-deadline.js';
 import type { CompletionContext, CompletionResult } from './completion-types.js';
 
+/** Seconds since `started` (a performance.now() reading). */
+const secondsSince = (started: number) => (performance.now() - started) / 1000;
+
 /** `flight` is null for a request the cache stays out of (BYPASS); otherwise this request leads it (MISS). */
 export async function answerFromMiners(ctx: CompletionContext, flight: Flight | null): Promise<CompletionResult> {
-  const { gw, call, snapshot, plan, admission } = ctx;
+  const { gw, call, snapshot, plan, admission, started } = ctx;
   const { request } = call;
   const cache = flight ? 'MISS' : 'BYPASS';
+  // Latency is labelled with the subnet model that served it (an alias or `auto` says less).
+  const model = plan.target.id;
 
   // The upstream body: the client's, unknown fields included, with the upstream's
   // model name; streams always ask the miner for usage (metering needs it).
@@ -50,6 +55,7 @@ export async function answerFromMiners(ctx: CompletionContext, flight: Flight | 
   if (request.stream) {
     // Committed to a miner once its first valid chunk arrived; relayed as it comes.
     const opened = await dispatchStream(dispatch).catch(failed);
+    gw.metrics.firstToken(model, 'stream', secondsSince(started));
     let source: RelaySource = opened;
     if (flight) {
       const shared = new SharedStream(opened, {
@@ -74,6 +80,7 @@ export async function answerFromMiners(ctx: CompletionContext, flight: Flight | 
       onEnd: (o) => {
         if (!flight) deadline.release();
         bill(o);
+        gw.metrics.completionEnded(model, 'stream', o.completed ? 'ok' : o.clientAborted ? 'client_gone' : 'interrupted', secondsSince(started));
       },
     });
     const headers = { ...admission.headers, 'x-taogate-miner': opened.upstream.id, [CACHE_STATUS_HEADER]: cache };
@@ -82,6 +89,9 @@ export async function answerFromMiners(ctx: CompletionContext, flight: Flight | 
 
   const answer = await dispatchJson(dispatch).catch(failed);
   deadline.release();
+  const elapsed = secondsSince(started);
+  gw.metrics.firstToken(model, 'json', elapsed);
+  gw.metrics.completionEnded(model, 'json', 'ok', elapsed);
   const { receipt } = admission.complete({
     upstream: answer.upstream,
     snapshot,

@@ -20,6 +20,7 @@ export type { CompletionCall, CompletionResult, JsonCompletion, StreamCompletion
 
 export async function runCompletion(gw: Gateway, call: CompletionCall): Promise<CompletionResult> {
   const { request } = call;
+  const started = performance.now();
 
   // The snapshot this request keeps to the end, and what the model resolves to (404).
   const snapshot = requireSnapshot(gw.metagraph);
@@ -55,7 +56,7 @@ export async function runCompletion(gw: Gateway, call: CompletionCall): Promise<
     requestedModel: request.model,
     servedModel: plan.target.id,
   });
-  const ctx = { gw, call, snapshot, plan, admission };
+  const ctx = { gw, call, snapshot, plan, admission, started };
   if (!ticket) return answerFromMiners(ctx, null);
 
   // A stored answer, an identical request in flight to follow, or the lead of a new flight.

@@ -7,6 +7,8 @@ export interface GatewayVariables {
   apiKey: ApiKeyRecord;
   /** "<netuid>/<uid>/<hotkey>" of the upstream that answered, for the access log. */
   upstreamId: string;
+  /** The model a completion request asked for (labels it in the metrics, bounded there). */
+  model: string;
 }
 
 export interface GatewayEnv {

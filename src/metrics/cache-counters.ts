@@ -1,0 +1,36 @@
+/**
+ * The response cache's counters, read at scrape time from the cache's own
+ * running totals (`stats()`), so a lookup costs the metrics nothing.
+ */
+import { Counter, type Registry } from 'prom-client';
+
+/** Running totals since the cache was created. */
+export interface CacheStats {
+  readonly hits: number;
+  readonly misses: number;
+  /** Requests the cache did not apply to (streams it does not cache, no-cache requests…). */
+  readonly bypasses: number;
+  /** Store failures the cache absorbed by failing open. */
+  readonly errors: number;
+  /** Requests that waited for an identical one in flight instead of going upstream. */
+  readonly coalesced: number;
+}
+
+const EVENTS = { hit: 'hits', miss: 'misses', bypass: 'bypasses', error: 'errors', coalesced: 'coalesced' } as const satisfies Record<string, keyof CacheStats>;
+
+export class CacheCounters {
+  private readonly events: Counter<'event'>;
+
+  constructor(
+    registry: Registry,
+    private readonly stats: () => CacheStats,
+  ) {
+    this.events = new Counter({ name: 'taogate_cache_events_total', help: 'Response cache lookups by result: hit, miss, bypass, error, coalesced', labelNames: ['event'], registers: [registry] });
+  }
+
+  refresh(): void {
+    const stats = this.stats();
+    this.events.reset();
+    for (const [event, field] of Object.entries(EVENTS)) this.events.inc({ event }, stats[field]);
+  }
+}
