@@ -21,7 +21,7 @@ import { encodeEntry, type CacheEntry, type EntrySnapshot } from './cache-entry.
 import { cacheKey } from './cache-key.js';
 import { effectiveTtlS, uncacheableReason, type CacheDirective } from './cache-policy.js';
 import { Flight, type CacheTicket } from './flight.js';
-import { SharedTier } from './shared-tier.js';
+import { SharedTier, type StoredEntry } from './shared-tier.js';
 
 export interface TicketInput {
   readonly endpoint: CompletionEndpoint;
@@ -113,29 +113,22 @@ export class ResponseCache {
     if (flight) return this.follow(flight, ticket, client.clientSignal, wantsStream);
 
     const fromShared = this.shared ? await this.shared.get(key) : null;
-    if (fromShared) {
-      this.memory.set(key, fromShared.entry, fromShared.bytes, fromShared.entry.expiresAt);
-      return this.hit(fromShared.entry, false);
-    }
-    // Another request of this process may have started a flight while the store was asked.
+    if (fromShared) return this.hit(this.keep(key, fromShared), false);
+    // While the store was asked, this process may have started a flight for the key, or even finished one.
+    const arrived = this.memory.get(key);
+    if (arrived) return this.hit(arrived, false);
     flight = this.flights.get(key);
     if (flight) return this.follow(flight, ticket, client.clientSignal, wantsStream);
 
     flight = new Flight(ticket, this.record);
     this.flights.set(key, flight);
     flight.join(client.clientSignal);
-    const wait = this.settings.CACHE_COALESCE_WAIT_MS;
     if (this.shared?.up) {
-      flight.claimed = await this.shared.claim(key, wait);
-      if (!flight.claimed) {
-        // Another replica is calling the miner for this request: wait for its answer (bounded).
-        const answer = await this.shared.awaitAnswer(key, wait);
-        if (answer) {
-          this.memory.set(key, answer.entry, answer.bytes, answer.entry.expiresAt);
-          this.flights.delete(key);
-          flight.settle(answer.entry);
-          return this.hit(answer.entry, true);
-        }
+      const answer = await this.coordinate(flight);
+      if (answer) {
+        this.flights.delete(key);
+        flight.settle(answer);
+        return this.hit(answer, true);
       }
     }
     this.counts.misses++;
@@ -158,6 +151,34 @@ export class ResponseCache {
 
   async close(): Promise<void> {
     await this.shared?.close();
+  }
+
+  /**
+   * Across replicas: takes the key's claim, or waits (bounded) for the
+   * replica that holds it. Returns the answer when one came from another
+   * replica; null when this replica should call the miner.
+   */
+  private async coordinate(flight: Flight): Promise<CacheEntry | null> {
+    const shared = this.shared as SharedTier;
+    const key = flight.ticket.key;
+    const wait = this.settings.CACHE_COALESCE_WAIT_MS;
+    flight.claimed = await shared.claim(key, wait);
+    if (flight.claimed) {
+      // Another replica may have stored the answer and let go of its claim between our read and our claim.
+      const late = await shared.get(key);
+      if (!late) return null;
+      flight.claimed = false;
+      shared.release(key, true);
+      return this.keep(key, late);
+    }
+    const answer = await shared.awaitAnswer(key, wait);
+    return answer ? this.keep(key, answer) : null;
+  }
+
+  /** An entry read from the shared store, kept in memory too. */
+  private keep(key: string, stored: StoredEntry): CacheEntry {
+    this.memory.set(key, stored.entry, stored.bytes, stored.entry.expiresAt);
+    return stored.entry;
   }
 
   private hit(entry: CacheEntry, coalesced: boolean): Acquired {
