@@ -5,6 +5,7 @@
  * check, admission, receipt signing included). Same process layout as the
  * proxy suite; latencies are timed per request by the load generator itself.
  */
+import { availableParallelism, loadavg } from 'node:os';
 import { runLatencyLoad } from '../support/latency-load.js';
 import { metagraphFileFor, startGatewayProcess, startMinerProcess } from '../support/processes.js';
 import type { BenchSuite } from '../support/suite.js';
@@ -22,6 +23,7 @@ export const cacheSuite: BenchSuite = {
     const miner = await startMinerProcess();
     const gateway = await startGatewayProcess({ METAGRAPH_FILE: metagraphFileFor(4, 'bench-model', [miner.info]) });
     const rows = [];
+    const loadBefore = loadavg()[0] ?? 0;
     try {
       const hits = { url: `${gateway.info.url}/v1/chat/completions`, body: BODY, headers: { authorization: `Bearer ${gateway.info.key}` }, expectHeader: ['x-taogate-cache', 'HIT'] as const };
       const direct = { url: `${miner.info.url}/v1/chat/completions`, body: DIRECT_BODY };
@@ -56,6 +58,7 @@ export const cacheSuite: BenchSuite = {
         'latency per request timed by the load generator (undici, keep-alive), client overhead included on both sides',
         'failures: non-200, transport errors, or a gateway answer that was not x-taogate-cache: HIT',
         `each point ${DURATION_S} s; miner and gateway in separate processes, signatures verified off at the miner; memory cache (no REDIS_URL)`,
+        `machine: ${availableParallelism()} cores, 1-min load average ${loadBefore.toFixed(1)} before and ${(loadavg()[0] ?? 0).toFixed(1)} after (other work shares the cores)`,
       ],
     };
   },
