@@ -8,7 +8,6 @@ import { ByteLru } from '../src/cache/byte-lru.js';
 import { cacheKey, canonicalJson } from '../src/cache/cache-key.js';
 import { cacheDirectiveFromHeaders, effectiveTtlS, uncacheableReason } from '../src/cache/cache-policy.js';
 import { GatewayError } from '../src/errors.js';
-import type { ApiKeyRecord } from '../src/metering/api-keys.js';
 import type { CompletionResponse } from '../src/openai/responses.js';
 
 const chatKey = (request: Record<string, unknown>, model = 'sn4/m', scope: string | null = null) => cacheKey({ endpoint: 'chat', model, request, scope });
@@ -50,16 +49,14 @@ describe('cache key', () => {
 });
 
 describe('cache policy', () => {
-  const key = { private: false } as ApiKeyRecord;
   const header = (values: Record<string, string>) => (name: string) => values[name];
 
-  it('caches temperature 0 or a seed, nothing else, and never private keys or pinned requests', () => {
-    expect(uncacheableReason({ ...base, temperature: 0 } as never, key, false)).toBeNull();
-    expect(uncacheableReason({ ...base, temperature: 0.9, seed: 7 } as never, key, false)).toBeNull();
-    expect(uncacheableReason({ ...base, temperature: 0.9 } as never, key, false)).toBe('not deterministic');
-    expect(uncacheableReason({ model: 'm', messages: [] } as never, key, false)).toBe('not deterministic');
-    expect(uncacheableReason(base as never, { private: true } as ApiKeyRecord, false)).toBe('private key');
-    expect(uncacheableReason(base as never, key, true)).toBe('pinned to miners');
+  it('caches temperature 0 or a seed, nothing else, and never pinned requests', () => {
+    expect(uncacheableReason({ ...base, temperature: 0 } as never, false)).toBeNull();
+    expect(uncacheableReason({ ...base, temperature: 0.9, seed: 7 } as never, false)).toBeNull();
+    expect(uncacheableReason({ ...base, temperature: 0.9 } as never, false)).toBe('not deterministic');
+    expect(uncacheableReason({ model: 'm', messages: [] } as never, false)).toBe('not deterministic');
+    expect(uncacheableReason(base as never, true)).toBe('pinned to miners');
   });
 
   it('reads no-store and the TTL header; a bad TTL is a 400 naming the header', () => {

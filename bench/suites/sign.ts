@@ -6,7 +6,8 @@ import { Keyring } from '@polkadot/keyring';
 import { sr25519Sign, waitReady } from '@polkadot/wasm-crypto';
 import { sr25519_sign as schnorrkelSign } from '@polkadot-labs/schnorrkel-wasm';
 import { epistulaMessage, sha256Hex } from '../../src/epistula/message.js';
-import { createEpistulaSigner, sr25519KeypairFromUri } from '../../src/epistula/signer.js';
+import { sr25519KeypairFromUri } from '../../src/epistula/secret-uri.js';
+import { createEpistulaSigner } from '../../src/epistula/signer.js';
 import { verifyEpistulaRequest } from '../../src/epistula/verifier.js';
 import type { BenchSuite } from '../support/suite.js';
 

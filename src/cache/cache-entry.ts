@@ -21,6 +21,8 @@ export interface CacheEntry {
   readonly storedAt: number;
   readonly expiresAt: number;
   readonly upstream: Upstream;
+  /** The subnet model that served it (`sn4/llama-3.1-8b`). */
+  readonly servedModel: string;
   readonly snapshot: EntrySnapshot;
   readonly usage: Usage | null;
   /** Recorded from a non-stream answer: the completion (its `model` is set per request when served). */
@@ -35,6 +37,7 @@ const otherShape = new WeakMap<CacheEntry, CompletionResponse | readonly string[
 interface Recorded {
   readonly endpoint: CompletionEndpoint;
   readonly upstream: Upstream;
+  readonly servedModel: string;
   readonly snapshot: EntrySnapshot;
   readonly ttlS: number;
   readonly now?: number;
@@ -42,7 +45,7 @@ interface Recorded {
 
 export function entryFromCompletion(r: Recorded, completion: CompletionResponse): CacheEntry {
   const now = r.now ?? Date.now();
-  return { v: 1, endpoint: r.endpoint, storedAt: now, expiresAt: now + r.ttlS * 1000, upstream: r.upstream, snapshot: r.snapshot, usage: completion.usage ?? null, json: completion, events: null };
+  return { v: 1, endpoint: r.endpoint, storedAt: now, expiresAt: now + r.ttlS * 1000, upstream: r.upstream, servedModel: r.servedModel, snapshot: r.snapshot, usage: completion.usage ?? null, json: completion, events: null };
 }
 
 /** Null when the chunks are not one finished answer (cut, error event, no finish reason). */
@@ -50,7 +53,7 @@ export function entryFromChunks(r: Recorded, events: readonly string[]): CacheEn
   const assembled = completionFromChunks(r.endpoint, events);
   if (!assembled) return null;
   const now = r.now ?? Date.now();
-  const entry: CacheEntry = { v: 1, endpoint: r.endpoint, storedAt: now, expiresAt: now + r.ttlS * 1000, upstream: r.upstream, snapshot: r.snapshot, usage: assembled.usage, json: null, events };
+  const entry: CacheEntry = { v: 1, endpoint: r.endpoint, storedAt: now, expiresAt: now + r.ttlS * 1000, upstream: r.upstream, servedModel: r.servedModel, snapshot: r.snapshot, usage: assembled.usage, json: null, events };
   otherShape.set(entry, assembled.completion);
   return entry;
 }
@@ -95,7 +98,7 @@ export function decodeEntry(text: string, now = Date.now()): CacheEntry | null {
   }
   if (!isRecord(value) || value.v !== 1 || (value.endpoint !== 'chat' && value.endpoint !== 'completions')) return null;
   if (typeof value.storedAt !== 'number' || typeof value.expiresAt !== 'number' || value.expiresAt <= now) return null;
-  if (!isRecord(value.upstream) || typeof value.upstream.id !== 'string' || !isRecord(value.snapshot)) return null;
+  if (!isRecord(value.upstream) || typeof value.upstream.id !== 'string' || typeof value.servedModel !== 'string' || !isRecord(value.snapshot)) return null;
   const usage = value.usage === null ? null : UsageSchema.safeParse(value.usage);
   if (usage !== null && !usage.success) return null;
   const entry = value as unknown as CacheEntry;

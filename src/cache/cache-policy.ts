@@ -5,7 +5,6 @@
  * is deterministic enough that a stored answer is a fair answer.
  */
 import { invalidRequest } from '../errors.js';
-import type { ApiKeyRecord } from '../metering/api-keys.js';
 import type { CompletionLikeRequest } from '../openai/requests.js';
 
 export const CACHE_STATUS_HEADER = 'x-taogate-cache';
@@ -16,7 +15,7 @@ export type CacheStatus = 'HIT' | 'MISS' | 'BYPASS';
 /**
  * What the caller wants of the cache for one completion. `bypass` means the
  * answer is neither read from nor written to the cache (no-store, private
- * requests); `use` reads and writes, with `ttlS` when the client set one.
+ * mode, comparisons); `use` reads and writes, with `ttlS` when the client set one.
  */
 export interface CacheDirective {
   readonly mode: 'use' | 'bypass';
@@ -50,9 +49,9 @@ export function cacheDirectiveFromHeaders(header: (name: string) => string | und
  * Why this request must not be cached, or null when it may be. Only
  * deterministic-enough sampling is cached: temperature 0, or a seed
  * (OpenAI's default temperature is 1, so leaving it out is not 0).
+ * Private mode is the caller's to say, with a bypass directive.
  */
-export function uncacheableReason(request: CompletionLikeRequest, key: ApiKeyRecord, pinned: boolean): string | null {
-  if (key.private) return 'private key';
+export function uncacheableReason(request: CompletionLikeRequest, pinned: boolean): string | null {
   // A pin asks for particular miners: another miner's stored answer is not what was asked for.
   if (pinned) return 'pinned to miners';
   if (request.temperature !== 0 && (request.seed === undefined || request.seed === null)) return 'not deterministic';

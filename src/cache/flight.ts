@@ -17,6 +17,8 @@ import type { SharedStream } from './shared-stream.js';
 export interface CacheTicket {
   /** SHA-256 of the normalized request (base64url). */
   readonly key: string;
+  /** The subnet model the key was computed for; an answer another subnet served after failover is not stored under it. */
+  readonly model: string;
   /** How long the answer is kept. */
   readonly ttlS: number;
 }
@@ -24,6 +26,7 @@ export interface CacheTicket {
 export interface LiveStream {
   readonly stream: SharedStream;
   readonly upstream: Upstream;
+  readonly servedModel: string;
   readonly snapshot: EntrySnapshot;
 }
 

@@ -43,7 +43,7 @@ export type Acquired =
   /** A stored answer, or one a flight this request followed has shared. */
   | { readonly kind: 'hit'; readonly entry: CacheEntry; readonly coalesced: boolean }
   /** The live stream of an identical request, read from its first chunk. */
-  | { readonly kind: 'live'; readonly source: RelaySource; readonly upstream: Upstream; readonly snapshot: EntrySnapshot }
+  | { readonly kind: 'live'; readonly source: RelaySource; readonly upstream: Upstream; readonly servedModel: string; readonly snapshot: EntrySnapshot }
   /** Nothing to share: this request calls a miner and completes the flight with its answer. */
   | { readonly kind: 'lead'; readonly flight: Flight };
 
@@ -53,7 +53,7 @@ export interface CacheStats {
   readonly hits: number;
   /** Cacheable requests that called a miner. */
   readonly misses: number;
-  /** Requests the cache stayed out of (not deterministic, no-store, private, pinned, cache off). */
+  /** Requests the cache stayed out of (not deterministic, no-store, private mode, pinned, compare, cache off). */
   readonly bypasses: number;
   /** Hits that were followers of an identical request in flight, here or on another replica. */
   readonly coalesced: number;
@@ -93,13 +93,14 @@ export class ResponseCache {
   /** The key and TTL of a request the cache may answer and record; null (counted as a bypass) otherwise. */
   ticket(input: TicketInput): CacheTicket | null {
     const s = this.settings;
-    if (!s.CACHE_ENABLED || input.directive.mode === 'bypass' || uncacheableReason(input.request, input.key, input.pinned) !== null) {
+    if (!s.CACHE_ENABLED || input.directive.mode === 'bypass' || uncacheableReason(input.request, input.pinned) !== null) {
       this.counts.bypasses++;
       return null;
     }
     const scope = s.CACHE_SCOPE === 'key' ? input.key.id : null;
     return {
       key: cacheKey({ endpoint: input.endpoint, model: input.model, request: input.request, scope }),
+      model: input.model,
       ttlS: effectiveTtlS(input.directive, s.CACHE_DEFAULT_TTL_S, s.CACHE_MAX_TTL_S),
     };
   }
@@ -196,7 +197,7 @@ export class ResponseCache {
       if (source) {
         this.counts.hits++;
         this.counts.coalesced++;
-        return { kind: 'live', source, upstream: outcome.upstream, snapshot: outcome.snapshot };
+        return { kind: 'live', source, upstream: outcome.upstream, servedModel: outcome.servedModel, snapshot: outcome.snapshot };
       }
     }
     // Nothing to share: call a miner alone (its answer is still recorded), without making others wait on it.
@@ -206,12 +207,17 @@ export class ResponseCache {
     return { kind: 'lead', flight: solo };
   }
 
-  /** A leader's answer: kept in memory and in the shared store when it fits; the claim released either way. */
+  /**
+   * A leader's answer: kept in memory and in the shared store when it fits
+   * and was served by the model the key names (after failover to another
+   * subnet it is only shared with the flight's followers); the claim is
+   * released either way.
+   */
   private readonly record = (flight: Flight, entry: CacheEntry | null): void => {
     const key = flight.ticket.key;
     if (this.flights.get(key) === flight) this.flights.delete(key);
     let stored = false;
-    if (entry) {
+    if (entry && entry.servedModel === flight.ticket.model) {
       const encoded = encodeEntry(entry);
       const bytes = Buffer.byteLength(encoded);
       if (bytes <= this.settings.CACHE_MAX_ENTRY_BYTES) {

@@ -1,63 +1,94 @@
 /**
  * One completion, from a validated request to an answer, independent of the
- * wire API the client spoke: resolve the model, plan the route, admit
- * (limits, credit), then answer from the response cache or from miners, and
- * bill. Chat completions, legacy completions, the Responses and Messages
- * APIs and /v1/compare all come through here, so they share routing,
- * reliability, caching, metering and receipts.
+ * wire API the client spoke: resolve the model to candidate subnets, order
+ * them by policy, plan the route, admit (limits, credit), then answer from
+ * the response cache or send (failing over across miners, then across
+ * subnets), and bill what was served. Chat completions, legacy completions,
+ * the Responses and Messages APIs and /v1/compare all come through here, so
+ * they share routing, reliability, caching, metering and receipts.
  */
-import { USE_CACHE } from '../cache/cache-policy.js';
+import { BYPASS_CACHE, USE_CACHE } from '../cache/cache-policy.js';
+import type { ModelTarget } from '../catalog/model-catalog.js';
 import { requireSnapshot } from '../chain/require-snapshot.js';
 import { GatewayError } from '../errors.js';
 import type { Gateway } from '../gateway.js';
+import { rankCandidates } from '../router/candidate-policy.js';
+import { PRIVATE_HEADER, privateTargets } from '../router/private-routing.js';
 import { ClientDisconnected } from '../router/request-deadline.js';
-import { planRoute } from '../router/route-plan.js';
+import { planRoute, type RouteLeg } from '../router/route-plan.js';
 import { answerFromEntry, followLiveStream } from './cached-answer.js';
 import type { CompletionCall, CompletionResult } from './completion-types.js';
-import { answerFromMiners } from './miner-answer.js';
+import { answerFromUpstreams } from './upstream-answer.js';
 
 export type { CompletionCall, CompletionResult, JsonCompletion, StreamCompletion } from './completion-types.js';
 
-export async function runCompletion(gw: Gateway, call: CompletionCall): Promise<CompletionResult> {
+/** Prompt + completion price per 1M tokens: what the `price` policy compares. */
+function priceOf(gw: Gateway, target: ModelTarget): number {
+  const p = gw.metering.prices.priceFor(target.id);
+  return p.promptMicroUsdPer1M + p.completionMicroUsdPer1M;
+}
+
+/** Which subnets may serve, in order, and by which upstreams. */
+function routeFor(gw: Gateway, call: CompletionCall, isPrivate: boolean) {
   const { request } = call;
-  const started = performance.now();
-
-  // The snapshot this request keeps to the end, and what the model resolves to (404).
-  const snapshot = requireSnapshot(gw.metagraph);
-  const targets = gw.catalog.resolve(request.model, snapshot);
-
-  // Which subnet and which miners, in order (503 when none is routable).
-  const plan = planRoute(snapshot, targets, {
+  const snapshot = gw.metagraph.current();
+  // Candidates in configured order (404 for an unknown model).
+  const resolution = gw.catalog.resolve(request.model, snapshot);
+  // Private mode: only subnets marked private (503 when none of the candidates is).
+  const allowed = isPrivate ? privateTargets(gw.catalog, resolution.targets, request.model) : resolution.targets;
+  // Miners come from the snapshot; without one, only subnet APIs can serve (503 naming the source otherwise).
+  if (!snapshot && allowed.every((t) => gw.providerFor(t.netuid).source === 'metagraph')) requireSnapshot(gw.metagraph);
+  // Alias and auto candidates ordered by price, latency or quality.
+  const ranked =
+    resolution.kind === 'subnet'
+      ? null
+      : rankCandidates(allowed, call.routePolicy ?? resolution.policy ?? gw.routePolicy, {
+          priceOf: (t) => priceOf(gw, t),
+          latencyOf: (netuid) => gw.reliability.health.subnet(netuid).typicalTtfbMs,
+          quality: gw.quality,
+        });
+  // Which subnets and which upstreams, in order (503 when none is routable).
+  const plan = planRoute(snapshot, ranked?.targets ?? allowed, {
     providerFor: (netuid) => gw.providerFor(netuid),
     topK: gw.config.ROUTER_TOP_K,
     maxAttempts: gw.config.MAX_ATTEMPTS,
+    maxSubnets: gw.config.MAX_SUBNETS,
     pinnedUids: call.pinnedUids,
     health: gw.reliability.health,
     stream: request.stream === true,
+    reweight: gw.blend.reweight,
   });
+  return { snapshot, plan, policy: ranked?.applied ?? null };
+}
 
-  // Whether the cache may answer and record this request (null: BYPASS).
+async function complete(gw: Gateway, call: CompletionCall, isPrivate: boolean): Promise<CompletionResult> {
+  const { request } = call;
+  const started = performance.now();
+  const { snapshot, plan, policy } = routeFor(gw, call, isPrivate);
+  const first = (plan.legs[0] as RouteLeg).target.id;
+
+  // Whether the cache may answer and record this request (null: BYPASS). Private requests never touch it.
   const ticket = gw.cache.ticket({
     endpoint: call.endpoint,
     request,
     key: call.key,
     pinned: call.pinnedUids !== null,
-    directive: call.cache ?? USE_CACHE,
-    model: plan.target.id,
+    directive: isPrivate ? BYPASS_CACHE : (call.cache ?? USE_CACHE),
+    model: first,
   });
 
-  // Limits and credit: 429 over RPM/TPM, 402 without credit for the worst case.
-  // A postpaid key without limits passes without a store round trip. Hits are
-  // admitted too: they count against RPM.
+  // Limits and credit: 429 over RPM/TPM, 402 without credit for the worst case (at the dearest candidate's price).
+  // A postpaid key without limits passes without a store round trip. Hits are admitted too: they count against RPM.
   const admission = await gw.metering.admit({
     key: call.key,
     request,
     requestId: call.requestId,
     requestedModel: request.model,
-    servedModel: plan.target.id,
+    servedModel: first,
+    candidateModels: plan.legs.map((l) => l.target.id),
   });
-  const ctx = { gw, call, snapshot, plan, admission, started };
-  if (!ticket) return answerFromMiners(ctx, null);
+  const ctx = { gw, call, snapshot, plan, policy, isPrivate, admission, started };
+  if (!ticket) return answerFromUpstreams(ctx, null);
 
   // A stored answer, an identical request in flight to follow, or the lead of a new flight.
   const found = await gw.cache.acquire(ticket, call, request.stream === true).catch((err: unknown) => {
@@ -69,9 +100,21 @@ export async function runCompletion(gw: Gateway, call: CompletionCall): Promise<
   if (found.kind === 'hit') return answerFromEntry(ctx, found.entry, found.coalesced);
   if (found.kind === 'live') return followLiveStream(ctx, found);
   const { flight } = found;
-  return answerFromMiners(ctx, flight).catch((err: unknown) => {
+  return answerFromUpstreams(ctx, flight).catch((err: unknown) => {
     // Whatever failed, followers must not wait for an answer that will never come (a no-op if already told).
     flight.complete(null);
     throw err;
   });
+}
+
+export async function runCompletion(gw: Gateway, call: CompletionCall): Promise<CompletionResult> {
+  const isPrivate = call.private === true || call.key.private;
+  if (!isPrivate) return complete(gw, call, false);
+  try {
+    return await complete(gw, call, true);
+  } catch (err) {
+    // A private request's errors say so too, and must not be stored by anything in between.
+    if (!(err instanceof GatewayError)) throw err;
+    throw new GatewayError(err.status, err.message, err.type, err.code, err.param, { ...err.headers, [PRIVATE_HEADER]: '1', 'cache-control': 'no-store' });
+  }
 }

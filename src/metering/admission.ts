@@ -17,6 +17,8 @@ import type { UsageJournal } from './usage-journal.js';
 
 export interface ServedOutcome {
   readonly upstream: Upstream;
+  /** The subnet model that served, when failover moved the request off the one it was admitted for. */
+  readonly servedModel?: string;
   readonly snapshot: { readonly version: string; readonly block: number | null };
   /** The miner's usage, when it reported one. */
   readonly usage: Usage | null;
@@ -38,14 +40,15 @@ export interface AdmissionParts {
   readonly requestId: string;
   readonly requestedModel: string;
   readonly servedModel: string;
-  readonly price: ModelPrice;
+  /** The price the credit reservation was computed with (the dearest candidate's). */
+  readonly reservePrice: ModelPrice;
   /** The prompt's token count by the gateway's tokenizer (memoized by the caller). */
   readonly promptEstimate: () => number;
   readonly limits: LimitGrant | null;
   readonly hold: CreditHold | null;
   /** What an answer served from the response cache costs, in percent of the model's price (CACHE_HIT_PRICE_PCT). */
   readonly cacheHitPricePercent: number;
-  readonly deps: { readonly limiter: RateLimiter; readonly ledger: CreditLedger; readonly journal: UsageJournal; readonly receipts: ReceiptSigner; readonly countText: (text: string) => number };
+  readonly deps: { readonly limiter: RateLimiter; readonly ledger: CreditLedger; readonly journal: UsageJournal; readonly receipts: ReceiptSigner; readonly countText: (text: string) => number; readonly priceOf: (servedModel: string) => ModelPrice };
 }
 
 export class Admission {
@@ -59,24 +62,26 @@ export class Admission {
     return this.parts.limits?.headers ?? {};
   }
 
-  /** Bills what a miner served. Called again (a stream's final chunk, then its end), it returns the first bill. */
+  /** Bills what an upstream served. Called again (a stream's final chunk, then its end), it returns the first bill. */
   complete(outcome: ServedOutcome): Bill {
     return this.bill ?? this.settle(outcome, false);
   }
 
   /**
    * Bills an answer served from the response cache (the outcome names the
-   * miner that first served it): counted as a request and a cached hit,
-   * charged CACHE_HIT_PRICE_PCT of the model's price (default nothing), and
-   * its tokens do not count against the key's TPM (no miner worked for
-   * them); the request still counted against RPM when it was admitted.
+   * miner and subnet model that first served it): counted as a request and
+   * a cached hit, charged CACHE_HIT_PRICE_PCT of the model's price (default
+   * nothing), and its tokens do not count against the key's TPM (no miner
+   * worked for them); the request still counted against RPM when admitted.
    */
   completeFromCache(outcome: ServedOutcome): Bill {
     return this.bill ?? this.settle(outcome, true);
   }
 
   private settle(outcome: ServedOutcome, cached: boolean): Bill {
-    const { key, price, deps, hold, limits } = this.parts;
+    const { key, deps, hold, limits } = this.parts;
+    const servedModel = outcome.servedModel ?? this.parts.servedModel;
+    const price = deps.priceOf(servedModel);
     const reported = outcome.usage;
     const promptTokens = reported ? reported.prompt_tokens : this.parts.promptEstimate();
     const completionTokens = reported ? reported.completion_tokens : deps.countText(outcome.completionText);
@@ -89,7 +94,7 @@ export class Admission {
       deps.limiter.adjust(limits.tokens.bucket, used - limits.tokens.precharged);
     }
     const estimated = reported === null;
-    deps.journal.add(key.id, this.parts.servedModel, {
+    deps.journal.add(key.id, servedModel, {
       requests: 1,
       prompt_tokens: promptTokens,
       completion_tokens: completionTokens,
@@ -102,7 +107,7 @@ export class Admission {
       request_id: this.parts.requestId,
       key_id: key.id,
       model: this.parts.requestedModel,
-      served_model: this.parts.servedModel,
+      served_model: servedModel,
       miner: { netuid: upstream.netuid, uid: upstream.uid, hotkey: upstream.hotkey },
       snapshot: { version: snapshot.version, block: snapshot.block },
       tokens: { prompt: promptTokens, completion: completionTokens, estimated },
@@ -114,7 +119,7 @@ export class Admission {
     return this.bill;
   }
 
-  /** Nothing was served (every miner failed, or the client left first): give back the credit and the token estimate. */
+  /** Nothing was served (every upstream failed, or the client left first): give back the credit and the token estimate. */
   cancel(): void {
     if (this.bill || this.cancelled) return;
     this.cancelled = true;
