@@ -8,6 +8,7 @@
  */
 import { Hono } from 'hono';
 import { adminRoutes } from '../routes/admin.js';
+import { cacheRoutes } from '../routes/cache.js';
 import { chatRoutes } from '../routes/chat.js';
 import { compareRoutes } from '../routes/compare.js';
 import { dashboardRoutes } from '../routes/dashboard.js';
@@ -48,6 +49,7 @@ export function buildApp(gw: Gateway): Hono<GatewayEnv> {
   app.route('/', usageRoutes(gw));
   app.route('/', adminRoutes(gw));
   app.route('/', metagraphAdminRoutes(gw));
+  app.route('/', cacheRoutes(gw));
   app.route('/', dashboardRoutes(gw));
   app.route('/', metricsRoutes(gw));
   // Last: it describes every route registered above (read at its first request).

@@ -11,6 +11,7 @@
  */
 import { mnemonicGenerate } from '@polkadot/util-crypto';
 import type { Provider } from '../providers/provider.js';
+import { ResponseCache } from './cache/response-cache.js';
 import { mergeAliases, ModelCatalog } from './catalog/model-catalog.js';
 import { parseRankBy } from './chain/rank-policy.js';
 import type { MetagraphSnapshot, MetagraphSource } from './chain/snapshot.js';
@@ -60,6 +61,8 @@ export interface Gateway {
   readonly timeouts: UpstreamTimeouts;
   /** Per-upstream health, circuit breakers and hedging, shared by every request of this process. */
   readonly reliability: Reliability;
+  /** Answers by normalized request, and single-flight for identical requests in flight; `cache.stats()` for counters. */
+  readonly cache: ResponseCache;
   /** Scored comparisons per subnet, miner and model, in the store. */
   readonly leaderboard: Leaderboard;
   /** RANK_BY=blend's routing-time re-weighting (a no-op for subnets ranked otherwise). */
@@ -151,6 +154,7 @@ export async function assembleGateway(envConfig: Config, logger: Logger, parts: 
   const metering = await Metering.create(withFilePrices(config, subnetConfig), store, logger);
   const signer = await signerFromConfig(config, logger, parts.sr25519);
   const reliability = createReliability(config);
+  const cache = new ResponseCache(config, store, logger);
   metrics.watchMetagraph(metagraph);
   await metagraph.start();
   // NETUIDS narrows what is served; without it, every subnet the source knows.
@@ -175,6 +179,7 @@ export async function assembleGateway(envConfig: Config, logger: Logger, parts: 
     upstreamsOf: (subnet) => providerFor(subnet.netuid).upstreams(subnet),
     minersPerSubnet: config.METRICS_MINERS_PER_SUBNET,
   });
+  metrics.attachCache(() => cache.stats());
 
   return {
     config,
@@ -192,6 +197,7 @@ export async function assembleGateway(envConfig: Config, logger: Logger, parts: 
     addressPolicy: addressPolicyOf(config),
     timeouts,
     reliability,
+    cache,
     leaderboard,
     blend,
     checkRunner,
@@ -203,6 +209,7 @@ export async function assembleGateway(envConfig: Config, logger: Logger, parts: 
       quality.stop();
       await checkRunner.close();
       metrics.close();
+      await cache.close();
       await metagraph.stop();
       await keys.stop();
       await metering.close();

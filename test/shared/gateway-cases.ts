@@ -136,6 +136,28 @@ export function sharedGatewayCases(target: () => GatewayUnderTest): void {
       expect(await ask().catch((e: unknown) => e)).toBeInstanceOf(OpenAI.AuthenticationError);
     });
 
+    it('serves an identical deterministic request from the cache: HIT with age, and no miner sees it', async () => {
+      const t = target();
+      // A nonce keeps this entry apart from other runs that share the store.
+      const body = { model: t.model, temperature: 0, messages: [{ role: 'user' as const, content: `cache me ${crypto.randomUUID()}` }] };
+      const first = await gatewayClient(t).chat.completions.create(body).withResponse();
+      expect(first.response.headers.get('x-taogate-cache')).toBe('MISS');
+      const calls = t.miners.reduce((n, m) => n + m.requestCount, 0);
+      expect(calls).toBe(1);
+
+      const second = await gatewayClient(t).chat.completions.create(body).withResponse();
+      expect(second.response.headers.get('x-taogate-cache')).toBe('HIT');
+      expect(Number(second.response.headers.get('age'))).toBeGreaterThanOrEqual(0);
+      expect(second.data.choices[0]?.message.content).toBe(first.data.choices[0]?.message.content);
+      expect(second.data.model).toBe(t.model);
+      expect(t.miners.reduce((n, m) => n + m.requestCount, 0)).toBe(calls);
+
+      // Not deterministic: never from the cache.
+      const sampled = await gatewayClient(t).chat.completions.create({ ...body, temperature: 0.7 }).withResponse();
+      expect(sampled.response.headers.get('x-taogate-cache')).toBe('BYPASS');
+      expect(t.miners.reduce((n, m) => n + m.requestCount, 0)).toBe(calls + 1);
+    });
+
     it('404 model_not_found in the OpenAI envelope for unknown models and unconfigured subnets', async () => {
       const t = target();
       for (const model of ['gpt-4o', 'sn65000/whatever', `sn${t.netuid}/not-served`]) {
