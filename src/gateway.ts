@@ -95,6 +95,14 @@ export interface GatewayParts {
   readonly quality?: QualityScores;
   /** The sr25519 implementation that signs; default: the fastest that loads on Node. */
   readonly sr25519?: Sr25519Backend;
+  /**
+   * Whether one request may wait on a promise, or read a stream, that
+   * another request started. Node: yes. Workers: no, workerd binds I/O to
+   * the request that made it and cancels a request waiting on another's
+   * ("the Worker's code had hung"). Where it is false, identical requests
+   * in flight share a miner call only through the store (the response cache).
+   */
+  readonly crossRequestIo: boolean;
 }
 
 export const usesBlend = (config: Config) => parseRankBy(config.RANK_BY).some((p) => p.name === BLEND_POLICY);
@@ -154,7 +162,7 @@ export async function assembleGateway(envConfig: Config, logger: Logger, parts: 
   const metering = await Metering.create(withFilePrices(config, subnetConfig), store, logger);
   const signer = await signerFromConfig(config, logger, parts.sr25519);
   const reliability = createReliability(config);
-  const cache = new ResponseCache(config, store, logger);
+  const cache = new ResponseCache(config, store, logger, { coalesceInProcess: parts.crossRequestIo });
   metrics.watchMetagraph(metagraph);
   await metagraph.start();
   // NETUIDS narrows what is served; without it, every subnet the source knows.

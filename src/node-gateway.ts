@@ -79,6 +79,7 @@ export async function createGateway(envConfig: Config, logger: Logger, overrides
     apiTransport,
     metagraph,
     subnetConfig,
+    crossRequestIo: true,
     ...(overrides.quality ? { quality: overrides.quality } : {}),
   });
 }

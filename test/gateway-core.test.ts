@@ -58,6 +58,7 @@ sharedGatewayCases(() => ({
   miners: [minerA, minerB],
   model: 'sn4/llama-3.1-8b',
   upstreamModel: 'llama-3.1-8b',
+  coalescing: 'process',
 }));
 
 describe('chat completions', () => {

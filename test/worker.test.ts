@@ -93,6 +93,7 @@ beforeAll(async () => {
     miners,
     model: `sn${NETUID}/${MODELS[0]}`,
     upstreamModel: MODELS[0] ?? '',
+    coalescing: 'store',
   };
 }, 60_000);
 

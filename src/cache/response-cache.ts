@@ -2,7 +2,9 @@
  * The response cache: exact-match answers by SHA-256 of the normalized
  * request, kept in this process's memory (LRU by bytes) and, with Redis, in
  * the shared store for every replica; identical requests in flight at once
- * share one miner call, in this process and across replicas.
+ * share one miner call, in this process and across replicas. On Workers a
+ * request may not wait on another request's I/O, so there requests share
+ * calls through the store only, never through a flight in memory.
  *
  * The completion path asks for a ticket (null = BYPASS), then `acquire`s:
  * a stored answer (HIT), a running flight to follow (HIT once served), or
@@ -70,8 +72,18 @@ export interface CacheStats {
   readonly shared: 'up' | 'down' | 'none';
 }
 
+export interface ResponseCacheOptions {
+  /**
+   * Identical requests of this process follow one flight (Node). Off where
+   * one request may not wait on another's I/O (Workers: GatewayParts.crossRequestIo):
+   * there each request that finds no entry coordinates through the store alone.
+   */
+  readonly coalesceInProcess: boolean;
+}
+
 export class ResponseCache {
   private readonly memory: ByteLru<CacheEntry>;
+  /** Flights of this process by key; always empty without in-process coalescing. */
   private readonly flights = new Map<string, Flight>();
   private readonly counts = { hits: 0, misses: 0, bypasses: 0, coalesced: 0, stored: 0, tooLarge: 0 };
   private readonly shared: SharedTier | null;
@@ -80,6 +92,7 @@ export class ResponseCache {
     private readonly settings: CacheSettings,
     store: Store | null,
     logger: Logger,
+    private readonly options: ResponseCacheOptions,
   ) {
     this.memory = new ByteLru(settings.CACHE_MEMORY_MAX_BYTES);
     this.shared = settings.CACHE_ENABLED && store?.kind === 'redis' ? new SharedTier(store, logger, settings.CACHE_STORE_TIMEOUT_MS) : null;
@@ -110,7 +123,7 @@ export class ResponseCache {
     const key = ticket.key;
     const kept = this.memory.get(key);
     if (kept) return this.hit(kept, false);
-    let flight = this.flights.get(key);
+    let flight = this.running(key);
     if (flight) return this.follow(flight, ticket, client.clientSignal, wantsStream);
 
     const fromShared = this.shared ? await this.shared.get(key) : null;
@@ -118,11 +131,11 @@ export class ResponseCache {
     // While the store was asked, this process may have started a flight for the key, or even finished one.
     const arrived = this.memory.get(key);
     if (arrived) return this.hit(arrived, false);
-    flight = this.flights.get(key);
+    flight = this.running(key);
     if (flight) return this.follow(flight, ticket, client.clientSignal, wantsStream);
 
     flight = new Flight(ticket, this.record);
-    this.flights.set(key, flight);
+    if (this.options.coalesceInProcess) this.flights.set(key, flight);
     flight.join(client.clientSignal);
     if (this.shared?.up) {
       const answer = await this.coordinate(flight);
@@ -152,6 +165,11 @@ export class ResponseCache {
 
   async close(): Promise<void> {
     await this.shared?.close();
+  }
+
+  /** The flight of this process an identical request may follow, if any. */
+  private running(key: string): Flight | undefined {
+    return this.options.coalesceInProcess ? this.flights.get(key) : undefined;
   }
 
   /**

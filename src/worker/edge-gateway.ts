@@ -69,6 +69,8 @@ export async function createEdgeGateway(env: WorkerBindings): Promise<EdgeGatewa
     // wasm-crypto, loaded from the uploaded module (wrangler.toml [alias], shims/wasm-crypto-init.ts):
     // ~3.4× less CPU per signature than pure-JS @scure/sr25519 (`npm run bench -- workerd-sign`).
     sr25519: await wasmCryptoBackend(),
+    // workerd cancels a request that waits on another request's promise or stream.
+    crossRequestIo: false,
   });
   return { gateway, app: buildApp(gateway), snapshots, flushUsage: coalescedFlush(() => gateway.metering.flush(), config.METERING_FLUSH_MS) };
 }

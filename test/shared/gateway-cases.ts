@@ -25,6 +25,13 @@ export interface GatewayUnderTest {
   /** The client-facing id (sn<netuid>/<name>) and the name the miners see. */
   readonly model: string;
   readonly upstreamModel: string;
+  /**
+   * How identical requests in flight at once share one miner call.
+   * `process` (Node): every follower reads the leader's answer or live stream.
+   * `store` (Workers): a request may not wait on another request's I/O there,
+   * so followers coordinate through the store alone (README "Response cache").
+   */
+  readonly coalescing: 'process' | 'store';
 }
 
 export function gatewayClient(target: GatewayUnderTest, apiKey = target.apiKey): OpenAI {
@@ -40,6 +47,19 @@ export function adminRequest(target: GatewayUnderTest, path: string, init: { met
 }
 
 const servedBy = (target: GatewayUnderTest) => target.miners.find((m) => m.requestCount > 0);
+const minerCalls = (target: GatewayUnderTest) => target.miners.reduce((n, m) => n + m.requestCount, 0);
+
+/** One chat completion, JSON or streamed, as its text and cache status. */
+async function askOnce(client: OpenAI, body: OpenAI.ChatCompletionCreateParamsNonStreaming, stream: boolean): Promise<{ text: string; cache: string | null }> {
+  if (!stream) {
+    const { data, response } = await client.chat.completions.create(body).withResponse();
+    return { text: data.choices[0]?.message.content ?? '', cache: response.headers.get('x-taogate-cache') };
+  }
+  const { data, response } = await client.chat.completions.create({ ...body, stream: true }).withResponse();
+  let text = '';
+  for await (const chunk of data) text += chunk.choices[0]?.delta?.content ?? '';
+  return { text, cache: response.headers.get('x-taogate-cache') };
+}
 
 export function sharedGatewayCases(target: () => GatewayUnderTest): void {
   describe('shared gateway cases', () => {
@@ -157,6 +177,26 @@ export function sharedGatewayCases(target: () => GatewayUnderTest): void {
       expect(sampled.response.headers.get('x-taogate-cache')).toBe('BYPASS');
       expect(t.miners.reduce((n, m) => n + m.requestCount, 0)).toBe(calls + 1);
     });
+
+    for (const stream of [false, true]) {
+      it(`answers identical ${stream ? 'streamed' : 'JSON'} requests sent at once, every one of them, calling the miner once where the runtime can share the call`, async () => {
+        const t = target();
+        const client = gatewayClient(t);
+        const body = { model: t.model, temperature: 0, messages: [{ role: 'user' as const, content: `all together ${crypto.randomUUID()}` }] };
+        const answers = await Promise.all(Array.from({ length: 5 }, () => askOnce(client, body, stream)));
+        for (const a of answers) expect(a.text).toMatch(/devnet miner/);
+        const calls = minerCalls(t);
+        // Every miner call is a MISS; every other answer was shared (HIT).
+        expect(answers.filter((a) => a.cache === 'MISS')).toHaveLength(calls);
+        expect(answers.filter((a) => a.cache === 'HIT')).toHaveLength(answers.length - calls);
+        if (t.coalescing === 'process') {
+          expect(calls).toBe(1);
+          expect(new Set(answers.map((a) => a.text)).size).toBe(1);
+        } else {
+          expect(calls).toBeGreaterThanOrEqual(1);
+        }
+      });
+    }
 
     it('404 model_not_found in the OpenAI envelope for unknown models and unconfigured subnets', async () => {
       const t = target();
