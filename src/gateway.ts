@@ -162,7 +162,7 @@ export async function assembleGateway(envConfig: Config, logger: Logger, parts: 
   const metering = await Metering.create(withFilePrices(config, subnetConfig), store, logger);
   const signer = await signerFromConfig(config, logger, parts.sr25519);
   const reliability = createReliability(config);
-  const cache = new ResponseCache(config, store, logger, { coalesceInProcess: parts.crossRequestIo });
+  const cache = new ResponseCache(config, store, logger, { coalesceInProcess: parts.crossRequestIo, followMaxMs: config.REQUEST_TIMEOUT_MS });
   metrics.watchMetagraph(metagraph);
   await metagraph.start();
   // NETUIDS narrows what is served; without it, every subnet the source knows.

@@ -8,7 +8,13 @@ import { randomUUID } from 'node:crypto';
 import { Redis } from 'ioredis';
 import OpenAI from 'openai';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { cacheKey } from '../src/cache/cache-key.js';
+import { HeldClaim } from '../src/cache/replica-claim.js';
+import { SharedTier } from '../src/cache/shared-tier.js';
 import { startMiner, type RunningMiner } from '../src/devnet/miner.js';
+import { silentLogger } from '../src/log.js';
+import { createRedisStore } from '../src/store/redis.js';
+import type { Store } from '../src/store/store.js';
 import { startTestGateway, type TestGateway } from './support/gateway-harness.js';
 import { startOwnRedis, type OwnRedis } from './support/own-redis.js';
 
@@ -34,8 +40,8 @@ async function gateway(env: Record<string, string>): Promise<TestGateway> {
 }
 
 /** Two replicas sharing one Redis namespace. */
-async function replicas(): Promise<[TestGateway, TestGateway]> {
-  const env = { REDIS_URL: SHARED_REDIS, REDIS_PREFIX: `test:${randomUUID()}:` };
+async function replicas(extra: Record<string, string> = {}): Promise<[TestGateway, TestGateway]> {
+  const env = { REDIS_URL: SHARED_REDIS, REDIS_PREFIX: `test:${randomUUID()}:`, ...extra };
   return [await gateway(env), await gateway(env)];
 }
 
@@ -66,14 +72,87 @@ describe('two replicas on one Redis', () => {
     expect(other?.coalesced).toBeGreaterThan(0);
   });
 
-  it('coalesces streams across replicas too, each client getting the whole stream', async () => {
+  it('a stream does not wait for another replica’s whole answer: each replica calls the miner once, and its streams follow that call', async () => {
     const [a, b] = await replicas();
     const body = fresh();
     miner.reset();
     const texts = await Promise.all(Array.from({ length: 20 }, (_, i) => (i % 2 ? a : b).client().chat.completions.create({ ...body, stream: true }).then(streamText)));
-    expect(miner.requestCount).toBe(1);
+    expect(miner.requestCount).toBe(2);
+    expect(a.gateway.cache.stats()).toMatchObject({ misses: 1, hits: 9 });
+    expect(b.gateway.cache.stats()).toMatchObject({ misses: 1, hits: 9 });
     expect(new Set(texts).size).toBe(1);
     expect(texts[0]).toContain('devnet miner R');
+  });
+
+  it('keeps the other replica waiting while the answer takes longer than the claim’s TTL: its holder renews it', async () => {
+    // The miner takes ~300 ms to answer; the claim lasts 90 ms unless renewed.
+    const [a, b] = await replicas({ CACHE_CLAIM_TTL_MS: '90' });
+    const body = fresh();
+    miner.reset();
+    const first = a.client().chat.completions.create(body).withResponse();
+    // b asks once a holds the claim.
+    await waitFor(() => a.gateway.cache.stats().misses === 1, 5_000);
+    const second = await b.client().chat.completions.create(body).withResponse();
+    expect([cacheOf(await first), cacheOf(second)]).toEqual(['MISS', 'HIT']);
+    expect(miner.requestCount).toBe(1);
+  });
+
+  it('a follower waits at most REQUEST_TIMEOUT_MS for a claim that is held on, then calls the miner itself', async () => {
+    const prefix = `test:${randomUUID()}:`;
+    const gw = await gateway({ REDIS_URL: SHARED_REDIS, REDIS_PREFIX: prefix, REQUEST_TIMEOUT_MS: '1500' });
+    const body = fresh();
+    // Another "replica" holds the key's claim and keeps renewing it, but never answers.
+    const store = await createRedisStore({ url: SHARED_REDIS, prefix });
+    const tier = new SharedTier(store, silentLogger(), 1000);
+    const stuck = new HeldClaim(tier, cacheKey({ endpoint: 'chat', model: 'sn4/m', request: body, scope: null }), 'stuck-replica', 300);
+    try {
+      await tier.claim(stuck.key, 'stuck-replica', 300);
+      miner.reset();
+      const res = await gw.client().chat.completions.create(body).withResponse();
+      expect(cacheOf(res)).toBe('MISS');
+      expect(res.data.choices[0]?.message.content).toContain('devnet miner R');
+      expect(miner.requestCount).toBe(1);
+      // Answered while the claim was still held: the wait ended at its bound, not when the claim went.
+      expect(await tier.claimed(stuck.key)).toBe(true);
+    } finally {
+      await stuck.release(false);
+      await tier.close();
+      await store.close();
+    }
+  });
+});
+
+describe('claims', () => {
+  const stores: Store[] = [];
+  afterAll(async () => {
+    await Promise.all(stores.map((s) => s.close()));
+  });
+  const tierOnRedis = async () => {
+    const store = await createRedisStore({ url: SHARED_REDIS, prefix: `test:${randomUUID()}:` });
+    stores.push(store);
+    return new SharedTier(store, silentLogger(), 1000);
+  };
+
+  it('a claim that ran out and was taken by another replica is not released by its first holder', async () => {
+    const tier = await tierOnRedis();
+    expect(await tier.claim('k', 'first', 100)).toBe(true);
+    expect(await tier.claim('k', 'second', 100)).toBe(false);
+    await new Promise((r) => setTimeout(r, 150));
+    expect(await tier.claim('k', 'second', 5_000)).toBe(true);
+    await tier.release('k', 'first', false);
+    expect(await tier.claimed('k')).toBe(true);
+    await tier.release('k', 'second', false);
+    expect(await tier.claimed('k')).toBe(false);
+  });
+
+  it('a held claim is renewed until it is released', async () => {
+    const tier = await tierOnRedis();
+    expect(await tier.claim('k', 'token', 150)).toBe(true);
+    const held = new HeldClaim(tier, 'k', 'token', 150);
+    await new Promise((r) => setTimeout(r, 500));
+    expect(await tier.claimed('k')).toBe(true);
+    await held.release(true);
+    expect(await tier.claimed('k')).toBe(false);
   });
 
   it('answers one replica from the entry another one stored, in either shape', async () => {

@@ -60,6 +60,26 @@ describe.each(factories)('%s store', (_name, create) => {
     expect(await store.get('lock')).toBe('x');
   });
 
+  it('deletes and renews a value only while it holds what the caller expects (a lock released or renewed by its holder)', async () => {
+    const store = await open();
+    expect(await store.set('claim', 'token-a', { onlyIfAbsent: true, ttlMs: 300 })).toBe(true);
+    expect(await store.compareAndDelete('claim', 'token-b')).toBe(false);
+    expect(await store.compareAndExpire('claim', 'token-b', 60_000)).toBe(false);
+    expect(await store.get('claim')).toBe('token-a');
+    // Renewed by its holder: still there after the first ttl would have run out.
+    expect(await store.compareAndExpire('claim', 'token-a', 60_000)).toBe(true);
+    await new Promise((r) => setTimeout(r, 400));
+    expect(await store.get('claim')).toBe('token-a');
+    expect(await store.compareAndDelete('claim', 'token-a')).toBe(true);
+    expect(await store.get('claim')).toBeNull();
+    expect(await store.compareAndDelete('claim', 'token-a')).toBe(false);
+    expect(await store.compareAndExpire('missing', 'token-a', 1000)).toBe(false);
+    // Concurrent releases by the holder: exactly one deletes.
+    await store.set('claim', 'token-c');
+    const released = await Promise.all(Array.from({ length: 10 }, () => store.compareAndDelete('claim', 'token-c')));
+    expect(released.filter(Boolean)).toHaveLength(1);
+  });
+
   it('expires values after their ttl', async () => {
     const store = await open();
     // Long enough for a round trip to a store in another process (workerd) on a loaded machine.

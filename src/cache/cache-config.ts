@@ -22,8 +22,12 @@ const CacheEnvSchema = z.object({
   CACHE_MEMORY_MAX_BYTES: positiveInt.default(64 * 1024 * 1024),
   /** What a cache hit costs, as a percentage of the model's price for the same tokens (0 = free). */
   CACHE_HIT_PRICE_PCT: z.coerce.number().int().min(0).max(100).default(0),
-  /** Across replicas: how long one replica's claim on a request lasts, and the longest the others wait for its answer. */
-  CACHE_COALESCE_WAIT_MS: positiveInt.default(10_000),
+  /**
+   * Across replicas: how long one replica's claim on a request lasts unless
+   * renewed. Its holder renews it every third of this while it runs, so
+   * this is how soon a replica that died stops holding the others up.
+   */
+  CACHE_CLAIM_TTL_MS: positiveInt.default(5_000),
   /** A Redis cache read or write slower than this counts as a miss (fail open); never delays a request by more. */
   CACHE_STORE_TIMEOUT_MS: positiveInt.default(50),
 });

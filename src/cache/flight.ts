@@ -12,6 +12,7 @@
 import type { Upstream } from '../../providers/provider.js';
 import { ClientDisconnected } from '../router/request-deadline.js';
 import type { CacheEntry, EntrySnapshot } from './cache-entry.js';
+import type { HeldClaim } from './replica-claim.js';
 import type { SharedStream } from './shared-stream.js';
 
 export interface CacheTicket {
@@ -39,8 +40,10 @@ export type FlightOutcome =
 const NONE: FlightOutcome = Object.freeze({ kind: 'none' });
 
 export class Flight {
-  /** Set when this replica holds the cross-replica claim on the key (it must release it). */
-  claimed = false;
+  /** This replica's claim on the key across replicas, when it holds one (released when the flight completes). */
+  claim: HeldClaim | null = null;
+  /** True while this flight waits for another replica's answer instead of calling a miner (a stream does not wait with it). */
+  awaitsReplica = false;
   private participants = 0;
   private readonly controller = new AbortController();
   private live: LiveStream | null = null;
@@ -50,8 +53,11 @@ export class Flight {
 
   constructor(
     readonly ticket: CacheTicket,
-    /** Stores the leader's answer (and releases the claim); called once, before followers are woken. */
-    private readonly record: (flight: Flight, entry: CacheEntry | null) => void,
+    /**
+     * Stores the leader's answer and releases the claim; called once, before
+     * followers are woken. Resolves once the shared store has it.
+     */
+    private readonly record: (flight: Flight, entry: CacheEntry | null) => Promise<void>,
   ) {}
 
   /** Aborts once every client waiting for this answer has gone: the miner call's signal. */
@@ -84,11 +90,16 @@ export class Flight {
     this.notify();
   }
 
-  /** The leader's answer (null: none to share). Stored first, then followers are woken. */
-  complete(entry: CacheEntry | null): void {
-    if (this.final !== null) return;
-    this.record(this, entry);
+  /**
+   * The leader's answer (null: none to share). Stored first, then followers
+   * are woken; resolves once the shared store has it and the claim is let
+   * go (a Worker must not end its request before that).
+   */
+  complete(entry: CacheEntry | null): Promise<void> {
+    if (this.final !== null) return Promise.resolve();
+    const written = this.record(this, entry);
     this.settle(entry);
+    return written;
   }
 
   /** Ends the flight without recording (an answer that came from elsewhere, e.g. another replica). */

@@ -23,6 +23,7 @@ import { encodeEntry, type CacheEntry, type EntrySnapshot } from './cache-entry.
 import { cacheKey } from './cache-key.js';
 import { effectiveTtlS, uncacheableReason, type CacheDirective } from './cache-policy.js';
 import { Flight, type CacheTicket } from './flight.js';
+import { coordinate } from './replica-claim.js';
 import { SharedTier, type StoredEntry } from './shared-tier.js';
 
 export interface TicketInput {
@@ -79,6 +80,8 @@ export interface ResponseCacheOptions {
    * there each request that finds no entry coordinates through the store alone.
    */
   readonly coalesceInProcess: boolean;
+  /** The longest a request waits for another replica's answer while that replica holds the key's claim (REQUEST_TIMEOUT_MS). */
+  readonly followMaxMs: number;
 }
 
 export class ResponseCache {
@@ -134,19 +137,16 @@ export class ResponseCache {
     flight = this.running(key);
     if (flight) return this.follow(flight, ticket, client.clientSignal, wantsStream);
 
-    flight = new Flight(ticket, this.record);
-    if (this.options.coalesceInProcess) this.flights.set(key, flight);
-    flight.join(client.clientSignal);
-    if (this.shared?.up) {
-      const answer = await this.coordinate(flight);
-      if (answer) {
-        this.flights.delete(key);
-        flight.settle(answer);
-        return this.hit(answer, true);
-      }
-    }
-    this.counts.misses++;
-    return { kind: 'lead', flight };
+    const opened = this.open(ticket, client.clientSignal);
+    const answer = this.shared?.up
+      ? await this.acrossReplicas(opened, wantsStream).catch((err: unknown) => {
+          this.land(opened, null);
+          throw err;
+        })
+      : null;
+    if (!answer) return this.leading(opened);
+    this.land(opened, answer);
+    return this.hit(answer, true);
   }
 
   stats(): CacheStats {
@@ -172,26 +172,50 @@ export class ResponseCache {
     return this.options.coalesceInProcess ? this.flights.get(key) : undefined;
   }
 
+  /** A new flight for the key, which identical requests of this process follow from now on. */
+  private open(ticket: CacheTicket, clientSignal: AbortSignal): Flight {
+    const flight = new Flight(ticket, this.record);
+    if (this.options.coalesceInProcess) this.flights.set(ticket.key, flight);
+    flight.join(clientSignal);
+    return flight;
+  }
+
+  /** This request calls a miner: a miss. */
+  private leading(flight: Flight): Acquired {
+    this.counts.misses++;
+    return { kind: 'lead', flight };
+  }
+
+  /** Ends a flight with an answer that came from elsewhere (or none), without recording it. */
+  private land(flight: Flight, entry: CacheEntry | null): void {
+    if (this.flights.get(flight.ticket.key) === flight) this.flights.delete(flight.ticket.key);
+    flight.settle(entry);
+  }
+
   /**
-   * Across replicas: takes the key's claim, or waits (bounded) for the
-   * replica that holds it. Returns the answer when one came from another
-   * replica; null when this replica should call the miner.
+   * Across replicas (src/cache/replica-claim.ts): takes the key's claim, or
+   * waits for the replica that holds it. Returns the answer when one came
+   * from another replica; null when this replica calls the miner.
    */
-  private async coordinate(flight: Flight): Promise<CacheEntry | null> {
-    const shared = this.shared as SharedTier;
+  private async acrossReplicas(flight: Flight, wantsStream: boolean): Promise<CacheEntry | null> {
     const key = flight.ticket.key;
-    const wait = this.settings.CACHE_COALESCE_WAIT_MS;
-    flight.claimed = await shared.claim(key, wait);
-    if (flight.claimed) {
-      // Another replica may have stored the answer and let go of its claim between our read and our claim.
-      const late = await shared.get(key);
-      if (!late) return null;
-      flight.claimed = false;
-      shared.release(key, true);
-      return this.keep(key, late);
+    const outcome = await coordinate(this.shared as SharedTier, key, {
+      wantsStream,
+      claimTtlMs: this.settings.CACHE_CLAIM_TTL_MS,
+      maxWaitMs: this.options.followMaxMs,
+      signal: flight.signal,
+      inMemory: () => this.memory.get(key) ?? null,
+      onWaiting: () => {
+        flight.awaitsReplica = true;
+      },
+    }).finally(() => {
+      flight.awaitsReplica = false;
+    });
+    if (outcome.kind === 'lead') {
+      flight.claim = outcome.claim;
+      return null;
     }
-    const answer = await shared.awaitAnswer(key, wait);
-    return answer ? this.keep(key, answer) : null;
+    return outcome.kind === 'memory' ? outcome.entry : this.keep(key, outcome.stored);
   }
 
   /** An entry read from the shared store, kept in memory too. */
@@ -207,6 +231,8 @@ export class ResponseCache {
   }
 
   private async follow(flight: Flight, ticket: CacheTicket, clientSignal: AbortSignal, wantsStream: boolean): Promise<Acquired> {
+    // A stream does not wait for another replica's whole answer (replica-claim.ts): it leads here, and later streams follow it.
+    if (wantsStream && flight.awaitsReplica) return this.leading(this.open(ticket, clientSignal));
     flight.join(clientSignal);
     const outcome = await flight.wait(wantsStream, clientSignal);
     if (outcome.kind === 'entry') return this.hit(outcome.entry, true);
@@ -219,10 +245,9 @@ export class ResponseCache {
       }
     }
     // Nothing to share: call a miner alone (its answer is still recorded), without making others wait on it.
-    this.counts.misses++;
     const solo = new Flight(ticket, this.record);
     solo.join(clientSignal);
-    return { kind: 'lead', flight: solo };
+    return this.leading(solo);
   }
 
   /**
@@ -231,22 +256,25 @@ export class ResponseCache {
    * subnet it is only shared with the flight's followers); the claim is
    * released either way.
    */
-  private readonly record = (flight: Flight, entry: CacheEntry | null): void => {
+  private readonly record = (flight: Flight, entry: CacheEntry | null): Promise<void> => {
     const key = flight.ticket.key;
     if (this.flights.get(key) === flight) this.flights.delete(key);
-    let stored = false;
+    let written: Promise<void> | undefined;
     if (entry && entry.servedModel === flight.ticket.model) {
       const encoded = encodeEntry(entry);
       const bytes = Buffer.byteLength(encoded);
       if (bytes <= this.settings.CACHE_MAX_ENTRY_BYTES) {
         this.memory.set(key, entry, bytes, entry.expiresAt);
-        this.shared?.put(key, encoded, entry.expiresAt - Date.now());
+        written = this.shared?.put(key, encoded, entry.expiresAt - Date.now()) ?? Promise.resolve();
         this.counts.stored++;
-        stored = true;
       } else {
         this.counts.tooLarge++;
       }
     }
-    if (flight.claimed) this.shared?.release(key, stored);
+    const claim = flight.claim;
+    flight.claim = null;
+    if (!claim) return written ?? Promise.resolve();
+    // Stored before the claim goes: a replica that sees the claim gone finds the entry.
+    return (written ?? Promise.resolve()).then(() => claim.release(written !== undefined));
   };
 }

@@ -20,8 +20,13 @@ export interface SharedStreamOptions {
   readonly maxRecordChars: number;
   /** Asked when the last reader leaves early: true keeps reading, because someone waits for the whole answer. */
   readonly keepReading: () => boolean;
-  /** Once, when the upstream is over: every event when it finished and all were recorded, else null. */
-  readonly onEnd: (events: string[] | null) => void;
+  /**
+   * Once, when the upstream is over: every event when it finished and all
+   * were recorded, else null. A reader that pulled the end sees it only once
+   * what this returns has settled (the answer is stored before the last
+   * chunk leaves, which a Worker needs: its request must not end first).
+   */
+  readonly onEnd: (events: string[] | null) => Promise<void> | void;
 }
 
 interface Reader {
@@ -88,7 +93,7 @@ export class SharedStream {
       },
       (err: unknown) => {
         this.pulling = null;
-        this.end('failed', err);
+        return this.end('failed', err);
       },
     );
     return this.pulling;
@@ -130,7 +135,7 @@ export class SharedStream {
     this.base = lowest;
   }
 
-  private end(state: 'completed' | 'failed', failure: unknown): void {
+  private end(state: 'completed' | 'failed', failure: unknown): Promise<void> | void {
     if (this.state !== 'open') return;
     this.state = state;
     this.failure = failure;
@@ -144,6 +149,6 @@ export class SharedStream {
       error: completed ? null : failure instanceof Error ? failure.message : String(failure),
       clientAborted: failure instanceof ClientDisconnected,
     });
-    this.options.onEnd(completed && this.recording ? [...this.log] : null);
+    return this.options.onEnd(completed && this.recording ? [...this.log] : null);
   }
 }

@@ -1,7 +1,9 @@
 /**
- * The cache's side of the shared store (Redis): entries every replica can
- * read, a short claim so that only one replica calls the miner for a key,
- * and a notice when the claimed answer is in.
+ * The cache's side of the shared store (Redis for Node replicas, the
+ * Durable Object for Worker isolates): entries every replica can read,
+ * claims so that only one replica calls the miner for a key, and, where the
+ * store broadcasts to every client (Redis), a notice when a claimed answer
+ * is in. Without such a broadcast (Workers) waiting replicas poll.
  *
  * The cache is an optimization, so it fails open: every call is bounded by
  * CACHE_STORE_TIMEOUT_MS, and an error or timeout is a miss (or, for the
@@ -15,8 +17,6 @@ import { decodeEntry, type CacheEntry } from './cache-entry.js';
 const entryKey = (key: string) => `cache:v1:${key}`;
 const claimKey = (key: string) => `cache:claim:${key}`;
 const FILLED_CHANNEL = 'cache:filled';
-/** While waiting on another replica's claim: how often the entry and the claim are looked at, in case a notice is lost. */
-const POLL_MS = 100;
 
 /** An entry as read back, with the size of its stored form. */
 export interface StoredEntry {
@@ -32,6 +32,8 @@ export class SharedTier {
   private available: boolean;
   private failures = 0;
   private readonly waiters = new Map<string, Set<(filled: boolean) => void>>();
+  /** Notices arrive (the store broadcasts to every client); otherwise waiting is polling alone. */
+  private readonly hearsNotices: boolean;
   private unsubscribe: (() => Promise<void>) | null = null;
   private readonly unwatch: () => void;
 
@@ -42,6 +44,9 @@ export class SharedTier {
   ) {
     this.available = store.state() === 'up';
     this.unwatch = store.onStateChange((state) => this.setAvailable(state === 'up', state === 'up' ? null : 'the store is down'));
+    // A store that only reaches this isolate (Workers) would carry notices from one request to another, which workerd forbids, and to no other isolate.
+    this.hearsNotices = store.broadcast === 'all-clients';
+    if (!this.hearsNotices) return;
     // Not awaited: with Redis down at start-up a subscription waits for it, and serving must not.
     store.subscribe(FILLED_CHANNEL, (message) => this.onNotice(message)).then(
       (unsubscribe) => {
@@ -67,40 +72,56 @@ export class SharedTier {
     return entry ? { entry, bytes: Buffer.byteLength(text as string) } : null;
   }
 
-  put(key: string, encoded: string, ttlMs: number): void {
-    void this.call(() => this.store.set(entryKey(key), encoded, { ttlMs }), false);
+  /** Resolves once written (or failed): a Worker must finish its writes before its request ends. */
+  async put(key: string, encoded: string, ttlMs: number): Promise<void> {
+    await this.call(() => this.store.set(entryKey(key), encoded, { ttlMs }), false);
   }
 
-  /** True when this replica may call the miner: it took the claim, or the store cannot say. */
-  async claim(key: string, ttlMs: number): Promise<boolean> {
-    return this.call(() => this.store.set(claimKey(key), '1', { ttlMs, onlyIfAbsent: true }), true);
+  /** True when this replica may call the miner: it took the claim with `token`, or the store cannot say. */
+  claim(key: string, token: string, ttlMs: number): Promise<boolean> {
+    return this.call(() => this.store.set(claimKey(key), token, { ttlMs, onlyIfAbsent: true }), true);
   }
 
-  /** Gives the claim back and tells waiting replicas whether an entry is there to read. */
-  release(key: string, filled: boolean): void {
-    void this.call(async () => {
-      await this.store.del(claimKey(key));
-      await this.store.publish(FILLED_CHANNEL, `${filled ? 1 : 0}${key}`);
+  /** Extends this replica's own claim; false once the claim is no longer `token`'s (it ran out, another replica may hold it). */
+  renew(key: string, token: string, ttlMs: number): Promise<boolean> {
+    return this.call(() => this.store.compareAndExpire(claimKey(key), token, ttlMs), true);
+  }
+
+  /** Whether some replica holds the key's claim (false when the store cannot say: nothing to wait for then). */
+  async claimed(key: string): Promise<boolean> {
+    return (await this.call(() => this.store.get(claimKey(key)), null)) !== null;
+  }
+
+  /** Gives this replica's claim back (never another's) and tells waiting replicas whether an entry is there to read. */
+  async release(key: string, token: string, filled: boolean): Promise<void> {
+    await this.call(async () => {
+      await this.store.compareAndDelete(claimKey(key), token);
+      if (this.hearsNotices) await this.store.publish(FILLED_CHANNEL, `${filled ? 1 : 0}${key}`);
     }, undefined);
   }
 
   /**
-   * Waits for the replica holding the claim: its entry, or null when it had
-   * none to share, its claim went away without one, or `maxWaitMs` passed.
+   * Resolves with the next notice for the key (true: filled, false: nothing
+   * to share), or null after `ms` or once `signal` aborts. Without notices,
+   * just waits.
    */
-  async awaitAnswer(key: string, maxWaitMs: number): Promise<StoredEntry | null> {
-    const until = Date.now() + maxWaitMs;
-    for (;;) {
-      const left = until - Date.now();
-      if (left <= 0 || !this.up) return null;
-      const notice = await this.nextNotice(key, Math.min(POLL_MS, left));
-      if (notice === false) return null;
-      const entry = await this.get(key);
-      if (entry) return entry;
-      if (notice === true) return null;
-      const claimed = await this.call(() => this.store.get(claimKey(key)), null);
-      if (claimed === null) return null;
-    }
+  nextNotice(key: string, ms: number, signal: AbortSignal): Promise<boolean | null> {
+    return new Promise((resolve) => {
+      const waiters = this.hearsNotices ? this.waitersOf(key) : null;
+      const done = (filled: boolean | null) => {
+        clearTimeout(timer);
+        signal.removeEventListener('abort', onAbort);
+        if (waiters) {
+          waiters.delete(done);
+          if (waiters.size === 0) this.waiters.delete(key);
+        }
+        resolve(filled);
+      };
+      const onAbort = () => done(null);
+      const timer = setTimeout(onAbort, ms);
+      signal.addEventListener('abort', onAbort, { once: true });
+      waiters?.add(done);
+    });
   }
 
   async close(): Promise<void> {
@@ -108,21 +129,10 @@ export class SharedTier {
     await this.unsubscribe?.().catch(() => undefined);
   }
 
-  /** Resolves with the next notice for the key (true: filled, false: nothing to share), or null after `ms`. */
-  private nextNotice(key: string, ms: number): Promise<boolean | null> {
-    return new Promise((resolve) => {
-      let set = this.waiters.get(key);
-      if (!set) this.waiters.set(key, (set = new Set()));
-      const waiters = set;
-      const done = (filled: boolean | null) => {
-        clearTimeout(timer);
-        waiters.delete(done);
-        if (waiters.size === 0) this.waiters.delete(key);
-        resolve(filled);
-      };
-      const timer = setTimeout(() => done(null), ms);
-      waiters.add(done);
-    });
+  private waitersOf(key: string): Set<(filled: boolean) => void> {
+    let set = this.waiters.get(key);
+    if (!set) this.waiters.set(key, (set = new Set()));
+    return set;
   }
 
   private onNotice(message: string): void {
@@ -155,7 +165,8 @@ export class SharedTier {
   private setAvailable(available: boolean, detail: string | null): void {
     if (available === this.available) return;
     this.available = available;
-    if (available) this.logger.info({ cache: 'redis' }, 'response cache: the shared store answers again; hits and coalescing span replicas again');
-    else this.logger.warn({ cache: 'redis', detail }, 'response cache: the shared store is failing or slow; requests go on without it (this replica\'s memory only)');
+    const store = this.store.kind;
+    if (available) this.logger.info({ cache: store }, 'response cache: the shared store answers again; hits and coalescing span replicas again');
+    else this.logger.warn({ cache: store, detail }, 'response cache: the shared store is failing or slow; requests go on without it (this replica\'s memory only)');
   }
 }

@@ -46,11 +46,11 @@ export async function answerFromUpstreams(ctx: CompletionContext, flight: Flight
   // A led call serves every client waiting for it, so it stops only once all of them left.
   const deadline = requestDeadline(flight?.signal ?? call.clientSignal, gw.config.REQUEST_TIMEOUT_MS);
   const failover = { legs, endpoint: call.endpoint, signal: deadline.signal, reliability: gw.reliability };
-  const failed = (err: unknown): never => {
+  const failed = async (err: unknown): Promise<never> => {
     deadline.release();
     admission.cancel();
-    // Followers are told there is nothing to share; each then calls an upstream itself.
-    flight?.complete(null);
+    // Followers are told there is nothing to share (and the claim is let go before this request ends).
+    await flight?.complete(null);
     throw err;
   };
   const receiptSnapshot: EntrySnapshot = { version: snapshot?.version ?? 'none', block: snapshot?.block ?? null };
@@ -71,7 +71,7 @@ export async function answerFromUpstreams(ctx: CompletionContext, flight: Flight
         onEnd: (events) => {
           deadline.release();
           // Only a stream that finished with every chunk recorded is an answer to keep.
-          flight.complete(events && entryFromChunks(recorded(opened.upstream, servedModel), events));
+          return flight.complete(events && entryFromChunks(recorded(opened.upstream, servedModel), events));
         },
       });
       flight.goLive({ stream: shared, upstream: opened.upstream, servedModel, snapshot: receiptSnapshot });
@@ -109,7 +109,8 @@ export async function answerFromUpstreams(ctx: CompletionContext, flight: Flight
     usage: answer.payload.usage ?? null,
     completionText: answerText(answer.payload),
   });
-  flight?.complete(entryFromCompletion(recorded(answer.upstream, servedModel), answer.payload));
+  // Stored (and the claim let go) before the answer leaves: a Worker's request must not end with the write pending.
+  await flight?.complete(entryFromCompletion(recorded(answer.upstream, servedModel), answer.payload));
   return {
     kind: 'json',
     upstream: answer.upstream,

@@ -15,6 +15,8 @@ const OPERATIONS: Readonly<Record<StoreOperation, true>> = {
   get: true,
   set: true,
   del: true,
+  compareAndDelete: true,
+  compareAndExpire: true,
   hgetall: true,
   hset: true,
   hincrby: true,

@@ -68,6 +68,17 @@ export function createMemoryStore(): Store {
       hashExpiries.delete(key);
       sets.delete(key);
     },
+    async compareAndDelete(key, expected) {
+      if (live(key)?.value !== expected) return false;
+      values.delete(key);
+      return true;
+    },
+    async compareAndExpire(key, expected, ttlMs) {
+      const entry = live(key);
+      if (entry?.value !== expected) return false;
+      entry.expiresAt = Date.now() + ttlMs;
+      return true;
+    },
     async hgetall(key) {
       return Object.fromEntries(hash(key, false) ?? []);
     },

@@ -132,7 +132,21 @@ redis.call('HINCRBY', KEYS[2], 'available', -tonumber(ARGV[1]))
 redis.call('HINCRBY', KEYS[2], 'spent', ARGV[1])
 return 1`;
 
+/** KEYS: the value. ARGV: the value it must still hold. */
+const COMPARE_AND_DELETE = `
+if redis.call('GET', KEYS[1]) ~= ARGV[1] then return 0 end
+redis.call('DEL', KEYS[1])
+return 1`;
+
+/** KEYS: the value. ARGV: the value it must still hold, ttlMs. */
+const COMPARE_AND_EXPIRE = `
+if redis.call('GET', KEYS[1]) ~= ARGV[1] then return 0 end
+redis.call('PEXPIRE', KEYS[1], ARGV[2])
+return 1`;
+
 const SCRIPTS = {
+  taogateCompareAndDelete: COMPARE_AND_DELETE,
+  taogateCompareAndExpire: COMPARE_AND_EXPIRE,
   taogateHincrbyOnce: HINCRBY_ONCE,
   taogateRateLimit: RATE_LIMIT,
   taogateRateAdjust: RATE_ADJUST,

@@ -103,6 +103,12 @@ export async function createRedisStore(options: RedisStoreOptions): Promise<Stor
     async del(key) {
       await client.del(key);
     },
+    async compareAndDelete(key, expected) {
+      return (await run('taogateCompareAndDelete', [key], [expected])) === 1;
+    },
+    async compareAndExpire(key, expected, ttlMs) {
+      return (await run('taogateCompareAndExpire', [key], [expected, ttlMs])) === 1;
+    },
     async hgetall(key) {
       return client.hgetall(key);
     },

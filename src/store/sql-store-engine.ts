@@ -68,6 +68,18 @@ export class SqlStoreEngine {
     this.sql.exec('DELETE FROM sets WHERE k = ?', key);
   }
 
+  compareAndDelete(key: string, expected: string): boolean {
+    if (this.get(key) !== expected) return false;
+    this.sql.exec('DELETE FROM kv WHERE k = ?', key);
+    return true;
+  }
+
+  compareAndExpire(key: string, expected: string, ttlMs: number): boolean {
+    if (this.get(key) !== expected) return false;
+    this.sql.exec('UPDATE kv SET expires_at = ? WHERE k = ?', this.now() + ttlMs, key);
+    return true;
+  }
+
   hgetall(key: string): Record<string, string> {
     this.expireHash(key);
     const rows = this.sql.exec('SELECT f, v FROM hash WHERE k = ?', key).toArray();

@@ -105,6 +105,14 @@ export interface Store {
   /** Returns true when the value was written. */
   set(key: string, value: string, options?: SetOptions): Promise<boolean>;
   del(key: string): Promise<void>;
+  /**
+   * Deletes the value only while it is still `expected`, atomically: a lock
+   * holder lets go of its own lock, never of one another holder took after
+   * its own expired. Returns whether it was deleted.
+   */
+  compareAndDelete(key: string, expected: string): Promise<boolean>;
+  /** Sets the value's expiry to `ttlMs` from now only while it is still `expected` (a lock holder renewing its own lock), atomically. */
+  compareAndExpire(key: string, expected: string, ttlMs: number): Promise<boolean>;
 
   hgetall(key: string): Promise<Record<string, string>>;
   hset(key: string, fields: Readonly<Record<string, string>>): Promise<void>;

@@ -43,6 +43,14 @@ export class StoreObject extends DurableObject implements Synchronous<StoreObjec
   del(key: string) {
     this.engine.del(key);
   }
+  compareAndDelete(key: string, expected: string) {
+    return this.engine.compareAndDelete(key, expected);
+  }
+  compareAndExpire(key: string, expected: string, ttlMs: number) {
+    const renewed = this.engine.compareAndExpire(key, expected, ttlMs);
+    if (renewed) this.sweepLater();
+    return renewed;
+  }
   hgetall(key: string) {
     return this.engine.hgetall(key);
   }

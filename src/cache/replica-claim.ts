@@ -1,0 +1,114 @@
+/**
+ * Single-flight across replicas (Node processes on one Redis, Worker
+ * isolates on one Durable Object): the first replica to claim a key calls
+ * the miner, the others wait for the entry it stores.
+ *
+ * A claim's value is a token of its own, so its holder renews and releases
+ * only its own claim (compare-and-expire, compare-and-delete): one that ran
+ * out and was taken by another replica is never released by the first.
+ * The holder renews it every third of CACHE_CLAIM_TTL_MS while its call
+ * runs, so an answer of any length keeps its followers waiting, and a
+ * replica that died frees the key within one TTL. Followers wait while the
+ * claim exists, at most REQUEST_TIMEOUT_MS; a claim let go without an
+ * entry (the leader failed) is taken by the first follower to try, and the
+ * rest follow it.
+ *
+ * A stream whose key another replica holds does not wait: its client would
+ * see nothing until the whole answer was in, and the leader's chunks
+ * cannot reach another replica as they come (a Worker holds no
+ * subscription). It calls the miner at once; its answer is stored too.
+ */
+import { randomUUID } from 'node:crypto';
+import { ClientDisconnected } from '../router/request-deadline.js';
+import type { CacheEntry } from './cache-entry.js';
+import type { SharedTier, StoredEntry } from './shared-tier.js';
+
+/** While waiting on another replica's claim: how often the entry and the claim are looked at (notices, where they arrive, wake sooner). */
+const POLL_MS = 100;
+
+/** This replica's claim on a key, renewed until released. */
+export class HeldClaim {
+  private readonly timer: ReturnType<typeof setInterval>;
+
+  constructor(
+    private readonly tier: SharedTier,
+    readonly key: string,
+    private readonly token: string,
+    ttlMs: number,
+  ) {
+    this.timer = setInterval(() => {
+      void this.tier.renew(key, token, ttlMs).then((held) => {
+        // Gone (it ran out while the store was unreachable): renewing now could only prolong another replica's claim.
+        if (!held) clearInterval(this.timer);
+      });
+    }, Math.max(1, Math.floor(ttlMs / 3)));
+  }
+
+  /** Stops renewing and lets go (if still this claim's), telling waiting replicas whether the entry is in. */
+  release(filled: boolean): Promise<void> {
+    clearInterval(this.timer);
+    return this.tier.release(this.key, this.token, filled);
+  }
+}
+
+export type Coordinated =
+  /** The answer, from this replica's memory (its own leader stored it meanwhile) or from the store. */
+  | { readonly kind: 'memory'; readonly entry: CacheEntry }
+  | { readonly kind: 'stored'; readonly stored: StoredEntry }
+  /** Call the miner: holding the claim, or without one (a stream, the store unreachable, the wait too long). */
+  | { readonly kind: 'lead'; readonly claim: HeldClaim | null };
+
+export interface CoordinateOptions {
+  readonly wantsStream: boolean;
+  readonly claimTtlMs: number;
+  /** The longest a follower waits for the holder's answer (REQUEST_TIMEOUT_MS). */
+  readonly maxWaitMs: number;
+  /** Aborts when every client waiting for this answer has gone. */
+  readonly signal: AbortSignal;
+  /** An entry this replica holds in memory, looked at before the store on every poll. */
+  readonly inMemory: () => CacheEntry | null;
+  /** Called when this replica starts waiting on another's claim. */
+  readonly onWaiting?: () => void;
+}
+
+/** Takes the key's claim, or waits for the replica that holds it. */
+export async function coordinate(tier: SharedTier, key: string, options: CoordinateOptions): Promise<Coordinated> {
+  const until = Date.now() + options.maxWaitMs;
+  for (;;) {
+    const token = randomUUID();
+    if (await tier.claim(key, token, options.claimTtlMs)) {
+      const claim = new HeldClaim(tier, key, token, options.claimTtlMs);
+      // Another replica may have stored the answer and let go of its claim between our read and our claim.
+      const late = await tier.get(key);
+      if (!late) return { kind: 'lead', claim };
+      await claim.release(true);
+      return { kind: 'stored', stored: late };
+    }
+    if (options.wantsStream) return { kind: 'lead', claim: null };
+    options.onWaiting?.();
+    const waited = await awaitHolder(tier, key, until, options);
+    if (waited !== 'free') return waited;
+    // Let go without an answer: try to take it (the first follower to try leads, the rest follow it).
+  }
+}
+
+/** The holder's answer, 'free' once its claim went away without one, or lead (without a claim) when waiting is no use. */
+async function awaitHolder(tier: SharedTier, key: string, until: number, options: CoordinateOptions): Promise<Coordinated | 'free'> {
+  const { signal, inMemory } = options;
+  for (;;) {
+    const left = until - Date.now();
+    if (left <= 0 || !tier.up) return { kind: 'lead', claim: null };
+    const notice = await tier.nextNotice(key, Math.min(POLL_MS, left), signal);
+    if (signal.aborted) throw new ClientDisconnected('every client waiting for an identical request on another replica went away');
+    const here = inMemory();
+    if (here) return { kind: 'memory', entry: here };
+    const stored = await tier.get(key);
+    if (stored) return { kind: 'stored', stored };
+    if (notice === false) return 'free';
+    if (!(await tier.claimed(key))) {
+      // The holder stores its entry before it lets go: read once more in case that happened since the read above.
+      const late = await tier.get(key);
+      return late ? { kind: 'stored', stored: late } : 'free';
+    }
+  }
+}
