@@ -83,6 +83,12 @@ export interface GatewayParts {
   readonly store: Store;
   /** Closed with the gateway; false when the caller lends a store it closes itself. */
   readonly ownsStore: boolean;
+  /**
+   * The response cache's shared store when it is not `store` (Workers: a
+   * Durable Object of its own, so cache traffic does not queue behind keys,
+   * limits and credit in the one single-threaded store object). Owned like `store`.
+   */
+  readonly cacheStore?: Store;
   /** For chain-published miners: refuses blocked addresses. */
   readonly transport: HttpTransport;
   /** For subnet APIs the operator configured: trusted, no address guard. */
@@ -162,7 +168,8 @@ export async function assembleGateway(envConfig: Config, logger: Logger, parts: 
   const metering = await Metering.create(withFilePrices(config, subnetConfig), store, logger);
   const signer = await signerFromConfig(config, logger, parts.sr25519);
   const reliability = createReliability(config);
-  const cache = new ResponseCache(config, store, logger, { coalesceInProcess: parts.crossRequestIo, followMaxMs: config.REQUEST_TIMEOUT_MS });
+  const cacheStore = parts.cacheStore ? countStoreFailures(parts.cacheStore, (operation) => metrics.storeFailed(parts.store.kind, operation)) : store;
+  const cache = new ResponseCache(config, cacheStore, logger, { coalesceInProcess: parts.crossRequestIo, followMaxMs: config.REQUEST_TIMEOUT_MS });
   metrics.watchMetagraph(metagraph);
   await metagraph.start();
   // NETUIDS narrows what is served; without it, every subnet the source knows.
@@ -224,6 +231,7 @@ export async function assembleGateway(envConfig: Config, logger: Logger, parts: 
       await transport.close();
       await apiTransport.close();
       if (parts.ownsStore) await store.close();
+      if (parts.ownsStore && cacheStore !== store) await cacheStore.close();
     },
   };
 }

@@ -7,6 +7,7 @@
  * gateway passes (test/gateway-core.test.ts).
  */
 import { randomUUID } from 'node:crypto';
+import type OpenAI from 'openai';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createChainSource } from '../src/chain/chain-source.js';
 import { encodeSnapshot } from '../src/chain/snapshot-codec.js';
@@ -65,7 +66,7 @@ beforeAll(async () => {
     METERING_FLUSH_MS: '100',
     LOG_LEVEL: 'warn',
     METRICS_TOKEN: METRICS_TOKEN,
-  });
+  }, { instances: 2 });
   // `npm run sync`: the chain source on Node, delivering to the Worker.
   const source = createChainSource({
     url: node.url,
@@ -172,6 +173,34 @@ describe('the Worker build', () => {
     expect((await isolateB.authenticate(key))?.id).toBe(record.id);
     await isolateA.revoke(record.id);
     expect(await isolateB.authenticate(key)).toBeNull();
+  });
+
+  it('shares cached answers between isolates through the cache’s Durable Object: a HIT in another isolate, in either shape', async () => {
+    const [first, second] = runtime.urls.map((url) => gatewayClient({ ...target, baseUrl: url }));
+    if (!first || !second) throw new Error('two instances expected');
+    const body = { model: target.model, temperature: 0, messages: [{ role: 'user' as const, content: `across isolates ${randomUUID()}` }] };
+    for (const m of miners) m.reset();
+    const stored = await first.chat.completions.create(body).withResponse();
+    expect(stored.response.headers.get('x-taogate-cache')).toBe('MISS');
+    const json = await second.chat.completions.create(body).withResponse();
+    expect(json.response.headers.get('x-taogate-cache')).toBe('HIT');
+    expect(json.data.choices[0]?.message.content).toBe(stored.data.choices[0]?.message.content);
+    const streamed = await second.chat.completions.create({ ...body, stream: true }).withResponse();
+    expect(streamed.response.headers.get('x-taogate-cache')).toBe('HIT');
+    let text = '';
+    for await (const chunk of streamed.data) text += chunk.choices[0]?.delta?.content ?? '';
+    expect(text).toBe(stored.data.choices[0]?.message.content);
+    expect(miners.reduce((n, m) => n + m.requestCount, 0)).toBe(1);
+  });
+
+  it('identical JSON requests sent at once to two isolates call the miner once: one takes the claim, the other waits for its entry', async () => {
+    const clients = runtime.urls.map((url) => gatewayClient({ ...target, baseUrl: url }));
+    const body = { model: target.model, temperature: 0, messages: [{ role: 'user' as const, content: `claimed across isolates ${randomUUID()}` }] };
+    for (const m of miners) m.reset();
+    const answers = await Promise.all(Array.from({ length: 6 }, (_, i) => (clients[i % clients.length] as OpenAI).chat.completions.create(body).withResponse()));
+    expect(miners.reduce((n, m) => n + m.requestCount, 0)).toBe(1);
+    expect(answers.map((a) => a.response.headers.get('x-taogate-cache')).sort()).toEqual(['HIT', 'HIT', 'HIT', 'HIT', 'HIT', 'MISS']);
+    expect(new Set(answers.map((a) => a.data.choices[0]?.message.content)).size).toBe(1);
   });
 
   it('serves /metrics (prom-client in workerd) to METRICS_TOKEN: a Worker has no local clients to trust', async () => {

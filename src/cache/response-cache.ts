@@ -1,7 +1,8 @@
 /**
  * The response cache: exact-match answers by SHA-256 of the normalized
- * request, kept in this process's memory (LRU by bytes) and, with Redis, in
- * the shared store for every replica; identical requests in flight at once
+ * request, kept in this process's memory (LRU by bytes) and, with Redis or
+ * on Workers (the store's Durable Object), in the shared store for every
+ * replica or isolate; identical requests in flight at once
  * share one miner call, in this process and across replicas. On Workers a
  * request may not wait on another request's I/O, so there requests share
  * calls through the store only, never through a flight in memory.
@@ -69,7 +70,7 @@ export interface CacheStats {
   readonly memoryEntries: number;
   readonly memoryBytes: number;
   readonly inFlight: number;
-  /** `none` without Redis. */
+  /** `none` with the memory store (no Redis on Node). */
   readonly shared: 'up' | 'down' | 'none';
 }
 
@@ -98,7 +99,9 @@ export class ResponseCache {
     private readonly options: ResponseCacheOptions,
   ) {
     this.memory = new ByteLru(settings.CACHE_MEMORY_MAX_BYTES);
-    this.shared = settings.CACHE_ENABLED && store?.kind === 'redis' ? new SharedTier(store, logger, settings.CACHE_STORE_TIMEOUT_MS) : null;
+    // A store every replica shares (Redis for Node replicas, the Durable Object for Worker isolates); the memory store is this process's own.
+    const sharedStore = settings.CACHE_ENABLED && store !== null && store.kind !== 'memory';
+    this.shared = sharedStore ? new SharedTier(store, logger, settings.CACHE_STORE_TIMEOUT_MS) : null;
   }
 
   /** Characters a stream may have and still be recorded (a string's length never exceeds its UTF-8 bytes). */

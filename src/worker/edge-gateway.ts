@@ -2,8 +2,9 @@
  * The gateway on Cloudflare Workers, built from bindings instead of process
  * env: the same config schema, the same assembly (src/gateway.ts) and the
  * same Hono app (src/app.ts) as `npm start`, over the Workers parts: the
- * Durable Object store, the fetch transport, the metagraph snapshot shelved
- * in KV by `npm run sync`, and wasm-crypto from an uploaded module.
+ * Durable Object store (and one for the response cache), the fetch
+ * transport, the metagraph snapshot shelved in KV by `npm run sync`, and
+ * wasm-crypto from an uploaded module.
  */
 import type { Hono } from 'hono';
 import { buildApp } from '../app.js';
@@ -61,6 +62,8 @@ export async function createEdgeGateway(env: WorkerBindings): Promise<EdgeGatewa
     // REDIS_PREFIX names the store's namespace on both runtimes: key prefix on Redis, object name here.
     store: createDurableObjectStore(env.STORE, { name: config.REDIS_PREFIX }),
     ownsStore: true,
+    // The response cache's entries and claims, shared by every isolate: an object of its own (README "State, per concern").
+    cacheStore: createDurableObjectStore(env.STORE, { name: `${config.REDIS_PREFIX}cache` }),
     transport: createFetchTransport({ maxResponseBytes: config.MAX_RESPONSE_BYTES, addressPolicy }),
     // Subnet APIs come from taogate.config.json, which a Worker cannot read (no file system): none here.
     apiTransport: createFetchTransport({ maxResponseBytes: config.MAX_RESPONSE_BYTES }),
