@@ -97,6 +97,31 @@ describe('two replicas on one Redis', () => {
     expect(miner.requestCount).toBe(1);
   });
 
+  it('when the leading replica fails, the first waiting replica to retake the claim calls again and the others follow it', async () => {
+    const hanging = await startMiner({ hotkeyUri: '//CacheRedisHang', name: 'H', fault: 'hang' });
+    const env = { REDIS_URL: SHARED_REDIS, REDIS_PREFIX: `test:${randomUUID()}:`, FIRST_BYTE_TIMEOUT_MS: '300', MAX_ATTEMPTS: '1', HEDGE_MODE: 'off' };
+    const start = () => startTestGateway({ subnets: [{ netuid: 4, models: ['m'], miners: [{ miner: hanging, uid: 0, incentive: 1 }] }], env });
+    const [a, b, c] = [await start(), await start(), await start()];
+    gateways.push(a, b, c);
+    try {
+      const body = fresh();
+      const leading = a.request('/v1/chat/completions', { method: 'POST', json: body });
+      await expect.poll(() => hanging.requestCount).toBe(1);
+      const following = [b, c].map((g) => g.request('/v1/chat/completions', { method: 'POST', json: body }));
+      // Both wait on a's claim (the miner is not asked again) while the miner recovers.
+      await new Promise((r) => setTimeout(r, 100));
+      expect(hanging.requestCount).toBe(1);
+      await hanging.setFault('none');
+      const [lead, ...follows] = await Promise.all([leading, ...following]);
+      expect(lead.status).toBe(502);
+      expect(follows.map((r) => r.status)).toEqual([200, 200]);
+      expect(follows.map((r) => r.headers.get('x-taogate-cache')).sort()).toEqual(['HIT', 'MISS']);
+      expect(hanging.requestCount).toBe(2);
+    } finally {
+      await hanging.close();
+    }
+  });
+
   it('a follower waits at most REQUEST_TIMEOUT_MS for a claim that is held on, then calls the miner itself', async () => {
     const prefix = `test:${randomUUID()}:`;
     const gw = await gateway({ REDIS_URL: SHARED_REDIS, REDIS_PREFIX: prefix, REQUEST_TIMEOUT_MS: '1500' });

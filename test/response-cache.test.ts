@@ -265,23 +265,27 @@ describe('single-flight', () => {
     expect(slow.requestCount).toBe(1);
   });
 
-  it('lets followers call a miner themselves when the leader fails', async () => {
-    // A miner that never answers, behind a gateway that gives up on it after 300 ms with one attempt.
+  it('when the leader fails, its first follower calls again and the others follow that call', async () => {
+    // A miner that does not answer the leader, behind a gateway that gives up on it after 300 ms with one attempt.
     const hanging = await startMiner({ hotkeyUri: '//CacheHang', name: 'H', fault: 'hang' });
     const strict = await startTestGateway({
       subnets: [{ netuid: 4, models: ['m'], miners: [{ miner: hanging, uid: 0, incentive: 1 }] }],
-      env: { FIRST_BYTE_TIMEOUT_MS: '300', MAX_ATTEMPTS: '1' },
+      env: { FIRST_BYTE_TIMEOUT_MS: '300', MAX_ATTEMPTS: '1', HEDGE_MODE: 'off' },
     });
     try {
       const body = fresh();
       const leading = strict.request('/v1/chat/completions', { method: 'POST', json: body });
-      await new Promise((r) => setTimeout(r, 100));
-      const following = strict.request('/v1/chat/completions', { method: 'POST', json: body });
-      const [lead, follow] = await Promise.all([leading, following]);
-      expect([lead.status, follow.status]).toEqual([502, 502]);
-      // The follower did not take the leader's failure as its answer: it made its own call.
+      await expect.poll(() => hanging.requestCount).toBe(1);
+      const following = Array.from({ length: 4 }, () => strict.request('/v1/chat/completions', { method: 'POST', json: body }));
+      // The miner recovers while the leader's call is still hanging.
+      await hanging.setFault('none');
+      const [lead, ...follows] = await Promise.all([leading, ...following]);
+      expect(lead.status).toBe(502);
+      expect(follows.map((r) => r.status)).toEqual([200, 200, 200, 200]);
+      // The followers did not take the leader's failure as their answer, nor did all four call at once: one did, for all.
       expect(hanging.requestCount).toBe(2);
-      expect(strict.gateway.cache.stats()).toMatchObject({ misses: 2, hits: 0, stored: 0 });
+      expect(follows.map((r) => r.headers.get('x-taogate-cache')).sort()).toEqual(['HIT', 'HIT', 'HIT', 'MISS']);
+      expect(strict.gateway.cache.stats()).toMatchObject({ misses: 2, hits: 3, stored: 1 });
     } finally {
       await strict.close();
       await hanging.close();

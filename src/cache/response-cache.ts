@@ -74,6 +74,9 @@ export interface CacheStats {
   readonly shared: 'up' | 'down' | 'none';
 }
 
+/** Flights a request follows before it calls a miner alone, when each ended without an answer for it. */
+const MAX_FLIGHTS_FOLLOWED = 2;
+
 export interface ResponseCacheOptions {
   /**
    * Identical requests of this process follow one flight (Node). Off where
@@ -233,7 +236,8 @@ export class ResponseCache {
     return { kind: 'hit', entry, coalesced };
   }
 
-  private async follow(flight: Flight, ticket: CacheTicket, clientSignal: AbortSignal, wantsStream: boolean): Promise<Acquired> {
+  /** `round`: how many flights this request followed before this one (each ended without an answer for it). */
+  private async follow(flight: Flight, ticket: CacheTicket, clientSignal: AbortSignal, wantsStream: boolean, round = 0): Promise<Acquired> {
     // A stream does not wait for another replica's whole answer (replica-claim.ts): it leads here, and later streams follow it.
     if (wantsStream && flight.awaitsReplica) return this.leading(this.open(ticket, clientSignal));
     flight.join(clientSignal);
@@ -247,10 +251,19 @@ export class ResponseCache {
         return { kind: 'live', source, upstream: outcome.upstream, servedModel: outcome.servedModel, snapshot: outcome.snapshot };
       }
     }
-    // Nothing to share: call a miner alone (its answer is still recorded), without making others wait on it.
-    const solo = new Flight(ticket, this.record);
-    solo.join(clientSignal);
-    return this.leading(solo);
+    // Nothing to share (the leader failed, or its answer cannot be kept). The first follower to get here
+    // leads a new flight and the rest follow it, rather than all calling at once; after a second flight
+    // without an answer (the miners are likely failing for everyone), each calls alone.
+    const next = this.running(ticket.key);
+    if (next && next !== flight) return round + 1 < MAX_FLIGHTS_FOLLOWED ? this.follow(next, ticket, clientSignal, wantsStream, round + 1) : this.solo(ticket, clientSignal);
+    return this.leading(this.open(ticket, clientSignal));
+  }
+
+  /** Calls a miner without making others wait on it (its answer is still recorded). */
+  private solo(ticket: CacheTicket, clientSignal: AbortSignal): Acquired {
+    const flight = new Flight(ticket, this.record);
+    flight.join(clientSignal);
+    return this.leading(flight);
   }
 
   /**
