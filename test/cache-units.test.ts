@@ -138,6 +138,41 @@ describe('answer shapes', () => {
     });
   });
 
+  it('joins only streamed text: tool call ids, types and names repeated in every piece are replaced, never concatenated', () => {
+    const piece = (index: number, id: string, name: string, args: string) => ({ index, id, type: 'function', function: { name, arguments: args } });
+    const cases: Array<{ deltas: Array<Record<string, unknown>>; message: Record<string, unknown> }> = [
+      {
+        // Every piece repeats the call's id, type and name (some OpenAI-compatible servers do), and two calls interleave.
+        deltas: [
+          { role: 'assistant', tool_calls: [piece(0, 'call_1', 'get', '{"q"')] },
+          { tool_calls: [piece(1, 'call_2', 'put', '{"k"')] },
+          { tool_calls: [piece(0, 'call_1', 'get', ':1}')] },
+          { tool_calls: [piece(1, 'call_2', 'put', ':2}')] },
+        ],
+        message: {
+          role: 'assistant',
+          content: null,
+          tool_calls: [
+            { id: 'call_1', type: 'function', function: { name: 'get', arguments: '{"q":1}' } },
+            { id: 'call_2', type: 'function', function: { name: 'put', arguments: '{"k":2}' } },
+          ],
+        },
+      },
+      {
+        // Text fields are joined; role and other scalars keep their latest value; the legacy function_call joins its arguments.
+        deltas: [
+          { role: 'assistant', content: 'a', reasoning_content: 'think ', function_call: { name: 'f', arguments: '{' } },
+          { role: 'assistant', content: 'b', reasoning_content: 'more', refusal: 'no', function_call: { name: 'f', arguments: '}' } },
+        ],
+        message: { role: 'assistant', content: 'ab', reasoning_content: 'think more', refusal: 'no', function_call: { name: 'f', arguments: '{}' } },
+      },
+    ];
+    for (const { deltas, message } of cases) {
+      const events = [...deltas.map((delta) => chunk([{ index: 0, delta, finish_reason: null }])), chunk([{ index: 0, delta: {}, finish_reason: 'stop' }])];
+      expect(completionFromChunks('chat', events)?.completion.choices[0]).toMatchObject({ message });
+    }
+  });
+
   it('refuses streams that are not one finished answer', () => {
     expect(completionFromChunks('chat', streamed.slice(0, 3))).toBeNull(); // cut before any finish reason
     expect(completionFromChunks('chat', [...streamed.slice(0, 2), JSON.stringify({ error: { message: 'boom' } })])).toBeNull();

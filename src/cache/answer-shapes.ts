@@ -28,13 +28,23 @@ function appendArrays(into: Json, from: Json): void {
   }
 }
 
-/** Strings are appended (content, refusal, reasoning, text); anything else is replaced by its latest value. */
-function mergeFields(into: Json, from: Json, skip: ReadonlySet<string>): void {
+/**
+ * Fields named in `joined` are streamed text, appended piece by piece;
+ * anything else (a tool call's id, type and name, which some upstreams
+ * repeat in every piece) is replaced by its latest value, as the openai
+ * SDK's stream assembler does.
+ */
+function mergeFields(into: Json, from: Json, skip: ReadonlySet<string>, joined: ReadonlySet<string>): void {
   for (const [name, value] of Object.entries(from)) {
     if (skip.has(name) || value === null || value === undefined) continue;
-    if (typeof value === 'string' && name !== 'role') into[name] = `${typeof into[name] === 'string' ? into[name] : ''}${value}`;
+    if (typeof value === 'string' && joined.has(name)) into[name] = `${typeof into[name] === 'string' ? into[name] : ''}${value}`;
     else into[name] = value;
   }
+}
+
+/** A function call's pieces (a tool call's `function`, or the legacy `function_call`): the arguments are joined, the name replaced. */
+function mergeFunction(into: Json, fn: unknown): void {
+  if (isRecord(fn)) mergeFields(into, fn, NOTHING, FUNCTION_TEXT);
 }
 
 function mergeToolCalls(into: Json[], deltas: unknown): void {
@@ -44,13 +54,16 @@ function mergeToolCalls(into: Json[], deltas: unknown): void {
     const index = typeof delta.index === 'number' ? delta.index : into.length;
     const call = (into[index] ??= {});
     const { function: fn, index: _, ...rest } = delta;
-    mergeFields(call, rest, NOTHING);
-    if (isRecord(fn)) mergeFields((call.function ??= {}) as Json, fn, NOTHING);
+    mergeFields(call, rest, NOTHING, NOTHING);
+    if (isRecord(fn)) mergeFunction((call.function ??= {}) as Json, fn);
   }
 }
 
 const NOTHING: ReadonlySet<string> = new Set();
-const CHAT_DELTA_SPECIAL: ReadonlySet<string> = new Set(['tool_calls']);
+/** What a message or a legacy choice streams as text. */
+const STREAMED_TEXT: ReadonlySet<string> = new Set(['content', 'refusal', 'reasoning', 'reasoning_content', 'text']);
+const FUNCTION_TEXT: ReadonlySet<string> = new Set(['arguments']);
+const CHAT_DELTA_SPECIAL: ReadonlySet<string> = new Set(['tool_calls', 'function_call']);
 const TEXT_CHOICE_SPECIAL: ReadonlySet<string> = new Set(['index', 'finish_reason', 'logprobs', 'delta']);
 
 /**
@@ -82,10 +95,11 @@ export function completionFromChunks(endpoint: CompletionEndpoint, events: reado
       if (!acc) choices.set(index, (acc = { index, fields: {}, toolCalls: [], logprobs: null, finishReason: null }));
       if (endpoint === 'chat') {
         const delta = isRecord(choice.delta) ? choice.delta : {};
-        mergeFields(acc.fields, delta, CHAT_DELTA_SPECIAL);
+        mergeFields(acc.fields, delta, CHAT_DELTA_SPECIAL, STREAMED_TEXT);
         mergeToolCalls(acc.toolCalls, delta.tool_calls);
+        if (isRecord(delta.function_call)) mergeFunction((acc.fields.function_call ??= {}) as Json, delta.function_call);
       } else {
-        mergeFields(acc.fields, choice, TEXT_CHOICE_SPECIAL);
+        mergeFields(acc.fields, choice, TEXT_CHOICE_SPECIAL, STREAMED_TEXT);
       }
       if (isRecord(choice.logprobs)) appendArrays((acc.logprobs ??= {}), choice.logprobs);
       if (typeof choice.finish_reason === 'string') acc.finishReason = choice.finish_reason;

@@ -106,10 +106,12 @@ export function usageOf(req: ParsedRequest, answer: string): Usage {
 
 const toolCallJson = (call: FakeToolCall) => ({ id: call.id, type: 'function', function: { name: call.name, arguments: call.arguments } });
 
-export function completionBody(req: ParsedRequest, id: string, created: number, answer: string, usage: Usage | undefined, toolCall: FakeToolCall | null = null) {
-  const message = toolCall ? { role: 'assistant', content: null, tool_calls: [toolCallJson(toolCall)] } : { role: 'assistant', content: answer };
+/** With tool calls, `answer` is the text said before them (often none). */
+export function completionBody(req: ParsedRequest, id: string, created: number, answer: string, usage: Usage | undefined, toolCalls: readonly FakeToolCall[] = []) {
+  const calling = toolCalls.length > 0;
+  const message = calling ? { role: 'assistant', content: answer || null, tool_calls: toolCalls.map(toolCallJson) } : { role: 'assistant', content: answer };
   const choice = req.endpoint === 'chat'
-    ? { index: 0, message, logprobs: null, finish_reason: toolCall ? 'tool_calls' : 'stop' }
+    ? { index: 0, message, logprobs: null, finish_reason: calling ? 'tool_calls' : 'stop' }
     : { index: 0, text: answer, logprobs: null, finish_reason: 'stop' };
   const object = req.endpoint === 'chat' ? 'chat.completion' : 'text_completion';
   return { id, object, created, model: req.model, choices: [choice], ...(usage ? { usage } : {}) };
@@ -117,10 +119,10 @@ export function completionBody(req: ParsedRequest, id: string, created: number, 
 
 /**
  * SSE events in OpenAI order: (chat: role chunk), content chunks, finish chunk, optional usage chunk, [DONE].
- * With a tool call, `pieces` are its arguments: the role chunk opens the call (id, name), each piece is an
- * argument delta, and the finish reason is `tool_calls`.
+ * With tool calls, `toolDeltas` take the place of the content chunks (fake-tool-calls.ts toolCallDeltas),
+ * and the finish reason is `tool_calls`.
  */
-export function streamEvents(req: ParsedRequest, id: string, created: number, pieces: string[], usage: Usage | undefined, toolCall: FakeToolCall | null = null): string[] {
+export function streamEvents(req: ParsedRequest, id: string, created: number, pieces: string[], usage: Usage | undefined, toolDeltas: ReadonlyArray<Record<string, unknown>> | null = null): string[] {
   const chat = req.endpoint === 'chat';
   const object = chat ? 'chat.completion.chunk' : 'text_completion';
   const withUsage = req.includeUsage && usage !== undefined;
@@ -131,10 +133,8 @@ export function streamEvents(req: ParsedRequest, id: string, created: number, pi
     : { index: 0, text: content ?? '', logprobs: null, finish_reason: finish };
 
   const events: string[] = [];
-  if (chat && toolCall) {
-    const opening = { index: 0, ...toolCallJson(toolCall), function: { name: toolCall.name, arguments: '' } };
-    events.push(event([{ index: 0, delta: { role: 'assistant', content: null, tool_calls: [opening] }, logprobs: null, finish_reason: null }]));
-    for (const piece of pieces) events.push(event([{ index: 0, delta: { tool_calls: [{ index: 0, function: { arguments: piece } }] }, logprobs: null, finish_reason: null }]));
+  if (chat && toolDeltas) {
+    for (const delta of toolDeltas) events.push(event([{ index: 0, delta, logprobs: null, finish_reason: null }]));
     events.push(event([choice(null, 'tool_calls')]));
     if (withUsage) events.push(event([], { usage }));
     events.push('data: [DONE]\n\n');

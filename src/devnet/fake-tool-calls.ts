@@ -89,3 +89,45 @@ export function splitEvenly(text: string, count: number): string[] {
   const n = Math.max(1, Math.min(count, text.length));
   return Array.from({ length: n }, (_, i) => text.slice(Math.floor((i * text.length) / n), Math.floor(((i + 1) * text.length) / n)));
 }
+
+/** How the miner streams its tool calls (and, for two calls, answers them in JSON). */
+export type ToolCallStyle =
+  /** OpenAI's shape: the first piece opens the call (id, type, name), the rest carry arguments only. */
+  | 'openai'
+  /** Every piece repeats the call's id, type and name, as some OpenAI-compatible servers do. */
+  | 'repeated-headers'
+  /** A sentence of text, then two calls at once whose pieces interleave (parallel tool calls). */
+  | 'parallel-interleaved';
+
+/** The text a 'parallel-interleaved' answer says before its calls. */
+export const PARALLEL_PREAMBLE = 'Checking two things at once.';
+
+/** The calls made in `style`: the planned one, and for parallel calls a second (the next offered tool, else the same one again). */
+export function callsInStyle(first: FakeToolCall, ctx: ToolContext, style: ToolCallStyle): FakeToolCall[] {
+  if (style !== 'parallel-interleaved') return [first];
+  const other = ctx.tools.find((t) => t.name !== first.name);
+  const second = other ? plannedToolCall({ ...ctx, toolChoice: { name: other.name } }) : null;
+  return [first, second ?? { ...first, id: `${first.id}_2` }];
+}
+
+/** The chunk deltas that stream `calls` in `style`, each call's arguments cut into at most `pieces` parts. */
+export function toolCallDeltas(calls: readonly FakeToolCall[], style: ToolCallStyle, pieces: number): Array<Record<string, unknown>> {
+  const head = (call: FakeToolCall, index: number, args = '') => ({ index, id: call.id, type: 'function', function: { name: call.name, arguments: args } });
+  const parts = calls.map((call) => splitEvenly(call.arguments, pieces));
+  if (style === 'parallel-interleaved') {
+    // Each call opens after the previous one has begun, and their argument pieces alternate from then on.
+    const deltas: Array<Record<string, unknown>> = [{ role: 'assistant', content: PARALLEL_PREAMBLE }];
+    const rounds = Math.max(...parts.map((p) => p.length));
+    for (let round = 0; round < rounds; round++) {
+      calls.forEach((call, index) => {
+        const piece = parts[index]?.[round];
+        if (round === 0) deltas.push({ tool_calls: [head(call, index, piece ?? '')] });
+        else if (piece !== undefined) deltas.push({ tool_calls: [{ index, function: { arguments: piece } }] });
+      });
+    }
+    return deltas;
+  }
+  const call = calls[0] as FakeToolCall;
+  const pieceOf = (args: string) => (style === 'repeated-headers' ? head(call, 0, args) : { index: 0, function: { arguments: args } });
+  return [{ role: 'assistant', content: null, tool_calls: [head(call, 0)] }, ...(parts[0] ?? []).map((args) => ({ tool_calls: [pieceOf(args)] }))];
+}

@@ -7,7 +7,7 @@ import { verifyEpistulaRequest } from '../epistula/verifier.js';
 import { listenSwitchable } from './switchable-listener.js';
 import { completionBody, defaultAnswer, parseRequest, splitIntoChunks, streamEvents, usageOf, type ParsedRequest } from './fake-openai.js';
 import { htmlAnswer, isJudgeRequest, judgeReply, qualityAnswer } from './fake-judge.js';
-import { plannedToolCall, splitEvenly, type FakeToolCall } from './fake-tool-calls.js';
+import { callsInStyle, PARALLEL_PREAMBLE, plannedToolCall, toolCallDeltas, type FakeToolCall, type ToolCallStyle } from './fake-tool-calls.js';
 
 export type { ChatMessage, ParsedRequest } from './fake-openai.js';
 
@@ -60,6 +60,8 @@ export interface MinerOptions {
    * whenever the chat request offers tools (unless tool_choice is "none" or the last message is a tool result).
    */
   toolCall?: (req: ParsedRequest) => FakeToolCall | null;
+  /** How tool calls are streamed (default 'openai'); 'parallel-interleaved' makes two calls after a sentence of text. */
+  toolCallStyle?: ToolCallStyle;
   /** Content chunks per streamed answer (default 8, never more than the answer has words). */
   chunkCount?: number;
   chunkDelayMs?: number;
@@ -118,6 +120,7 @@ export async function startMiner(opts: MinerOptions): Promise<RunningMiner> {
     return mode === 'htmlAnswer' ? htmlAnswer(name) : plainAnswer(req);
   };
   const toolCallFor = opts.toolCall ?? ((req: ParsedRequest) => plannedToolCall(req.toolContext));
+  const toolCallStyle = opts.toolCallStyle ?? 'openai';
   const chunkCount = opts.chunkCount ?? 8;
   const chunkDelayMs = opts.chunkDelayMs ?? 0;
   const slowMs = opts.slowMs ?? 2000;
@@ -185,15 +188,16 @@ export async function startMiner(opts: MinerOptions): Promise<RunningMiner> {
     }
 
     const toolCall = parsed.endpoint === 'chat' ? toolCallFor(parsed) : null;
-    const answer = toolCall ? '' : answerFor(parsed, mode);
+    const toolCalls = toolCall ? callsInStyle(toolCall, parsed.toolContext, toolCallStyle) : [];
+    const answer = !toolCall ? answerFor(parsed, mode) : toolCallStyle === 'parallel-interleaved' ? PARALLEL_PREAMBLE : '';
     const id = `${parsed.endpoint === 'chat' ? 'chatcmpl' : 'cmpl'}-devnet-${name}-${++responseSeq}`;
     const created = Math.floor(now() / 1000);
-    const usage = opts.omitUsage ? undefined : usageOf(parsed, toolCall ? toolCall.arguments : answer);
+    const usage = opts.omitUsage ? undefined : usageOf(parsed, [answer, ...toolCalls.map((c) => c.arguments)].join(' '));
 
     if (!parsed.stream) {
       if (mode === 'wrongShape') return sendJson(res, 200, { foo: 1 });
       if (mode === 'emptyChoices') return sendJson(res, 200, { ...completionBody(parsed, id, created, answer, usage), choices: [] });
-      const json = JSON.stringify(completionBody(parsed, id, created, answer, usage, toolCall));
+      const json = JSON.stringify(completionBody(parsed, id, created, answer, usage, toolCalls));
       if (mode === 'malformed') return sendRaw(res, 200, 'application/json', json.slice(0, json.length >> 1));
       if (mode === 'dropMidStream' || mode === 'stallMidStream') {
         res.writeHead(200, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(json) });
@@ -204,8 +208,8 @@ export async function startMiner(opts: MinerOptions): Promise<RunningMiner> {
       return sendRaw(res, 200, 'application/json', json);
     }
 
-    const pieces = toolCall ? splitEvenly(toolCall.arguments, chunkCount) : splitIntoChunks(answer, chunkCount);
-    let events = streamEvents(parsed, id, created, pieces, usage, toolCall);
+    const toolDeltas = toolCall ? toolCallDeltas(toolCalls, toolCallStyle, chunkCount) : null;
+    let events = streamEvents(parsed, id, created, toolDeltas ? [] : splitIntoChunks(answer, chunkCount), usage, toolDeltas);
     if (mode === 'wrongShape') events = ['data: {"foo":1}\n\n', 'data: [DONE]\n\n'];
     if (mode === 'malformed') events = [events[0] ?? '', 'data: {"choices":[{"delta":{"content":"bro\n\n'];
     if (mode === 'dropMidStream' || mode === 'stallMidStream') events = events.slice(0, Math.min(2, events.length - 1));
