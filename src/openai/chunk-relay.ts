@@ -124,16 +124,29 @@ export function createChunkRelay(source: RelaySource, options: RelayOptions): Ch
     chunksDelivered++;
     return { type: 'chunk', chunk };
   };
+  /**
+   * The stream's last chunk: the held one (or, when the final fields need
+   * one, an added chunk with no choices) with the final fields merged in.
+   * The held chunk is counted first: it may carry text beside its
+   * finish_reason, and the final fields freeze the bill.
+   */
+  const deliverLast = (): RelayEvent | null => {
+    const last = held;
+    held = null;
+    if (last) deliveredText += deltaText(last);
+    const extra = options.finalFields?.(outcome(true, null, false)) ?? null;
+    if (!last && !extra) return null;
+    chunksDelivered++;
+    const chunk = last ?? { ...envelope, model: options.requestedModel, choices: [] };
+    return { type: 'chunk', chunk: extra ? { ...chunk, ...extra } : chunk };
+  };
 
   async function pull(): Promise<RelayEvent | null> {
     try {
       for (;;) {
         const next = await source.events.next();
         if (next.done || next.value === '[DONE]') {
-          const extra = options.finalFields?.(outcome(true, null, false)) ?? null;
-          const last = held ?? (extra ? { ...envelope, model: options.requestedModel, choices: [] } : null);
-          held = null;
-          const event = last ? deliver(extra ? { ...last, ...extra } : last) : null;
+          const event = deliverLast();
           finish(true, null, false);
           return event;
         }
