@@ -6,23 +6,31 @@
  */
 import Anthropic from '@anthropic-ai/sdk';
 import { countTokens } from 'gpt-tokenizer/encoding/cl100k_base';
+import OpenAI from 'openai';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startMiner, type RunningMiner } from '../src/devnet/miner.js';
 import { parsePublicKey, verifyReceipt, type ReceiptBody } from '../src/metering/receipts.js';
 import { createKey, keyDetails } from './support/admin-client.js';
+import { compareOk } from './support/compare-client.js';
 import { startTestGateway, type TestGateway } from './support/gateway-harness.js';
 
 const ANSWER = 'the whole answer, every word of it, up to the very last one';
 
 let tail: RunningMiner;
+let cut: RunningMiner;
 let gw: TestGateway;
 let publicKey: Uint8Array;
 
 beforeAll(async () => {
   // No usage, and the answer's last piece arrives on the finish chunk together with finish_reason.
   tail = await startMiner({ hotkeyUri: '//BillTail', name: 'T', omitUsage: true, contentInFinishChunk: true, answer: () => ANSWER, chunkCount: 4 });
+  // Sends its opening chunk and one piece of the answer, then drops the connection (its usage chunk never comes).
+  cut = await startMiner({ hotkeyUri: '//BillCut', name: 'C', fault: 'dropMidStream', answer: () => ANSWER, chunkCount: 4 });
   gw = await startTestGateway({
-    subnets: [{ netuid: 7, models: ['tail'], miners: [{ miner: tail, uid: 0, incentive: 1 }] }],
+    subnets: [
+      { netuid: 7, models: ['tail'], miners: [{ miner: tail, uid: 0, incentive: 1 }] },
+      { netuid: 8, models: ['cut'], miners: [{ miner: cut, uid: 0, incentive: 1 }] },
+    ],
     env: { RECEIPT_SIGNING_KEY: '5e'.repeat(32), METERING_FLUSH_MS: '50' },
   });
   const res = await fetch(`${gw.url}/v1/receipts/public-key`);
@@ -31,7 +39,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await gw?.close();
-  await tail?.close();
+  await Promise.all([tail, cut].map((m) => m?.close()));
 });
 
 function receiptOf(text: unknown): ReceiptBody {
@@ -50,7 +58,7 @@ async function totalsOf(id: string) {
 async function ownUsage(key: string) {
   await gw.gateway.metering.flush();
   const res = await gw.request('/v1/usage', { headers: { authorization: `Bearer ${key}` } });
-  return ((await res.json()) as { totals: { completion_tokens: number; estimated: number } }).totals;
+  return ((await res.json()) as { totals: { requests: number; prompt_tokens: number; completion_tokens: number; estimated: number; cost_micro_usd: number } }).totals;
 }
 
 describe('a stream whose finish chunk carries text', () => {
@@ -141,5 +149,75 @@ describe('a stream whose finish chunk carries text', () => {
     expect(receipts.map((r) => r.tokens.completion)).toEqual([countTokens(ANSWER), countTokens(ANSWER)]);
     expect(receipts[1]?.cached).toBe(true);
     expect((await ownUsage(key)).completion_tokens).toBe(2 * countTokens(ANSWER));
+  });
+});
+
+describe('a stream cut by its miner after it started', () => {
+  /** The key was billed exactly what the receipt says: the prompt and the delivered text, nothing more. */
+  async function expectBilledAsReceipted(key: string, receipt: ReceiptBody, delivered: string) {
+    expect(delivered.length).toBeGreaterThan(0);
+    expect(delivered.length).toBeLessThan(ANSWER.length);
+    expect(receipt.tokens).toMatchObject({ completion: countTokens(delivered), estimated: true });
+    expect(receipt.cost_micro_usd).toBeGreaterThan(0);
+    expect(await ownUsage(key)).toEqual(
+      expect.objectContaining({ requests: 1, prompt_tokens: receipt.tokens.prompt, completion_tokens: countTokens(delivered), cost_micro_usd: receipt.cost_micro_usd }),
+    );
+  }
+
+  it('ends the chat stream with an error event carrying the receipt of what was delivered', async () => {
+    const { key } = await createKey(gw, {});
+    const stream = await gw.client({ apiKey: key }).chat.completions.create({ model: 'sn8/cut', messages: [{ role: 'user', content: 'chat, cut' }], stream: true });
+    let text = '';
+    const err = await (async () => {
+      for await (const chunk of stream) text += chunk.choices[0]?.delta?.content ?? '';
+    })().catch((e: unknown) => e);
+    // The SDK hands over the event's `error` object: the receipt is in it.
+    expect(err).toBeInstanceOf(OpenAI.APIError);
+    const error = (err as InstanceType<typeof OpenAI.APIError>).error as Record<string, unknown>;
+    expect(error).toMatchObject({ type: 'upstream_error', code: 'stream_interrupted', param: null });
+    const receipt = receiptOf(error.taogate_receipt);
+    expect(receipt.model).toBe('sn8/cut');
+    await expectBilledAsReceipted(key, receipt, text);
+  });
+
+  it('gives a compare entry cut mid-stream the receipt of its partial answer', async () => {
+    const { key } = await createKey(gw, {});
+    const [entry] = (await compareOk(gw, { prompt: 'compare, cut', targets: ['sn8/cut'] }, key)).entries;
+    expect(entry?.error).toMatchObject({ status: 502, code: 'stream_interrupted' });
+    const receipt = receiptOf(entry?.receipt);
+    expect(entry?.tokens).toEqual(receipt.tokens);
+    expect(entry?.cost_micro_usd).toBe(receipt.cost_micro_usd);
+    await expectBilledAsReceipted(key, receipt, entry?.answer ?? '');
+  });
+
+  it('puts the receipt on response.failed through the Responses API', async () => {
+    const { key } = await createKey(gw, {});
+    const stream = await gw.client({ apiKey: key }).responses.create({ model: 'sn8/cut', input: 'responses, cut', stream: true });
+    let text = '';
+    const types: string[] = [];
+    let failed: Record<string, unknown> | null = null;
+    for await (const event of stream) {
+      types.push(event.type);
+      if (event.type === 'response.output_text.delta') text += event.delta;
+      if (event.type === 'response.failed') failed = event.response as unknown as Record<string, unknown>;
+    }
+    expect(types.slice(-2)).toEqual(['error', 'response.failed']);
+    expect(failed?.status).toBe('failed');
+    await expectBilledAsReceipted(key, receiptOf(failed?.taogate_receipt), text);
+  });
+
+  it('puts the receipt on the error event through the Messages API', async () => {
+    const { key } = await createKey(gw, {});
+    const claude = new Anthropic({ baseURL: gw.url, apiKey: key, maxRetries: 0 });
+    const stream = await claude.messages.create({ model: 'sn8/cut', max_tokens: 64, stream: true, messages: [{ role: 'user', content: 'messages, cut' }] });
+    let text = '';
+    const err = await (async () => {
+      for await (const event of stream) if (event.type === 'content_block_delta' && event.delta.type === 'text_delta') text += event.delta.text;
+    })().catch((e: unknown) => e);
+    // The SDK keeps the whole event body as the APIError's `error`.
+    expect(err).toBeInstanceOf(Anthropic.APIError);
+    const body = (err as InstanceType<typeof Anthropic.APIError>).error as Record<string, unknown>;
+    expect(body).toMatchObject({ type: 'error', error: { type: 'api_error' } });
+    await expectBilledAsReceipted(key, receiptOf(body.taogate_receipt), text);
   });
 });
