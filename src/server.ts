@@ -5,11 +5,11 @@
  * embedded devnet (simulated chain, local miners, fake subnet APIs) and says
  * so loudly. Stops cleanly on SIGINT/SIGTERM.
  */
-import { randomBytes } from 'node:crypto';
 import { buildApp } from './app.js';
 import { loadConfig } from './config.js';
 import { loadGatewayConfigFile } from './config-file.js';
 import { printDevnetBanner } from './devnet/devnet-banner.js';
+import { devnetGatewayConfig } from './devnet/devnet-config.js';
 import { startDevnet, type Devnet } from './devnet/devnet.js';
 import { createLogger } from './log.js';
 import { runNodeEntry, type StopEntry } from './node-entry.js';
@@ -27,14 +27,8 @@ async function main(): Promise<StopEntry> {
 
   if (!config.SUBTENSOR_URL && !config.METAGRAPH_FILE && !config.TAOGATE_CONFIG) {
     devnet = await startDevnet({ logger });
-    // The devnet's miners listen on loopback, so private axons must be allowed.
-    config = {
-      ...config,
-      ALLOW_PRIVATE_AXONS: true,
-      NETUIDS: config.NETUIDS ?? [...devnet.netuids],
-      GATEWAY_HOTKEY_URI: config.GATEWAY_HOTKEY_URI ?? '//TaogateDevnet',
-      ADMIN_TOKEN: config.ADMIN_TOKEN ?? `devnet-admin-${randomBytes(12).toString('hex')}`,
-    };
+    // Loopback only unless HOST is set, private axons allowed, a fixed gateway hotkey, an admin token.
+    config = devnetGatewayConfig(config, process.env, devnet.netuids);
     overrides.metagraph = devnet.metagraphSource({ logger, refreshMs: 4000, rankBy: config.RANK_BY });
     overrides.subnetConfig = devnet.subnetConfig();
   }
@@ -45,7 +39,7 @@ async function main(): Promise<StopEntry> {
 
   if (devnet) {
     const { key } = await gateway.keys.create({ name: 'devnet' });
-    printDevnetBanner({ baseUrl: `${server.url}/v1`, apiKey: key, adminToken: config.ADMIN_TOKEN ?? '', devnet });
+    printDevnetBanner({ baseUrl: `${server.url}/v1`, host: config.HOST, apiKey: key, adminToken: config.ADMIN_TOKEN ?? '', devnet });
   }
 
   return async (signal) => {

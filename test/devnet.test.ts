@@ -24,8 +24,9 @@ function freePort(): Promise<number> {
 
 beforeAll(async () => {
   const port = await freePort();
-  const env: NodeJS.ProcessEnv = { ...process.env, PORT: String(port), HOST: '127.0.0.1', LOG_LEVEL: 'warn' };
-  for (const name of ['SUBTENSOR_URL', 'METAGRAPH_FILE', 'REDIS_URL', 'NETUIDS']) delete env[name];
+  const env: NodeJS.ProcessEnv = { ...process.env, PORT: String(port), LOG_LEVEL: 'warn' };
+  // HOST unset too: the devnet must then serve on loopback only.
+  for (const name of ['SUBTENSOR_URL', 'METAGRAPH_FILE', 'REDIS_URL', 'NETUIDS', 'HOST']) delete env[name];
   child = spawn(process.execPath, ['--import', 'tsx', 'src/server.ts'], { env, stdio: ['ignore', 'pipe', 'pipe'] });
   await new Promise<void>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`devnet did not start:\n${output}`)), 25_000);
@@ -59,6 +60,11 @@ describe('npm start on the embedded devnet', () => {
     expect(output).toMatch(/EMBEDDED LOCAL DEVNET/);
     expect(output).toMatch(/curl http:\/\/127\.0\.0\.1:\d+\/v1\/chat\/completions -H "Authorization: Bearer sk-tao-/);
     expect(output).toMatch(/SUBTENSOR_URL=finney/);
+  });
+
+  it('serves on loopback only when HOST is unset, and says so next to the key', () => {
+    expect(output).toMatch(/listening on 127\.0\.0\.1 only: nothing is reachable from other machines/);
+    expect(output).toMatch(/base URL:\s+http:\/\/127\.0\.0\.1:\d+\/v1/);
   });
 
   it('answers chat through Epistula-verified devnet miners, streamed and not', async () => {
