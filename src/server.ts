@@ -26,11 +26,14 @@ async function main(): Promise<StopEntry> {
   if (path) overrides.subnetConfig = loadGatewayConfigFile(path, process.env);
 
   if (!config.SUBTENSOR_URL && !config.METAGRAPH_FILE && !config.TAOGATE_CONFIG) {
-    devnet = await startDevnet({ logger });
+    const local = await startDevnet({ logger });
+    devnet = local;
     // Loopback only unless HOST is set, private axons allowed, a fixed gateway hotkey, an admin token.
-    config = devnetGatewayConfig(config, process.env, devnet.netuids);
-    overrides.metagraph = devnet.metagraphSource({ logger, refreshMs: 4000, rankBy: config.RANK_BY });
-    overrides.subnetConfig = devnet.subnetConfig();
+    config = devnetGatewayConfig(config, process.env, local.netuids);
+    const rankBy = config.RANK_BY;
+    // Over the gateway's store, like the chain source: with REDIS_URL the snapshot is saved and restored.
+    overrides.metagraph = (store) => local.metagraphSource({ logger, store, refreshMs: 4000, rankBy });
+    overrides.subnetConfig = local.subnetConfig();
   }
 
   const gateway = await createGateway(config, logger, overrides);

@@ -4,9 +4,16 @@
  * Runs the real entry (src/server.ts) in a child process.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
 import { createServer } from 'node:net';
 import OpenAI from 'openai';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { decodeSnapshot } from '../src/chain/snapshot-codec.js';
+import { silentLogger } from '../src/log.js';
+import { createRedisStore } from '../src/store/redis.js';
+
+const REDIS_URL = process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
+const REDIS_PREFIX = `test:devnet:${randomUUID()}:`;
 
 let child: ChildProcess;
 let output = '';
@@ -24,9 +31,9 @@ function freePort(): Promise<number> {
 
 beforeAll(async () => {
   const port = await freePort();
-  const env: NodeJS.ProcessEnv = { ...process.env, PORT: String(port), LOG_LEVEL: 'warn' };
+  const env: NodeJS.ProcessEnv = { ...process.env, PORT: String(port), LOG_LEVEL: 'warn', REDIS_URL, REDIS_PREFIX };
   // HOST unset too: the devnet must then serve on loopback only.
-  for (const name of ['SUBTENSOR_URL', 'METAGRAPH_FILE', 'REDIS_URL', 'NETUIDS', 'HOST']) delete env[name];
+  for (const name of ['SUBTENSOR_URL', 'METAGRAPH_FILE', 'NETUIDS', 'HOST']) delete env[name];
   child = spawn(process.execPath, ['--import', 'tsx', 'src/server.ts'], { env, stdio: ['ignore', 'pipe', 'pipe'] });
   await new Promise<void>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`devnet did not start:\n${output}`)), 25_000);
@@ -90,6 +97,19 @@ describe('npm start on the embedded devnet', () => {
       .poll(async () => ((await (await fetch(`${baseUrl}/subnets`)).json()) as { block: number }).block, { timeout: 15_000, interval: 500 })
       .toBeGreaterThan(first.block);
     expect((await fetch(`${baseUrl.replace(/\/v1$/, '')}/readyz`)).status).toBe(200);
+  });
+
+  it('saves the devnet snapshot to the store (REDIS_URL), as the chain source does', async () => {
+    const store = await createRedisStore({ url: REDIS_URL, prefix: REDIS_PREFIX, logger: silentLogger() });
+    try {
+      let saved: string | null = null;
+      await expect.poll(async () => (saved = await store.get('metagraph:snapshot:devnet')), { timeout: 15_000, interval: 250 }).not.toBeNull();
+      const snapshot = decodeSnapshot(saved as unknown as string, 'store');
+      expect([...snapshot.subnets.keys()].sort((a, b) => a - b)).toEqual([4, 62]);
+      expect(snapshot.block).toBeGreaterThan(0);
+    } finally {
+      await store.close();
+    }
   });
 
   it('lists miner subnets and fake subnet APIs in one catalog, with an alias across them', async () => {
