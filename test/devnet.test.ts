@@ -5,12 +5,12 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { createServer } from 'node:net';
 import OpenAI from 'openai';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { decodeSnapshot } from '../src/chain/snapshot-codec.js';
 import { silentLogger } from '../src/log.js';
 import { createRedisStore } from '../src/store/redis.js';
+import { freePort } from './support/npm-start.js';
 
 const REDIS_URL = process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
 const REDIS_PREFIX = `test:devnet:${randomUUID()}:`;
@@ -19,15 +19,6 @@ let child: ChildProcess;
 let output = '';
 let baseUrl = '';
 let apiKey = '';
-
-function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const server = createServer().listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
-}
 
 beforeAll(async () => {
   const port = await freePort();
