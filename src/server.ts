@@ -6,7 +6,7 @@
  * so loudly. Stops cleanly on SIGINT/SIGTERM.
  */
 import { buildApp } from './app.js';
-import { loadConfig } from './config.js';
+import { defaultNetuidsNotice, loadConfig } from './config.js';
 import { loadGatewayConfigFile } from './config-file.js';
 import { printDevnetBanner } from './devnet/devnet-banner.js';
 import { devnetGatewayConfig } from './devnet/devnet-config.js';
@@ -19,6 +19,9 @@ import { listen } from './node-listen.js';
 async function main(): Promise<StopEntry> {
   let config = loadConfig(process.env);
   const logger = createLogger({ level: config.LOG_LEVEL });
+  // SUBTENSOR_URL without NETUIDS serves the inference subnets taogate knows: say which, and how to choose.
+  const netuidsNotice = defaultNetuidsNotice(process.env, config);
+  if (netuidsNotice) logger.warn({ netuids: config.NETUIDS }, netuidsNotice);
   let devnet: Devnet | null = null;
   const overrides: { -readonly [K in keyof GatewayOverrides]: GatewayOverrides[K] } = {};
   // A bad config file stops start-up here, naming the file and the field.

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ConfigError, loadConfig } from '../src/config.js';
+import { ConfigError, defaultNetuidsNotice, loadConfig } from '../src/config.js';
 import { devnetGatewayConfig } from '../src/devnet/devnet-config.js';
 
 describe('configuration from the environment', () => {
@@ -18,6 +18,22 @@ describe('configuration from the environment', () => {
     expect(config.NETUIDS).toEqual([4, 64]);
     expect(config.ALLOW_PRIVATE_AXONS).toBe(true);
     expect(config.MODEL_ALIASES).toEqual({ llama: ['sn4/llama'], x: ['sn4/a', 'sn64/b'] });
+  });
+
+  it('serves the inference subnets taogate knows with SUBTENSOR_URL and no NETUIDS, and says so', () => {
+    const env = { SUBTENSOR_URL: 'finney' };
+    const config = loadConfig(env);
+    expect(config.SUBTENSOR_URL).toMatch(/^wss:\/\//);
+    expect(config.NETUIDS).toEqual([4, 19, 62, 64]);
+    expect(defaultNetuidsNotice(env, config)).toBe(
+      'NETUIDS is unset: serving the inference subnets taogate knows (sn4 Targon, sn19 Nineteen, sn62 Ridges, sn64 Chutes); set NETUIDS to choose, e.g. NETUIDS=4,64',
+    );
+    // Chosen, or no chain at all: nothing defaulted, nothing to say.
+    const chosen = { SUBTENSOR_URL: 'finney', NETUIDS: '64' };
+    expect(loadConfig(chosen).NETUIDS).toEqual([64]);
+    expect(defaultNetuidsNotice(chosen, loadConfig(chosen))).toBeNull();
+    expect(loadConfig({ SUBTENSOR_URL: 'finney', NETUIDS: '' }).NETUIDS).toEqual([4, 19, 62, 64]);
+    expect(defaultNetuidsNotice({}, loadConfig({}))).toBeNull();
   });
 
   it.each([

@@ -62,7 +62,8 @@ export function devnetBanner({ baseUrl, host, apiKey, adminToken, devnet }: Bann
     `  curl ${baseUrl}/compare -H "Authorization: Bearer ${apiKey}" -H "content-type: application/json" \\`,
     `    -d '${compareBody}'`,
     '',
-    '  the real chain:  SUBTENSOR_URL=finney NETUIDS=4 npm start   your subnets: TAOGATE_CONFIG=taogate.config.json',
+    '  the real chain:  SUBTENSOR_URL=finney npm start   (sn4, sn19, sn62, sn64; NETUIDS=4,64 to choose)',
+    '  your subnets:    TAOGATE_CONFIG=taogate.config.json npm start',
     rule,
   ].join('\n');
 }
