@@ -10,7 +10,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startChainNode, type ChainNode } from '../src/devnet/chain-node.js';
 import { startMiner, type RunningMiner } from '../src/devnet/miner.js';
 import { minerNeurons } from './support/miner-neurons.js';
-import { freePort, startNpmStart, type NpmStart } from './support/npm-start.js';
+import { freePort } from './support/free-port.js';
+import { startNpmStart, type NpmStart } from './support/npm-start.js';
 
 const ADMIN_TOKEN = 'chain-default-admin-token-123';
 

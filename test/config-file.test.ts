@@ -12,7 +12,8 @@ import { describe, expect, it } from 'vitest';
 import { ConfigError } from '../src/config.js';
 import { loadGatewayConfigFile } from '../src/config-file.js';
 import { startFakeSubnetApi } from '../src/devnet/fake-subnet-api.js';
-import { freePort, startNpmStart } from './support/npm-start.js';
+import { freePort } from './support/free-port.js';
+import { startNpmStart } from './support/npm-start.js';
 
 const ISSUE_SHAPE = {
   subnets: [

@@ -10,7 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { decodeSnapshot } from '../src/chain/snapshot-codec.js';
 import { silentLogger } from '../src/log.js';
 import { createRedisStore } from '../src/store/redis.js';
-import { freePort } from './support/npm-start.js';
+import { freePort } from './support/free-port.js';
 
 const REDIS_URL = process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
 const REDIS_PREFIX = `test:devnet:${randomUUID()}:`;

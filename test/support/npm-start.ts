@@ -1,18 +1,5 @@
 /** Runs `npm start`'s real entry (src/server.ts) in a child process, for the tests of what start-up does. */
 import { spawn } from 'node:child_process';
-import { createServer } from 'node:net';
-
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      const port = typeof address === 'object' && address ? address.port : 0;
-      server.close(() => resolve(port));
-    });
-  });
-}
 
 export interface NpmStart {
   /** Settles once `ready` matches the output (code null), or the process exits first (its code). */
