@@ -69,6 +69,8 @@ export interface MinerOptions {
   /** First-byte delay for the 'slowFirstByte' fault (default 2000). */
   slowMs?: number;
   omitUsage?: boolean;
+  /** Streams carry the answer's last piece on the finish chunk (`finish_reason` and content together), as some servers do. */
+  contentInFinishChunk?: boolean;
   /** Where the 'redirect' fault points (default http://127.0.0.1:9/). */
   redirectUrl?: string;
 }
@@ -209,7 +211,7 @@ export async function startMiner(opts: MinerOptions): Promise<RunningMiner> {
     }
 
     const toolDeltas = toolCall ? toolCallDeltas(toolCalls, toolCallStyle, chunkCount) : null;
-    let events = streamEvents(parsed, id, created, toolDeltas ? [] : splitIntoChunks(answer, chunkCount), usage, toolDeltas);
+    let events = streamEvents(parsed, id, created, toolDeltas ? [] : splitIntoChunks(answer, chunkCount), usage, toolDeltas, opts.contentInFinishChunk === true);
     if (mode === 'wrongShape') events = ['data: {"foo":1}\n\n', 'data: [DONE]\n\n'];
     if (mode === 'malformed') events = [events[0] ?? '', 'data: {"choices":[{"delta":{"content":"bro\n\n'];
     if (mode === 'dropMidStream' || mode === 'stallMidStream') events = events.slice(0, Math.min(2, events.length - 1));
