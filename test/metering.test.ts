@@ -118,7 +118,6 @@ describe('metering per key, model and day', () => {
     const { id, key } = await createKey(gw, {});
     const content = 'Tokenize this sentence, please: ünïcödé and numbers 12345.';
     const { data, response } = await gw.client({ apiKey: key }).chat.completions.create(chat('sn5/plain', content)).withResponse();
-    expect(data.usage).toBeUndefined();
     const answer = data.choices[0]?.message.content ?? '';
     // One user message: 3 tokens of framing, 3 of reply priming, and its content.
     const prompt = 3 + 3 + countTokens(content);
@@ -126,6 +125,8 @@ describe('metering per key, model and day', () => {
     expect(completion).toBeGreaterThan(0);
     const receipt = receiptOf(response.headers.get('x-taogate-receipt'));
     expect(receipt.tokens).toEqual({ prompt, completion, estimated: true });
+    // The answer states the count it was billed by.
+    expect(data.usage).toEqual({ prompt_tokens: prompt, completion_tokens: completion, total_tokens: prompt + completion });
 
     // Streamed: the miner sends no usage chunk even though it was asked for one.
     const stream = await gw.client({ apiKey: key }).chat.completions.create({ ...chat('sn5/plain', content), stream: true });

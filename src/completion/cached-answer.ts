@@ -13,7 +13,7 @@ import { createChunkRelay, type RelayOutcome, type RelaySource } from '../openai
 import { answerText, type Usage } from '../openai/responses.js';
 import { ROUTE_POLICY_HEADER } from '../router/candidate-policy.js';
 import type { CompletionContext, CompletionResult } from './completion-types.js';
-import { streamFinalFields } from './stream-receipt.js';
+import { streamFinalFields, withBilledUsage } from './stream-receipt.js';
 
 /** Where a cached answer came from. */
 interface Origin {
@@ -67,14 +67,14 @@ export function answerFromEntry(ctx: CompletionContext, entry: CacheEntry, coale
     return { ...base, kind: 'stream', relay, headers };
   }
   const completion = completionOf(entry);
-  const { receipt } = admission.completeFromCache({
+  const bill = admission.completeFromCache({
     upstream,
     servedModel,
     snapshot: entry.snapshot,
     usage: entry.usage,
     completionText: entry.usage ? '' : answerText(completion),
   });
-  return { ...base, kind: 'json', payload: { ...completion, model: call.request.model }, headers: { ...headers, 'x-taogate-receipt': receipt } };
+  return { ...base, kind: 'json', payload: { ...withBilledUsage(completion, bill), model: call.request.model }, headers: { ...headers, 'x-taogate-receipt': bill.receipt } };
 }
 
 /** Reads the live stream of the identical request this one followed, from its first chunk. */

@@ -18,7 +18,7 @@ import { PRIVATE_HEADER } from '../router/private-routing.js';
 import { requestDeadline } from '../router/request-deadline.js';
 import { dispatchJsonAcross, dispatchStreamAcross, type LegToSend, type Served } from '../router/subnet-failover.js';
 import type { CompletionContext, CompletionResult } from './completion-types.js';
-import { streamFinalFields } from './stream-receipt.js';
+import { streamFinalFields, withBilledUsage } from './stream-receipt.js';
 
 /** Seconds since `started` (a performance.now() reading). */
 const secondsSince = (started: number) => (performance.now() - started) / 1000;
@@ -102,7 +102,7 @@ export async function answerFromUpstreams(ctx: CompletionContext, flight: Flight
   const elapsed = secondsSince(started);
   gw.metrics.firstToken(servedModel, 'json', elapsed);
   gw.metrics.completionEnded(servedModel, 'json', 'ok', elapsed);
-  const { receipt } = admission.complete({
+  const bill = admission.complete({
     upstream: answer.upstream,
     servedModel,
     snapshot: receiptSnapshot,
@@ -116,8 +116,9 @@ export async function answerFromUpstreams(ctx: CompletionContext, flight: Flight
     upstream: answer.upstream,
     servedModel,
     private: isPrivate,
-    payload: { ...answer.payload, model: request.model },
-    headers: { ...admission.headers, ...servedHeaders(served, isPrivate, policy), 'x-taogate-receipt': receipt, [CACHE_STATUS_HEADER]: cache },
+    // Without the miner's usage, the count it was billed by (Responses and Messages report it too).
+    payload: { ...withBilledUsage(answer.payload, bill), model: request.model },
+    headers: { ...admission.headers, ...servedHeaders(served, isPrivate, policy), 'x-taogate-receipt': bill.receipt, [CACHE_STATUS_HEADER]: cache },
     cache,
   };
 }
