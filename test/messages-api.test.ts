@@ -209,6 +209,33 @@ describe('Messages API errors (Anthropic envelope)', () => {
     expect((err as InstanceType<typeof Anthropic.AuthenticationError>).type).toBe('authentication_error');
   });
 
+  it('takes x-api-key when an Authorization header of another scheme comes with it; the 401 names both ways', async () => {
+    const body = { model: MODEL, max_tokens: 5, messages: [{ role: 'user', content: 'x' }] };
+    const basic = 'Basic dXNlcjpwYXNz';
+    const res = await gw.request('/v1/messages', { method: 'POST', headers: { authorization: basic, 'x-api-key': gw.apiKey }, json: body });
+    expect(res.status).toBe(200);
+    const missing = await gw.request('/v1/messages', { method: 'POST', headers: { authorization: basic }, json: body });
+    expect(missing.status).toBe(401);
+    const { error } = await envelope(missing);
+    expect(error.type).toBe('authentication_error');
+    expect(error.message).toMatch(/Authorization: Bearer/);
+    expect(error.message).toMatch(/x-api-key/);
+  });
+
+  it('405 (with Allow) and 404 under /v1/messages in Anthropic’s envelope too', async () => {
+    for (const [method, path, allow] of [['GET', '/v1/messages', 'POST'], ['PUT', '/v1/messages/count_tokens', 'POST']] as const) {
+      const res = await gw.request(path, { method });
+      expect(res.status).toBe(405);
+      expect(res.headers.get('allow')).toBe(allow);
+      expect((await envelope(res)).error).toEqual({ type: 'invalid_request_error', message: `${method} is not allowed on ${path}; use ${allow}.` });
+    }
+    const unknown = await gw.request('/v1/messages/batches', { method: 'POST', json: {} });
+    expect(unknown.status).toBe(404);
+    expect((await envelope(unknown)).error.type).toBe('not_found_error');
+    // The SDK raises the matching class for a Messages resource the gateway does not serve.
+    expect(await claude.messages.batches.retrieve('msgbatch_1').catch((e: unknown) => e)).toBeInstanceOf(Anthropic.NotFoundError);
+  });
+
   it('404 not_found_error for an unknown model (messages and count_tokens)', async () => {
     const err = await claude.messages.create({ model: 'sn62/nope', max_tokens: 5, messages: [{ role: 'user', content: 'x' }] }).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(Anthropic.NotFoundError);

@@ -1,7 +1,8 @@
 /**
  * A path the gateway serves, asked with the wrong method, is a 405 with
  * `Allow` in the OpenAI envelope (invalid_request_error, method_not_allowed);
- * a path nothing serves stays 404 unknown_url.
+ * a path nothing serves stays 404 unknown_url. Under /v1/messages both are in
+ * Anthropic's envelope (test/messages-api.test.ts).
  */
 import OpenAI from 'openai';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -38,7 +39,6 @@ describe('wrong method', () => {
       ['GET', '/v1/chat/completions', 'POST'],
       ['GET', '/v1/completions', 'POST'],
       ['PUT', '/v1/responses', 'POST'],
-      ['GET', '/v1/messages', 'POST'],
       ['DELETE', '/v1/models', 'GET, HEAD'],
       ['POST', '/v1/models/sn4/llama-3.1-8b', 'GET, HEAD'],
       ['POST', '/v1/subnets/4/miners', 'GET, HEAD'],

@@ -4,7 +4,7 @@
  * type names, so the Anthropic SDK raises the right error class
  * (AuthenticationError, NotFoundError, RateLimitError, …) with our message.
  */
-import type { ErrorHandler } from 'hono';
+import type { Context, ErrorHandler } from 'hono';
 import type { GatewayError } from '../errors.js';
 import type { Logger } from '../log.js';
 import { asGatewayError } from './error-response.js';
@@ -49,10 +49,11 @@ export function anthropicErrorEnvelope(error: GatewayError, requestId: string | 
   };
 }
 
+export function anthropicErrorResponse(c: Context<GatewayEnv>, error: GatewayError): Response {
+  for (const [name, value] of Object.entries(error.headers)) c.header(name, value);
+  return c.json(anthropicErrorEnvelope(error, c.get('requestId')), error.status);
+}
+
 export function onAnthropicError(logger: Logger): ErrorHandler<GatewayEnv> {
-  return (err, c) => {
-    const error = asGatewayError(err, c, logger);
-    for (const [name, value] of Object.entries(error.headers)) c.header(name, value);
-    return c.json(anthropicErrorEnvelope(error, c.get('requestId')), error.status);
-  };
+  return (err, c) => anthropicErrorResponse(c, asGatewayError(err, c, logger));
 }

@@ -3,15 +3,20 @@
  * with the wrong method (GET /v1/chat/completions), is a 405 with `Allow`
  * listing the methods it does take, so the client learns its mistake rather
  * than concluding the endpoint does not exist; any other path is a 404
- * unknown_url. Both in the OpenAI envelope.
+ * unknown_url. Both in the OpenAI envelope, except under /v1/messages, whose
+ * clients (the Anthropic SDK) read Anthropic's.
  */
 import type { NotFoundHandler } from 'hono';
 import { METHOD_NAME_ALL } from 'hono/router';
 import { TrieRouter } from 'hono/router/trie-router';
 import type { RouterRoute } from 'hono/types';
 import { GatewayError, notFound } from '../errors.js';
+import { anthropicErrorResponse } from './anthropic-error.js';
 import { errorResponse } from './error-response.js';
 import type { GatewayEnv } from './gateway-env.js';
+
+/** The Messages API's paths (routes/messages.ts), and whatever else a client of it may ask under them. */
+const ANTHROPIC_PATHS = /^\/v1\/messages(\/|$)/;
 
 /** Which methods each registered path answers, looked up with Hono's own path matching. */
 function methodsByPath(routes: readonly RouterRoute[]): (path: string) => string[] {
@@ -32,8 +37,12 @@ export function onUnmatchedRequest(routes: () => readonly RouterRoute[]): NotFou
   return (c) => {
     allowedFor ??= methodsByPath(routes());
     const allowed = allowedFor(c.req.path);
-    if (allowed.length === 0) return errorResponse(c, notFound(`no route for ${c.req.method} ${c.req.path}`, 'unknown_url'));
-    const message = `${c.req.method} is not allowed on ${c.req.path}; use ${allowed.join(', ')}.`;
-    return errorResponse(c, new GatewayError(405, message, 'invalid_request_error', 'method_not_allowed', null, { allow: allowed.join(', ') }));
+    const error =
+      allowed.length === 0
+        ? notFound(`no route for ${c.req.method} ${c.req.path}`, 'unknown_url')
+        : new GatewayError(405, `${c.req.method} is not allowed on ${c.req.path}; use ${allowed.join(', ')}.`, 'invalid_request_error', 'method_not_allowed', null, {
+            allow: allowed.join(', '),
+          });
+    return ANTHROPIC_PATHS.test(c.req.path) ? anthropicErrorResponse(c, error) : errorResponse(c, error);
   };
 }
