@@ -7,8 +7,7 @@
  * Bearer`; every error here is in Anthropic's envelope.
  */
 import { Hono } from 'hono';
-import { requireSnapshot } from '../src/chain/require-snapshot.js';
-import { runCompletion } from '../src/completion/run-completion.js';
+import { resolveModel, runCompletion } from '../src/completion/run-completion.js';
 import type { Gateway } from '../src/gateway.js';
 import { onAnthropicError } from '../src/http/anthropic-error.js';
 import type { GatewayEnv } from '../src/http/gateway-env.js';
@@ -92,8 +91,8 @@ export function messagesRoutes(gw: Gateway) {
     limitBody(gw.config.MAX_BODY_BYTES),
     async (c) => {
       const request = await readJsonBody(c, MessagesCountTokensRequestSchema);
-      // An unknown model is a 404 here too, as it would be for the message itself.
-      gw.catalog.resolve(request.model, requireSnapshot(gw.metagraph));
+      // An unknown model is a 404 here too, and one nothing can serve yet a 503, as for the message itself.
+      resolveModel(gw, request.model).servable();
       return c.json({ input_tokens: gw.metering.promptTokens(conversationToChat(request)) });
     },
   );

@@ -28,16 +28,31 @@ function priceOf(gw: Gateway, target: ModelTarget): number {
   return p.promptMicroUsdPer1M + p.completionMicroUsdPer1M;
 }
 
+/**
+ * A model's candidate subnets on the current snapshot: a 404 for an unknown
+ * model. Miners come from the snapshot, so before the first one only subnet
+ * APIs can serve: `servable` is a 503 naming the source when none of the
+ * candidates it is given is one. Every route that resolves a model (the
+ * Messages API's count_tokens too) answers alike.
+ */
+export function resolveModel(gw: Gateway, model: string) {
+  const snapshot = gw.metagraph.current();
+  const resolution = gw.catalog.resolve(model, snapshot);
+  const servable = (targets: readonly ModelTarget[] = resolution.targets): void => {
+    if (!snapshot && targets.every((t) => gw.providerFor(t.netuid).source === 'metagraph')) requireSnapshot(gw.metagraph);
+  };
+  return { snapshot, resolution, servable };
+}
+
 /** Which subnets may serve, in order, and by which upstreams. */
 function routeFor(gw: Gateway, call: CompletionCall, isPrivate: boolean) {
   const { request } = call;
-  const snapshot = gw.metagraph.current();
   // Candidates in configured order (404 for an unknown model).
-  const resolution = gw.catalog.resolve(request.model, snapshot);
+  const { snapshot, resolution, servable } = resolveModel(gw, request.model);
   // Private mode: only subnets marked private (503 when none of the candidates is).
   const allowed = isPrivate ? privateTargets(gw.catalog, resolution.targets, request.model) : resolution.targets;
-  // Miners come from the snapshot; without one, only subnet APIs can serve (503 naming the source otherwise).
-  if (!snapshot && allowed.every((t) => gw.providerFor(t.netuid).source === 'metagraph')) requireSnapshot(gw.metagraph);
+  // Without a snapshot, only subnet APIs can serve (503 naming the source otherwise).
+  servable(allowed);
   // Alias and auto candidates ordered by price, latency or quality.
   const ranked =
     resolution.kind === 'subnet'
