@@ -227,6 +227,32 @@ describe('MessagesStreamEncoder', () => {
         'start:tool_use@2', 'input_json_delta@2', 'stop@2', 'message_delta:tool_use', 'message_stop',
       ],
     },
+    {
+      // Pieces of call 0 arrive after call 1 began: call 1 waits, buffered, until call 0 is whole, so blocks stay sequential.
+      name: 'text, then two parallel tool calls whose pieces interleave',
+      chunks: [
+        chunk({ content: 'ok' }),
+        toolDelta(0, { name: 'f', arguments: '{"a"' }, 'call_1'),
+        toolDelta(1, { name: 'g', arguments: '{"b"' }, 'call_2'),
+        toolDelta(0, { arguments: ':1' }),
+        toolDelta(1, { arguments: ':2' }),
+        toolDelta(0, { arguments: '}' }),
+        toolDelta(1, { arguments: '}' }),
+        chunk({}, 'tool_calls'),
+      ],
+      events: [
+        'message_start', 'ping', 'start:text@0', 'text_delta@0', 'stop@0', 'start:tool_use@1', 'input_json_delta@1', 'input_json_delta@1',
+        'input_json_delta@1', 'stop@1', 'start:tool_use@2', 'input_json_delta@2', 'input_json_delta@2', 'stop@2', 'message_delta:tool_use', 'message_stop',
+      ],
+    },
+    {
+      name: 'interleaved calls that never become whole JSON are sent, in order, at the end',
+      chunks: [toolDelta(0, { name: 'f', arguments: '{"a"' }, 'call_1'), toolDelta(1, { name: 'g', arguments: '{' }, 'call_2'), toolDelta(0, { arguments: ':1' }), chunk({ content: 'then text' }), chunk({}, 'tool_calls')],
+      events: [
+        'message_start', 'ping', 'start:tool_use@0', 'input_json_delta@0', 'input_json_delta@0', 'stop@0',
+        'start:tool_use@1', 'input_json_delta@1', 'stop@1', 'start:text@2', 'text_delta@2', 'stop@2', 'message_delta:tool_use', 'message_stop',
+      ],
+    },
     { name: 'cut at max tokens', chunks: [chunk({ content: 'a' }), chunk({}, 'length')], events: ['message_start', 'ping', 'start:text@0', 'text_delta@0', 'stop@0', 'message_delta:max_tokens', 'message_stop'] },
     { name: 'failed after it started', chunks: [chunk({ content: 'a' })], end: 'error', events: ['message_start', 'ping', 'start:text@0', 'text_delta@0', 'error'] },
   ];
@@ -241,6 +267,30 @@ describe('MessagesStreamEncoder', () => {
     const json = events.filter((e) => e.type === 'content_block_delta').map((e) => (e.delta as { partial_json: string }).partial_json).join('');
     expect(JSON.parse(json)).toEqual({ q: 2 });
     expect(events.at(-2)).toMatchObject({ usage: { input_tokens: 5, output_tokens: 4 }, taogate_receipt: 'r.s' });
+  });
+
+  it('every interleaved piece lands in its own block, and only while that block is the one open', () => {
+    const events = run([
+      toolDelta(0, { name: 'f', arguments: '{"path":' }, 'call_1'),
+      toolDelta(1, { name: 'g', arguments: '{"n":' }, 'call_2'),
+      toolDelta(0, { arguments: '"a"}' }),
+      toolDelta(1, { arguments: '42}' }),
+      chunk({}, 'tool_calls'),
+    ]);
+    const inputs = new Map<number, string>();
+    let open: unknown = null;
+    for (const e of events) {
+      if (e.type === 'content_block_start') open = e.index;
+      if (e.type === 'content_block_stop') open = null;
+      if (e.type !== 'content_block_delta') continue;
+      expect(e.index).toBe(open);
+      inputs.set(e.index as number, (inputs.get(e.index as number) ?? '') + (e.delta as { partial_json: string }).partial_json);
+    }
+    expect([...inputs.entries()].map(([i, json]) => [i, JSON.parse(json)])).toEqual([[0, { path: 'a' }], [1, { n: 42 }]]);
+    expect(events.filter((e) => e.type === 'content_block_start').map((e) => e.content_block)).toEqual([
+      { type: 'tool_use', id: 'call_1', name: 'f', input: {} },
+      { type: 'tool_use', id: 'call_2', name: 'g', input: {} },
+    ]);
   });
 
   it('a deadline cut is a timeout_error in the error event', () => {

@@ -218,6 +218,27 @@ describe('ResponsesStreamEncoder', () => {
       ],
     },
     {
+      // Call 0 is not whole when call 1 begins: both stay open, and every piece goes to its own item; both finish at the end.
+      name: 'text, then two parallel tool calls whose pieces interleave',
+      chunks: [
+        chunk({ content: 'ok' }),
+        toolDelta(0, { name: 'f', arguments: '{"a"' }, 'call_1'),
+        toolDelta(1, { name: 'g', arguments: '{"b"' }, 'call_2'),
+        toolDelta(0, { arguments: ':1}' }),
+        toolDelta(1, { arguments: ':2}' }),
+        chunk({}, 'tool_calls'),
+      ],
+      types: [
+        'response.created', 'response.in_progress', 'response.output_item.added', 'response.content_part.added', 'response.output_text.delta',
+        'response.output_text.done', 'response.content_part.done', 'response.output_item.done',
+        'response.output_item.added', 'response.function_call_arguments.delta',
+        'response.output_item.added', 'response.function_call_arguments.delta',
+        'response.function_call_arguments.delta', 'response.function_call_arguments.delta',
+        'response.function_call_arguments.done', 'response.output_item.done', 'response.function_call_arguments.done', 'response.output_item.done',
+        'response.completed',
+      ],
+    },
+    {
       name: 'cut at max tokens',
       chunks: [chunk({ content: 'abc' }), chunk({}, 'length')],
       types: [
@@ -238,6 +259,31 @@ describe('ResponsesStreamEncoder', () => {
     expect(events.map((e) => e.sequence_number)).toEqual(events.map((_, i) => i));
     const last = events.at(-1) as unknown as { response: unknown };
     expect(ResponsesResponseSchema.parse(last.response)).toBeTruthy();
+  });
+
+  it('interleaved pieces go to their own items, and no event names an item after its done event', () => {
+    const events = run([
+      toolDelta(0, { name: 'f', arguments: '{"path":' }, 'call_1'),
+      toolDelta(1, { name: 'g', arguments: '{"n":' }, 'call_2'),
+      toolDelta(0, { arguments: '"a"}' }),
+      toolDelta(1, { arguments: '42}' }),
+      chunk({}, 'tool_calls'),
+    ]);
+    const done = new Set<unknown>();
+    const args = new Map<unknown, string>();
+    for (const e of events) {
+      if (e.type === 'response.function_call_arguments.delta') {
+        expect(done.has(e.output_index)).toBe(false);
+        args.set(e.output_index, (args.get(e.output_index) ?? '') + (e.delta as string));
+      }
+      if (e.type === 'response.output_item.done') done.add(e.output_index);
+    }
+    expect([...args.entries()].map(([i, json]) => [i, JSON.parse(json)])).toEqual([[0, { path: 'a' }], [1, { n: 42 }]]);
+    const { response } = events.at(-1) as unknown as { response: { output: unknown[] } };
+    expect(response.output).toMatchObject([
+      { type: 'function_call', status: 'completed', call_id: 'call_1', arguments: '{"path":"a"}' },
+      { type: 'function_call', status: 'completed', call_id: 'call_2', arguments: '{"n":42}' },
+    ]);
   });
 
   it('the final response carries the whole output, the usage and the receipt', () => {

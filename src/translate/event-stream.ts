@@ -29,6 +29,21 @@ export interface EventEncoder {
 export type ToolCallDelta = Extract<ChatDelta, { kind: 'tool_call' }>;
 
 /**
+ * Whether a tool call's arguments so far are whole: JSON that nothing more
+ * can extend (an object, array or string; a bare number or literal might
+ * still grow). Asked only when a later output has begun, to tell whether
+ * the call is over or its pieces interleave with the next one's.
+ */
+export function wholeArguments(json: string): boolean {
+  try {
+    const value: unknown = JSON.parse(json);
+    return typeof value === 'object' || typeof value === 'string';
+  } catch {
+    return false;
+  }
+}
+
+/**
  * What every API's encoder does with a chunk: read it into deltas, keep the
  * finish reason, usage and receipt for the end, and hand text and tool-call
  * pieces to the API's own events.

@@ -7,20 +7,38 @@
  * which the Anthropic SDK raises as an APIError, carrying the receipt of
  * what was delivered.
  *
+ * Anthropic's blocks come one after another, but a chat stream may
+ * interleave parallel tool calls (pieces of call 0 after call 1 began). So
+ * one block is open at a time and a later block's pieces wait, buffered,
+ * until every earlier block is complete: a text block once anything follows
+ * it, a tool_use block once its arguments are whole JSON. At the end every
+ * block still waiting is sent in order. A miner that sends each call whole
+ * before the next (OpenAI's order) streams every block as it comes.
+ *
  * A pure state machine: chunks in, events out, no I/O.
  */
 import type { RelayError } from '../openai/chunk-relay.js';
-import { ChatDeltaEncoder, type StreamEvent, type ToolCallDelta } from './event-stream.js';
+import { ChatDeltaEncoder, wholeArguments, type StreamEvent, type ToolCallDelta } from './event-stream.js';
 import { fallbackToolUseId, messageUsage, stopReasonOf, type MessagesContext } from './messages-response.js';
 
-type OpenBlock = { readonly kind: 'text'; readonly index: number } | { readonly kind: 'tool_use'; readonly index: number };
+interface Block {
+  /** Its index among the message's content blocks. */
+  readonly index: number;
+  readonly start: { type: 'text'; text: '' } | { type: 'tool_use'; id: string; name: string; input: Record<string, never> };
+  /** waiting: not started (an earlier block is still open); open: deltas go out as they come. */
+  state: 'waiting' | 'open' | 'closed';
+  /** What arrived while it was waiting, sent as one delta when it starts. */
+  pending: string;
+  /** tool_use: its arguments so far, to tell when they are whole. */
+  json: string;
+}
 
 export class MessagesStreamEncoder extends ChatDeltaEncoder {
-  private blocks = 0;
-  /** The block deltas currently go to; it is stopped when the next one starts. */
-  private current: OpenBlock | null = null;
-  /** tool_use block index by chat tool-call index (argument deltas may name an earlier call). */
-  private readonly toolBlocks = new Map<number, number>();
+  private readonly blocks: Block[] = [];
+  /** Every block before this one is closed. */
+  private live = 0;
+  /** tool_use blocks by chat tool-call index (argument deltas may name an earlier call). */
+  private readonly toolBlocks = new Map<number, Block>();
 
   constructor(private readonly ctx: MessagesContext) {
     super();
@@ -42,7 +60,12 @@ export class MessagesStreamEncoder extends ChatDeltaEncoder {
   }
 
   end(): StreamEvent[] {
-    const events = this.stopCurrent();
+    const events: StreamEvent[] = [];
+    for (const block of this.blocks.slice(this.live)) {
+      if (block.state === 'waiting') events.push(...this.open(block));
+      events.push(this.close(block));
+    }
+    this.live = this.blocks.length;
     const usage = messageUsage(this.usage, this.ctx);
     events.push(
       this.event('message_delta', {
@@ -62,37 +85,66 @@ export class MessagesStreamEncoder extends ChatDeltaEncoder {
   }
 
   protected text(text: string): StreamEvent[] {
-    const events: StreamEvent[] = [];
-    if (this.current?.kind !== 'text') {
-      events.push(...this.stopCurrent());
-      this.current = { kind: 'text', index: this.blocks++ };
-      events.push(this.event('content_block_start', { index: this.current.index, content_block: { type: 'text', text: '' } }));
-    }
-    events.push(this.event('content_block_delta', { index: this.current.index, delta: { type: 'text_delta', text } }));
-    return events;
+    const last = this.blocks.at(-1);
+    // Text goes on the last block while that is text; after a tool call it starts a block of its own.
+    const block = last && last.start.type === 'text' && last.state !== 'closed' ? last : this.add({ type: 'text', text: '' });
+    return this.put(block, text);
   }
 
   protected toolCall(delta: ToolCallDelta): StreamEvent[] {
-    const events: StreamEvent[] = [];
-    let index = this.toolBlocks.get(delta.index);
-    if (index === undefined) {
-      events.push(...this.stopCurrent());
-      index = this.blocks++;
-      const id = delta.id ?? fallbackToolUseId(this.ctx, this.toolBlocks.size);
-      this.toolBlocks.set(delta.index, index);
-      this.current = { kind: 'tool_use', index };
-      events.push(this.event('content_block_start', { index, content_block: { type: 'tool_use', id, name: delta.name ?? '', input: {} } }));
+    let block = this.toolBlocks.get(delta.index);
+    if (!block) {
+      block = this.add({ type: 'tool_use', id: delta.id ?? fallbackToolUseId(this.ctx, this.toolBlocks.size), name: delta.name ?? '', input: {} });
+      this.toolBlocks.set(delta.index, block);
     }
-    if (delta.arguments !== '') {
-      events.push(this.event('content_block_delta', { index, delta: { type: 'input_json_delta', partial_json: delta.arguments } }));
+    block.json += delta.arguments;
+    return this.put(block, delta.arguments);
+  }
+
+  private add(start: Block['start']): Block {
+    const block: Block = { index: this.blocks.length, start, state: 'waiting', pending: '', json: '' };
+    this.blocks.push(block);
+    return block;
+  }
+
+  /** Closes the open blocks before `block` that are complete, starts the next ones, then sends `content` or keeps it for later. */
+  private put(block: Block, content: string): StreamEvent[] {
+    const events: StreamEvent[] = [];
+    for (let live = this.blocks[this.live]; live; live = this.blocks[this.live]) {
+      if (live.state === 'waiting') events.push(...this.open(live));
+      if (live === block || !this.complete(live)) break;
+      events.push(this.close(live));
+      this.live++;
+    }
+    if (block.state === 'open') {
+      if (content !== '') events.push(this.delta(block, content));
+    } else {
+      block.pending += content;
     }
     return events;
   }
 
-  private stopCurrent(): StreamEvent[] {
-    const open = this.current;
-    this.current = null;
-    return open ? [this.event('content_block_stop', { index: open.index })] : [];
+  /** Whether nothing more can come for a block (asked only once a later block has begun). */
+  private complete(block: Block): boolean {
+    return block.start.type === 'text' || wholeArguments(block.json);
+  }
+
+  private open(block: Block): StreamEvent[] {
+    block.state = 'open';
+    const events = [this.event('content_block_start', { index: block.index, content_block: block.start })];
+    if (block.pending !== '') events.push(this.delta(block, block.pending));
+    block.pending = '';
+    return events;
+  }
+
+  private close(block: Block): StreamEvent {
+    block.state = 'closed';
+    return this.event('content_block_stop', { index: block.index });
+  }
+
+  private delta(block: Block, content: string): StreamEvent {
+    const delta = block.start.type === 'text' ? { type: 'text_delta', text: content } : { type: 'input_json_delta', partial_json: content };
+    return this.event('content_block_delta', { index: block.index, delta });
   }
 
   private event(type: string, body: Record<string, unknown>): StreamEvent {

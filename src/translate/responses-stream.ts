@@ -10,10 +10,18 @@
  * what was delivered as response.completed's does. Every event has a
  * sequence_number.
  *
+ * Output items may be in progress at once (each event names its item), and
+ * a chat stream may interleave parallel tool calls. So when an item begins,
+ * the earlier ones that can get nothing more are finished (a message, a
+ * function call whose arguments are whole JSON): OpenAI's order for a
+ * miner that sends each call whole. A call still incomplete stays open
+ * beside the next until the miner finishes; then the rest are finished in
+ * output order.
+ *
  * A pure state machine: chunks in, events out, no I/O.
  */
 import type { RelayError } from '../openai/chunk-relay.js';
-import { ChatDeltaEncoder, type StreamEvent, type ToolCallDelta } from './event-stream.js';
+import { ChatDeltaEncoder, wholeArguments, type StreamEvent, type ToolCallDelta } from './event-stream.js';
 import {
   fallbackCallId,
   functionCallItemId,
@@ -44,8 +52,8 @@ interface OpenCall {
 export class ResponsesStreamEncoder extends ChatDeltaEncoder {
   private sequence = 0;
   private readonly output: OutputItem[] = [];
-  /** The item deltas currently go to; items are finished (…done events) when the next one opens. */
-  private current: OpenMessage | OpenCall | null = null;
+  /** Items not finished yet (…done events), in output order. */
+  private open: Array<OpenMessage | OpenCall> = [];
   /** Function calls by their chat tool-call index (argument deltas may name an earlier one). */
   private readonly calls = new Map<number, OpenCall>();
   private messages = 0;
@@ -60,7 +68,8 @@ export class ResponsesStreamEncoder extends ChatDeltaEncoder {
   }
 
   end(): StreamEvent[] {
-    const events = this.closeCurrent();
+    const events = this.open.flatMap((open) => this.close(open));
+    this.open = [];
     const incompleteReason = incompleteReasonOf(this.finish);
     const status = incompleteReason ? 'incomplete' : 'completed';
     const response = this.response(status, { incompleteReason });
@@ -77,18 +86,19 @@ export class ResponsesStreamEncoder extends ChatDeltaEncoder {
 
   protected text(text: string): StreamEvent[] {
     const events: StreamEvent[] = [];
-    if (this.current?.kind !== 'message') {
-      events.push(...this.closeCurrent());
+    // Text goes on the last item while that is a message; after a function call it starts a message of its own.
+    let open = this.open.at(-1);
+    if (open?.kind !== 'message' || open.outputIndex !== this.output.length - 1) {
       const item: MessageItem = { id: messageItemId(this.ctx, this.messages++), type: 'message', status: 'in_progress', role: 'assistant', content: [] };
-      const open: OpenMessage = { kind: 'message', item, outputIndex: this.output.length, text: '' };
+      events.push(...this.begin());
+      open = { kind: 'message', item, outputIndex: this.output.length, text: '' };
       this.output.push(item);
-      this.current = open;
+      this.open.push(open);
       events.push(
         this.event('response.output_item.added', { output_index: open.outputIndex, item: { ...item } }),
         this.event('response.content_part.added', { item_id: item.id, output_index: open.outputIndex, content_index: 0, part: outputText('') }),
       );
     }
-    const open = this.current as OpenMessage;
     open.text += text;
     events.push(this.event('response.output_text.delta', { item_id: open.item.id, output_index: open.outputIndex, content_index: 0, delta: text, logprobs: [] }));
     return events;
@@ -98,7 +108,7 @@ export class ResponsesStreamEncoder extends ChatDeltaEncoder {
     const events: StreamEvent[] = [];
     let call = this.calls.get(delta.index);
     if (!call) {
-      events.push(...this.closeCurrent());
+      events.push(...this.begin());
       const n = this.calls.size;
       const item: FunctionCallItem = {
         id: functionCallItemId(this.ctx, n),
@@ -111,7 +121,7 @@ export class ResponsesStreamEncoder extends ChatDeltaEncoder {
       call = { kind: 'call', item, outputIndex: this.output.length };
       this.output.push(item);
       this.calls.set(delta.index, call);
-      this.current = call;
+      this.open.push(call);
       events.push(this.event('response.output_item.added', { output_index: call.outputIndex, item: { ...item } }));
     }
     if (delta.arguments !== '') {
@@ -121,10 +131,14 @@ export class ResponsesStreamEncoder extends ChatDeltaEncoder {
     return events;
   }
 
-  private closeCurrent(): StreamEvent[] {
-    const open = this.current;
-    this.current = null;
-    if (!open) return [];
+  /** A new item begins: finishes the open ones that can get nothing more. */
+  private begin(): StreamEvent[] {
+    const over = this.open.filter((open) => open.kind === 'message' || wholeArguments(open.item.arguments));
+    this.open = this.open.filter((open) => !over.includes(open));
+    return over.flatMap((open) => this.close(open));
+  }
+
+  private close(open: OpenMessage | OpenCall): StreamEvent[] {
     const status = incompleteReasonOf(this.finish) ? 'incomplete' : 'completed';
     if (open.kind === 'call') {
       const { item, outputIndex } = open;
