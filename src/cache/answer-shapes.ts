@@ -6,11 +6,10 @@
  * logprobs, provider extras), since the client asked for exactly this.
  */
 import type { CompletionEndpoint } from '../../providers/provider.js';
+import { isRecord, type JsonRecord } from '../json-record.js';
 import { UsageSchema, type CompletionResponse, type Usage } from '../openai/responses.js';
 
-type Json = Record<string, unknown>;
-
-const isRecord = (value: unknown): value is Json => typeof value === 'object' && value !== null && !Array.isArray(value);
+type Json = JsonRecord;
 
 interface ChoiceAcc {
   index: number;

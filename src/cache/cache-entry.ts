@@ -6,6 +6,7 @@
  * Stored as JSON text in Redis; held decoded in memory.
  */
 import type { CompletionEndpoint, Upstream } from '../../providers/provider.js';
+import { isRecord } from '../json-record.js';
 import { UsageSchema, type CompletionResponse, type Usage } from '../openai/responses.js';
 import { chunksFromCompletion, completionFromChunks } from './answer-shapes.js';
 
@@ -82,8 +83,6 @@ export function chunksOf(entry: CacheEntry): readonly string[] {
 export function encodeEntry(entry: CacheEntry): string {
   return JSON.stringify(entry);
 }
-
-const isRecord = (value: unknown): value is Record<string, unknown> => typeof value === 'object' && value !== null && !Array.isArray(value);
 
 /**
  * An entry read back from the store, or null when it is not one this

@@ -3,6 +3,7 @@
  * anything that is not a well-formed response or notification is reported
  * as bad instead of throwing.
  */
+import { isRecord } from '../json-record.js';
 
 export class RpcResponseError extends Error {
   override readonly name = 'RpcResponseError';
@@ -20,12 +21,8 @@ export type JsonRpcFrame =
   | { readonly kind: 'notification'; readonly method: string; readonly subscription: string | number; readonly params: Readonly<Record<string, unknown>> }
   | { readonly kind: 'bad'; readonly description: string };
 
-function isObject(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
-
 export function rpcErrorFrom(value: unknown): RpcResponseError | null {
-  if (!isObject(value)) return null;
+  if (!isRecord(value)) return null;
   return new RpcResponseError(typeof value.code === 'number' ? value.code : 0, String(value.message ?? 'unknown error'));
 }
 
@@ -38,10 +35,10 @@ export function parseJsonRpcFrame(text: string | null): JsonRpcFrame {
   } catch {
     return bad('not JSON');
   }
-  if (!isObject(message)) return bad('not a JSON-RPC object');
+  if (!isRecord(message)) return bad('not a JSON-RPC object');
   if (typeof message.method === 'string') {
     const params = message.params;
-    if (!isObject(params) || (typeof params.subscription !== 'string' && typeof params.subscription !== 'number')) {
+    if (!isRecord(params) || (typeof params.subscription !== 'string' && typeof params.subscription !== 'number')) {
       return bad('notification without a subscription');
     }
     return { kind: 'notification', method: message.method, subscription: params.subscription, params };

@@ -1,6 +1,7 @@
 // The OpenAI side of the fake miner: request parsing and response shaping (JSON bodies, SSE events).
 // Kept apart from the server and its fault modes in miner.ts so each stays readable.
 import { createHash } from 'node:crypto';
+import { isRecord } from '../json-record.js';
 import { answerFromToolResult, parseTools, toolNamesById, type FakeToolCall, type ToolContext } from './fake-tool-calls.js';
 
 export interface ChatMessage { role: string; content: string }
@@ -64,10 +65,6 @@ function textOf(content: unknown): string {
   if (typeof content === 'string') return content;
   if (!Array.isArray(content)) return '';
   return content.map((part: unknown) => (isRecord(part) && typeof part.text === 'string' ? part.text : '')).join('');
-}
-
-function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
 export function defaultAnswer(name: string, req: ParsedRequest): string {

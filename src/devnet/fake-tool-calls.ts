@@ -2,6 +2,7 @@
 // (tool_choice's, else the first), with arguments built from the tool's JSON schema; once the request carries
 // that tool's result, it answers in text that quotes it. So a client's whole tool round trip runs offline.
 import { createHash } from 'node:crypto';
+import { isRecord } from '../json-record.js';
 
 export interface FakeTool { name: string; parameters: Record<string, unknown> }
 
@@ -15,10 +16,6 @@ export interface ToolContext {
   /** The request's last message, and for a tool result the name of the tool that produced it. */
   lastMessage: { role: string; content: string; toolName: string | undefined } | undefined;
   lastUserMessage: string;
-}
-
-function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
 export function parseTools(json: Record<string, unknown>): Pick<ToolContext, 'tools' | 'toolChoice'> {

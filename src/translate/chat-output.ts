@@ -5,6 +5,7 @@
  * delta by delta from stream chunks. Only choice 0 is read: the gateway
  * asks for n=1.
  */
+import { isRecord, type JsonRecord } from '../json-record.js';
 import type { Chunk } from '../openai/chunk-relay.js';
 import { UsageSchema, type CompletionResponse, type Usage } from '../openai/responses.js';
 
@@ -33,9 +34,7 @@ export type ChatDelta =
   | { readonly kind: 'finish'; readonly reason: FinishReason }
   | { readonly kind: 'usage'; readonly usage: Usage };
 
-type Json = Record<string, unknown>;
-
-const isRecord = (value: unknown): value is Json => typeof value === 'object' && value !== null && !Array.isArray(value);
+type Json = JsonRecord;
 const firstChoice = (choices: unknown): Json | null => (Array.isArray(choices) && isRecord(choices[0]) ? choices[0] : null);
 
 function usageOf(value: unknown): Usage | null {
