@@ -10,6 +10,7 @@ import type { CompletionEndpoint } from '../providers/provider.js';
 import { runCompletion } from '../src/completion/run-completion.js';
 import type { Gateway } from '../src/gateway.js';
 import type { GatewayEnv } from '../src/http/gateway-env.js';
+import { jsonResponse, streamResponse } from '../src/http/plain-headers-response.js';
 import { readJsonBody } from '../src/http/read-json-body.js';
 import { chatSseStream } from '../src/openai/chat-sse.js';
 import type { CompletionLikeRequest } from '../src/openai/requests.js';
@@ -35,7 +36,7 @@ export function completionHandler(gw: Gateway, endpoint: CompletionEndpoint, sch
     c.set('upstreamId', result.upstream.id);
 
     // 3. Streamed as chat SSE chunk by chunk, or the whole answer as JSON.
-    if (result.kind === 'stream') return c.body(chatSseStream(result.relay), 200, { ...result.headers, ...SSE_HEADERS });
-    return c.json(result.payload, 200, result.headers);
+    if (result.kind === 'stream') return streamResponse(chatSseStream(result.relay), 200, { ...result.headers, ...SSE_HEADERS });
+    return jsonResponse(result.payload, 200, result.headers);
   };
 }
