@@ -153,6 +153,7 @@ export async function createGateway(config: Config, logger: Logger, overrides: G
       await keys.stop();
       await metering.close();
       await transport.close();
+      await signer.close();
       if (!overrides.store) await store.close();
     },
   };

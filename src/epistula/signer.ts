@@ -11,7 +11,9 @@ import {
   sr25519PairFromSeed,
 } from '@polkadot/util-crypto';
 import { EPISTULA_VERSION, EpistulaHeader, epistulaMessage, sha256Hex } from './message.js';
+import { NoncePool } from './nonce-pool.js';
 import { fastestSr25519Backend, type Sr25519Backend } from './sr25519-backend.js';
+import { nonceSigningKey, signWithNonce } from './sr25519-nonce-signing.js';
 
 /** Bittensor / generic Substrate ss58 prefix. */
 const SS58_PREFIX = 42;
@@ -32,6 +34,10 @@ export interface EpistulaSigner {
   sign(message: Uint8Array): Uint8Array;
   /** All six Epistula v2 headers for `body`, addressed to the miner hotkey `signedFor`. */
   headers(body: Uint8Array | string, signedFor: string): Record<string, string>;
+  /** Precomputed nonces ready now (0 before the first request or without a worker). */
+  readonly noncesReady: number;
+  /** Stops the nonce worker, if one was started. */
+  close(): Promise<void>;
 }
 
 export interface EpistulaSignerOptions {
@@ -39,6 +45,12 @@ export interface EpistulaSignerOptions {
   now?: () => number;
   /** The sr25519 implementation; defaults to the fastest that loads here. */
   backend?: Sr25519Backend;
+  /**
+   * Sign request headers with nonces precomputed by a worker thread (default
+   * true; started on the first `headers` call). `sign` and an empty pool use
+   * the backend.
+   */
+  precomputedNonces?: boolean;
 }
 
 /**
@@ -87,12 +99,17 @@ export async function createEpistulaSignerFromKeypair(
   const now = options.now ?? Date.now;
 
   const sign = (message: Uint8Array): Uint8Array => backend.sign(publicKey, secretKey, message);
+  // Per request, the point multiplication is most of a signature's cost: a worker does it ahead of time.
+  const nonceKey = options.precomputedNonces === false ? null : nonceSigningKey(publicKey, secretKey);
+  let pool: NoncePool | null | undefined;
 
   const headers = (body: Uint8Array | string, signedFor: string): Record<string, string> => {
     const uuid = randomUUID();
     const timestamp = String(now());
-    const message = epistulaMessage(sha256Hex(body), uuid, timestamp, signedFor);
-    const signature = sign(Buffer.from(message, 'utf8'));
+    const message = Buffer.from(epistulaMessage(sha256Hex(body), uuid, timestamp, signedFor), 'utf8');
+    if (nonceKey && pool === undefined) pool = NoncePool.start();
+    const nonce = pool?.take();
+    const signature = nonceKey && nonce ? signWithNonce(nonceKey, message, nonce) : sign(message);
     return {
       [EpistulaHeader.version]: EPISTULA_VERSION,
       [EpistulaHeader.timestamp]: timestamp,
@@ -103,7 +120,22 @@ export async function createEpistulaSignerFromKeypair(
     };
   };
 
-  return { ss58, publicKey, backend: backend.name, sign, headers };
+  const close = async () => {
+    await pool?.close();
+    pool = null;
+  };
+
+  return {
+    ss58,
+    publicKey,
+    backend: backend.name,
+    sign,
+    headers,
+    close,
+    get noncesReady() {
+      return pool?.size ?? 0;
+    },
+  };
 }
 
 /** Buffer's native hex encoder over the same memory: no copy, no per-byte JS loop. */
