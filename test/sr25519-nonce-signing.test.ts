@@ -81,7 +81,7 @@ describe('signWithNonce', () => {
 
 describe('NoncePool', () => {
   it('hands out nonces whose point is r·B, each once, then null until the worker refills', async () => {
-    const pool = NoncePool.start({ batch: 8, lowWater: 4 });
+    const pool = await NoncePool.start({ batch: 8, lowWater: 4 });
     expect(pool).not.toBeNull();
     pools.push(pool!);
     await until(() => pool!.size >= 4);
@@ -100,7 +100,7 @@ describe('NoncePool', () => {
   });
 
   it('is empty once closed', async () => {
-    const pool = NoncePool.start({ batch: 4, lowWater: 4 })!;
+    const pool = (await NoncePool.start({ batch: 4, lowWater: 4 }))!;
     await until(() => pool.size > 0);
     await pool.close();
     expect(pool.size).toBe(0);
@@ -131,6 +131,14 @@ describe('Epistula signer with precomputed nonces', () => {
     } finally {
       await signer.close();
     }
+    expect(signer.noncesReady).toBe(0);
+  });
+
+  it('stops a worker that was still starting when the signer closed', async () => {
+    const signer = await createEpistulaSigner('//Alice');
+    signer.headers('{}', signer.ss58);
+    await signer.close();
+    await new Promise((r) => setTimeout(r, 300));
     expect(signer.noncesReady).toBe(0);
   });
 

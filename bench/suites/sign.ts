@@ -101,7 +101,7 @@ export async function runSignBench(iterations = 5000): Promise<SignBenchRow[]> {
 }
 
 async function takeNonces(count: number): Promise<SigningNonce[]> {
-  const pool = NoncePool.start({ batch: 512 });
+  const pool = await NoncePool.start({ batch: 512 });
   if (!pool) throw new Error('the nonce worker did not start');
   const nonces: SigningNonce[] = [];
   while (nonces.length < count) {

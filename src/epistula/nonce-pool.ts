@@ -8,10 +8,10 @@
  * keeps up with, the first milliseconds after start, or a runtime without
  * worker threads) `take` returns null and the caller signs the ordinary way.
  * The worker is unref'd, so a pool that is never closed does not keep a
- * process alive.
+ * process alive. node:worker_threads is imported only when a pool starts,
+ * so a runtime without it (Cloudflare Workers) can still load this module.
  */
-import { createRequire } from 'node:module';
-import { Worker } from 'node:worker_threads';
+import type { Worker } from 'node:worker_threads';
 import { bytesToBigIntLE, type SigningNonce } from './sr25519-nonce-signing.js';
 
 /** Bytes per nonce in a batch: r (32, little-endian) then R (32). */
@@ -71,8 +71,9 @@ export class NoncePool {
   }
 
   /** A pool with its worker started, or null where worker threads or the wasm signer are unavailable. */
-  static start(options: NoncePoolOptions = {}): NoncePool | null {
+  static async start(options: NoncePoolOptions = {}): Promise<NoncePool | null> {
     try {
+      const [{ Worker }, { createRequire }] = await Promise.all([import('node:worker_threads'), import('node:module')]);
       const schnorrkel = createRequire(import.meta.url).resolve('@polkadot-labs/schnorrkel-wasm');
       return new NoncePool(new Worker(WORKER_SOURCE, { eval: true, workerData: { schnorrkel } }), options);
     } catch {

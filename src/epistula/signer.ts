@@ -101,13 +101,21 @@ export async function createEpistulaSignerFromKeypair(
   const sign = (message: Uint8Array): Uint8Array => backend.sign(publicKey, secretKey, message);
   // Per request, the point multiplication is most of a signature's cost: a worker does it ahead of time.
   const nonceKey = options.precomputedNonces === false ? null : nonceSigningKey(publicKey, secretKey);
-  let pool: NoncePool | null | undefined;
+  let pool: NoncePool | null = null;
+  let poolState: 'idle' | 'starting' | 'closed' = 'idle';
+  const startPool = () => {
+    poolState = 'starting';
+    void NoncePool.start().then((started) => {
+      if (poolState === 'closed') void started?.close();
+      else pool = started;
+    });
+  };
 
   const headers = (body: Uint8Array | string, signedFor: string): Record<string, string> => {
     const uuid = randomUUID();
     const timestamp = String(now());
     const message = Buffer.from(epistulaMessage(sha256Hex(body), uuid, timestamp, signedFor), 'utf8');
-    if (nonceKey && pool === undefined) pool = NoncePool.start();
+    if (nonceKey && poolState === 'idle') startPool();
     const nonce = pool?.take();
     const signature = nonceKey && nonce ? signWithNonce(nonceKey, message, nonce) : sign(message);
     return {
@@ -121,6 +129,7 @@ export async function createEpistulaSignerFromKeypair(
   };
 
   const close = async () => {
+    poolState = 'closed';
     await pool?.close();
     pool = null;
   };
