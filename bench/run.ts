@@ -2,16 +2,19 @@
  * `npm run bench [-- suite ...]`: runs the benchmark suites (all by default),
  * prints each as a table and writes bench/results/<suite>.json.
  */
+import { compareSuite } from './suites/compare.js';
 import { decodeSuite } from './suites/decode.js';
 import { faultMixSuite } from './suites/fault-mix.js';
 import { metricsSuite } from './suites/metrics.js';
 import { proxySuite } from './suites/proxy.js';
 import { receiptsSuite } from './suites/receipts.js';
 import { signSuite } from './suites/sign.js';
+import { subnetApiSuite } from './suites/subnet-api.js';
+import { wireApisSuite } from './suites/wire-apis.js';
 import type { BenchSuite } from './support/suite.js';
 import { renderTable, writeResult } from './support/table.js';
 
-const SUITES: readonly BenchSuite[] = [signSuite, decodeSuite, receiptsSuite, proxySuite, faultMixSuite, metricsSuite];
+const SUITES: readonly BenchSuite[] = [signSuite, decodeSuite, receiptsSuite, proxySuite, faultMixSuite, metricsSuite, wireApisSuite, compareSuite, subnetApiSuite];
 
 const wanted = process.argv.slice(2);
 const unknown = wanted.filter((name) => !SUITES.some((s) => s.name === name));

@@ -6,6 +6,7 @@
 import type { SubnetSnapshot } from '../src/chain/snapshot.js';
 import type { EpistulaSigner } from '../src/epistula/signer.js';
 import { upstreamFailed } from '../src/errors.js';
+import { withStreamUsage } from '../src/openai/requests.js';
 import type { HttpTransport } from '../src/transport/http-transport.js';
 import type { CompletionEndpoint, Provider, Upstream } from './provider.js';
 
@@ -35,8 +36,10 @@ export function createOpenAiEpistulaProvider({ signer, transport }: OpenAiEpistu
 
   return {
     kind: 'openai-epistula',
+    source: 'metagraph',
 
     upstreams(subnet) {
+      if (!subnet) return [];
       let list = upstreamsBySnapshot.get(subnet);
       if (!list) {
         list = subnet.ranked.flatMap(({ neuron, score, rank }) =>
@@ -59,6 +62,11 @@ export function createOpenAiEpistulaProvider({ signer, transport }: OpenAiEpistu
       return list;
     },
 
+    // Streams always ask the miner for usage: metering needs the miner's own counts.
+    encodeRequest(request, upstreamModel) {
+      return JSON.stringify(withStreamUsage({ ...request, model: upstreamModel }));
+    },
+
     send({ endpoint, body, upstream, signal, timeouts }) {
       // The exact bytes that are hashed and signed are the bytes sent.
       const bytes = Buffer.from(body);
@@ -67,7 +75,7 @@ export function createOpenAiEpistulaProvider({ signer, transport }: OpenAiEpistu
       return transport.post(upstream.origin, PATHS[endpoint], headers, bytes, { signal, timeouts });
     },
 
-    mapError(status, bodyText, upstream) {
+    mapError({ status, bodyText }, upstream) {
       const detail = excerpt(bodyText);
       const message = `miner ${upstream.id} answered HTTP ${status}${detail ? `: ${detail}` : ''}`;
       // Any miner failure may be another miner's success: 4xx from a miner

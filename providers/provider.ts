@@ -1,23 +1,24 @@
 /**
  * The one small interface every subnet adapter implements: which upstreams
- * a subnet offers, how to call one, and what an upstream's error means.
- * Adapters are data plus small transforms; routing, retries and metering
- * live outside them.
+ * a subnet offers, what body they are sent, how to call one, and what an
+ * upstream's error means. Adapters are data plus small transforms; routing,
+ * retries and metering live outside them.
  */
 import type { SubnetSnapshot } from '../src/chain/snapshot.js';
 import type { GatewayError } from '../src/errors.js';
+import type { CompletionLikeRequest } from '../src/openai/requests.js';
 import type { UpstreamReply, UpstreamTimeouts } from '../src/transport/http-transport.js';
 
 export type CompletionEndpoint = 'chat' | 'completions';
 
 /** One callable target: a miner's axon, or a subnet's own API. */
 export interface Upstream {
-  /** Stable id used in headers, logs and health tracking: "<netuid>/<uid>/<hotkey>". */
+  /** Stable id used in headers, logs and health tracking: "<netuid>/<uid>/<hotkey>", or "<netuid>/api/<kind>" for a subnet API. */
   readonly id: string;
   readonly netuid: number;
   readonly uid: number | null;
   readonly hotkey: string | null;
-  /** "http://203.0.113.7:8091" */
+  /** "http://203.0.113.7:8091" or "https://llm.chutes.ai" */
   readonly origin: string;
   /** Routing weight from the rank policy; the routable set sums to 1. */
   readonly weight: number;
@@ -27,11 +28,21 @@ export interface Upstream {
 
 export interface UpstreamRequest {
   readonly endpoint: CompletionEndpoint;
-  /** The JSON body as it will be sent (model already set to the upstream's name). */
+  /** The JSON body as it will be sent (from `encodeRequest`). */
   readonly body: string;
+  /** Whether the body asks for a stream (some APIs label their answers wrongly; adapters repair them). */
+  readonly stream: boolean;
   readonly upstream: Upstream;
   readonly signal: AbortSignal;
   readonly timeouts: UpstreamTimeouts;
+}
+
+/** A non-2xx reply, as read for mapping. */
+export interface UpstreamFailure {
+  readonly status: number;
+  readonly bodyText: string;
+  /** A response header by lower-case name, or null. */
+  header(name: string): string | null;
 }
 
 export interface FailureMapping {
@@ -43,9 +54,17 @@ export interface FailureMapping {
 
 export interface Provider {
   readonly kind: string;
-  /** Callable upstreams of a subnet, best first. */
-  upstreams(subnet: SubnetSnapshot): readonly Upstream[];
+  /**
+   * Where a subnet's upstreams come from: `metagraph` — the ranked miners of
+   * its snapshot; `config` — operator-configured upstreams that need no
+   * snapshot (a subnet's own API).
+   */
+  readonly source: 'metagraph' | 'config';
+  /** Callable upstreams of a subnet, best first (`subnet` is undefined when the snapshot lacks it). */
+  upstreams(subnet: SubnetSnapshot | undefined): readonly Upstream[];
+  /** The upstream body for a client's request: unknown fields pass through, `model` is the upstream's name. */
+  encodeRequest(request: CompletionLikeRequest, upstreamModel: string, endpoint: CompletionEndpoint): string;
   send(request: UpstreamRequest): Promise<UpstreamReply>;
   /** Interprets a non-2xx reply. */
-  mapError(status: number, bodyText: string, upstream: Upstream): FailureMapping;
+  mapError(failure: UpstreamFailure, upstream: Upstream): FailureMapping;
 }

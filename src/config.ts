@@ -6,8 +6,10 @@
  */
 import { z } from 'zod';
 import { parseRankBy } from './chain/rank-policy.js';
+import { compareEnv } from './compare/compare-config.js';
 import { resolveSubtensorUrl } from './chain/subtensor-endpoint.js';
-import { envFlag, envJson, envPositiveInt } from './env-values.js';
+import { envFlag, envJson, envParsed, envPositiveInt } from './env-values.js';
+import { parseSecretUri } from './epistula/secret-uri.js';
 import { MeteringEnvShape } from './metering/metering-config.js';
 import { metricsEnv } from './metrics/metrics-config.js';
 import { reliabilityEnv } from './router/reliability.js';
@@ -38,8 +40,17 @@ export const EnvSchema = z.object({
   HOST: z.string().min(1).default('0.0.0.0'),
   /** Subnets to serve; with a metagraph file, defaults to the file's subnets. */
   NETUIDS: netuidList.optional(),
-  /** sr25519 secret URI or mnemonic the gateway signs Epistula requests with. */
-  GATEWAY_HOTKEY_URI: z.string().min(1).optional(),
+  /** sr25519 secret URI or mnemonic the gateway signs Epistula requests with; checked here so a bad one is named at start-up. */
+  GATEWAY_HOTKEY_URI: z
+    .string()
+    .min(1)
+    .pipe(
+      envParsed((uri) => {
+        parseSecretUri(uri);
+        return uri;
+      }),
+    )
+    .optional(),
   REDIS_URL: z.string().regex(/^rediss?:\/\//, 'must start with redis:// or rediss://').optional(),
   REDIS_PREFIX: z.string().default('taogate:'),
   ADMIN_TOKEN: z.string().min(16, 'must be at least 16 characters').optional(),
@@ -47,19 +58,8 @@ export const EnvSchema = z.object({
   METAGRAPH_FILE: z.string().min(1).optional(),
   METAGRAPH_REFRESH_S: positiveInt.default(60),
   /** finney, test, or a ws(s):// URL; resolved to the URL. */
-  SUBTENSOR_URL: z
-    .string()
-    .min(1)
-    .transform((value, ctx) => {
-      try {
-        return resolveSubtensorUrl(value);
-      } catch (err) {
-        ctx.addIssue({ code: 'custom', message: (err as Error).message });
-        return z.NEVER;
-      }
-    })
-    .optional(),
-  /** incentive | validator:<ss58> | a comma-separated fallback chain of those. */
+  SUBTENSOR_URL: z.string().min(1).pipe(envParsed(resolveSubtensorUrl)).optional(),
+  /** incentive | validator:<ss58> | blend | a comma-separated fallback chain of those. */
   RANK_BY: z
     .string()
     .min(1)
@@ -77,7 +77,12 @@ export const EnvSchema = z.object({
     .optional(),
   /** The router spreads traffic over this many of the best miners. */
   ROUTER_TOP_K: positiveInt.max(256).default(8),
+  /** Upstreams tried per subnet before the next candidate subnet (or a 502). */
   MAX_ATTEMPTS: positiveInt.max(10).default(3),
+  /** Candidate subnets an alias or `auto` request may fail over across. */
+  MAX_SUBNETS: positiveInt.max(10).default(3),
+  /** taogate.config.json: subnets, providers, models, aliases, prices, timeouts (src/config-file.ts). */
+  TAOGATE_CONFIG: z.string().min(1).optional(),
   /** Whole request, all attempts included. */
   REQUEST_TIMEOUT_MS: positiveInt.default(120_000),
   CONNECT_TIMEOUT_MS: positiveInt.default(3_000),
@@ -93,6 +98,8 @@ export const EnvSchema = z.object({
   ...MeteringEnvShape,
   /** Hedging and circuit breakers: HEDGE_*, BREAKER_* (see src/router/reliability.ts). */
   ...reliabilityEnv,
+  /** /v1/compare, the leaderboard and RANK_BY=blend: COMPARE_*, BLEND_* (see src/compare/compare-config.ts). */
+  ...compareEnv,
   /** GET /metrics access and per-miner series cap: METRICS_* (see src/metrics/metrics-config.ts). */
   ...metricsEnv,
 });

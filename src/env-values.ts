@@ -21,3 +21,14 @@ export const envJson = (example: string) =>
       return z.NEVER;
     }
   });
+
+/** A variable read by a parser that throws with an explanation (shown as the variable's error). */
+export const envParsed = <T>(parse: (text: string) => T) =>
+  z.string().transform((text, ctx): T => {
+    try {
+      return parse(text);
+    } catch (err) {
+      ctx.addIssue({ code: 'custom', message: (err as Error).message });
+      return z.NEVER;
+    }
+  });

@@ -50,11 +50,23 @@ export const notFound = (message: string, code = 'not_found') => new GatewayErro
 export const modelNotFound = (model: string, why: string) =>
   new GatewayError(404, `The model \`${model}\` does not exist: ${why}`, 'invalid_request_error', 'model_not_found', 'model');
 
+/**
+ * The unread rest of the body is still on the socket: the client is told not
+ * to reuse this connection, or its next request reads garbage.
+ */
 export const bodyTooLarge = (limit: number) =>
-  new GatewayError(413, `Request body is larger than ${limit} bytes.`, 'invalid_request_error', 'request_too_large');
+  new GatewayError(413, `Request body is larger than ${limit} bytes.`, 'invalid_request_error', 'request_too_large', null, { connection: 'close' });
 
 export const noRoutableMiner = (message: string) =>
   new GatewayError(503, message, 'server_error', 'no_routable_miner');
+
+/**
+ * The store (Redis) did not answer: a 503 the client retries after a second,
+ * not a 500, because nothing is wrong with the request and it will work once
+ * the store is back.
+ */
+export const storeUnavailable = (message = 'The gateway store is unreachable right now; retry shortly.', code = 'store_unavailable') =>
+  new GatewayError(503, message, 'server_error', code, null, { 'retry-after': '1' });
 
 export const upstreamFailed = (message: string, code = 'upstream_error') =>
   new GatewayError(502, message, 'upstream_error', code);

@@ -1,21 +1,23 @@
 /**
- * Node entry: `npm start`. Reads the environment, builds the gateway and
- * serves it. With neither SUBTENSOR_URL nor METAGRAPH_FILE set it first
- * starts the embedded devnet (simulated chain + local miners) and says so
- * loudly. Stops cleanly on SIGINT/SIGTERM.
+ * Node entry: `npm start`. Reads the environment and taogate.config.json
+ * (TAOGATE_CONFIG), builds the gateway and serves it. With none of
+ * SUBTENSOR_URL, METAGRAPH_FILE and TAOGATE_CONFIG set it first starts the
+ * embedded devnet (simulated chain, local miners, fake subnet APIs) and says
+ * so loudly. Stops cleanly on SIGINT/SIGTERM.
  */
 import { randomBytes } from 'node:crypto';
 import { buildApp } from './app.js';
 import { ConfigError, loadConfig, type Config } from './config.js';
+import { loadGatewayConfigFile } from './config-file.js';
 import { printDevnetBanner } from './devnet/devnet-banner.js';
 import { startDevnet, type Devnet } from './devnet/devnet.js';
 import { createGateway, type GatewayOverrides } from './gateway.js';
 import { createLogger } from './log.js';
 import { listen } from './node-listen.js';
 
-function readConfig(): Config {
+function exitOnConfigError<T>(read: () => T): T {
   try {
-    return loadConfig(process.env);
+    return read();
   } catch (err) {
     if (err instanceof ConfigError) {
       console.error(err.message);
@@ -26,12 +28,15 @@ function readConfig(): Config {
 }
 
 async function main(): Promise<void> {
-  let config = readConfig();
+  let config = exitOnConfigError(() => loadConfig(process.env));
   const logger = createLogger({ level: config.LOG_LEVEL });
   let devnet: Devnet | null = null;
   const overrides: { -readonly [K in keyof GatewayOverrides]: GatewayOverrides[K] } = {};
+  // A bad config file stops start-up here, naming the file and the field.
+  const path = config.TAOGATE_CONFIG;
+  if (path) overrides.subnetConfig = exitOnConfigError(() => loadGatewayConfigFile(path, process.env));
 
-  if (!config.SUBTENSOR_URL && !config.METAGRAPH_FILE) {
+  if (!config.SUBTENSOR_URL && !config.METAGRAPH_FILE && !config.TAOGATE_CONFIG) {
     devnet = await startDevnet({ logger });
     // The devnet's miners listen on loopback, so private axons must be allowed.
     config = {
@@ -42,6 +47,7 @@ async function main(): Promise<void> {
       ADMIN_TOKEN: config.ADMIN_TOKEN ?? `devnet-admin-${randomBytes(12).toString('hex')}`,
     };
     overrides.metagraph = devnet.metagraphSource({ logger, refreshMs: 4000, rankBy: config.RANK_BY });
+    overrides.subnetConfig = devnet.subnetConfig();
   }
 
   const gateway = await createGateway(config, logger, overrides);

@@ -92,7 +92,7 @@ describe('address guard at the connection layer', () => {
     const provider = createOpenAiEpistulaProvider({ signer, transport: strict });
     const upstream: Upstream = { id: '4/0/5Fake', netuid: 4, uid: 0, hotkey: miner.hotkey, origin: 'http://169.254.169.254:80', weight: 1, rank: 1 };
     const err = await provider
-      .send({ endpoint: 'chat', body: '{}', upstream, signal: new AbortController().signal, timeouts: TIMEOUTS })
+      .send({ endpoint: 'chat', body: '{}', stream: false, upstream, signal: new AbortController().signal, timeouts: TIMEOUTS })
       .then(
         () => null,
         (e: unknown) => e,

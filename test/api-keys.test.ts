@@ -42,7 +42,15 @@ describe.each(stores)('api keys on the %s store', (_name, open) => {
     expect((await keys.list()).map((r) => r.id)).toContain(record.id);
   });
 
-  it('revocation takes effect at once', async () => {
+  it('refuses credits beyond micro-dollars instead of rounding them', async () => {
+    const store = await open();
+    const keys = await registry(store);
+    await expect(keys.create({ name: 'sub-micro', creditsUsd: 0.1234567 })).rejects.toThrow(/credits_usd.*6 decimals/);
+    expect(await keys.list()).toEqual([]);
+    expect((await keys.create({ name: 'micro', creditsUsd: 0.123456 })).record.creditsMicroUsd).toBe(123_456);
+  });
+
+    it('revocation takes effect at once', async () => {
     const keys = await registry(await open());
     const { key, record } = await keys.create({ name: 'bob' });
     expect(await keys.authenticate(key)).not.toBeNull();
@@ -81,4 +89,40 @@ describe('keys CLI', () => {
     const bad = await run('npx', ['tsx', 'src/metering/keys-cli.ts', 'create'], { env }).catch((e: { stderr: string; code: number }) => e);
     expect((bad as { stderr: string }).stderr).toMatch(/--name is required/);
   });
+
+  it('validates create flags with the admin API schema: refuses what POST /admin/keys refuses, naming the flag', async () => {
+    const prefix = `test:${randomUUID()}:`;
+    const env = { ...process.env, REDIS_URL, REDIS_PREFIX: prefix };
+    const run = promisify(execFile);
+    const create = (...flags: string[]) =>
+      run(process.execPath, ['--import', 'tsx', 'src/metering/keys-cli.ts', 'create', '--name', 'cli-checked', ...flags], { env }).then(
+        (ok) => ({ code: 0, stdout: ok.stdout, stderr: ok.stderr }),
+        (e: { code: number; stdout: string; stderr: string }) => e,
+      );
+    const refused = await Promise.all([
+      create('--rpm', '0'),
+      create('--tpm', '1000.5'),
+      create('--tpm', ''),
+      create('--credits-usd', '0.1234567'),
+      create('--credits-usd=-1'),
+    ]);
+    const messages = refused.map((r) => {
+      expect(r.code).toBe(1);
+      return r.stderr.trim();
+    });
+    expect(messages).toEqual([
+      '--rpm: Too small: expected number to be >0 (got "0")',
+      '--tpm: Invalid input: expected int, received number (got "1000.5")',
+      '--tpm: Invalid input: expected number, received NaN (got "")',
+      '--credits-usd: has more than 6 decimals (micro-dollars are the smallest unit) (got "0.1234567")',
+      '--credits-usd: Too small: expected number to be >=0 (got "-1")',
+    ]);
+    const keys = await registry(await createRedisStore({ url: REDIS_URL, prefix }));
+    expect(await keys.list()).toEqual([]);
+
+    const ok = await create('--credits-usd', '1.000001', '--rpm', '60', '--tpm', '5000', '--private');
+    expect(ok.code).toBe(0);
+    const { id } = JSON.parse(ok.stdout) as { id: string };
+    expect(await keys.get(id)).toMatchObject({ creditsMicroUsd: 1_000_001, rpm: 60, tpm: 5000, private: true });
+  }, 60_000);
 });

@@ -154,12 +154,36 @@ describe('routing by the chain', () => {
     try {
       const ready = await gw.request('/readyz');
       expect(ready.status).toBe(503);
-      expect(JSON.stringify(await ready.json())).toContain('ws://127.0.0.1:1');
+      const notReady = (await ready.json()) as { status: string; reason: string; error: { message: string; type: string; code: string } };
+      expect(notReady.status).toBe('not_ready');
+      expect(notReady.reason).toContain('ws://127.0.0.1:1');
+      expect(notReady.error).toMatchObject({ type: 'server_error', code: 'not_ready', param: null, message: `not ready: ${notReady.reason}` });
       const res = await gw.request('/v1/chat/completions', { method: 'POST', json: { model: `sn${NETUID}/m`, messages: [{ role: 'user', content: 'x' }] } });
       expect(res.status).toBe(503);
       const body = (await res.json()) as { error: { code: string; message: string } };
       expect(body.error.code).toBe('metagraph_unavailable');
       expect(body.error.message).toContain('ws://127.0.0.1:1');
+    } finally {
+      await gw.close();
+    }
+  });
+});
+
+describe('a miner subnet named only in taogate.config.json', () => {
+  it('is synced from the chain too, with the models (and upstream names) the file gives it', async () => {
+    node.setNeurons(8, neurons([0.5, 0.3, 0.2]));
+    const gw = await startTestGateway({
+      env: chainEnv(),
+      subnetConfig: { document: { subnets: [{ netuid: 8, provider: 'openai-epistula', models: [{ name: 'chat', upstream: 'chat-model', price: [1, 1] }] }] } },
+    });
+    try {
+      expect(await rankedUids(gw, 8)).toEqual([1, 2, 3]);
+      const res = await gw.request('/v1/chat/completions', { method: 'POST', json: { model: 'sn8/chat', messages: [{ role: 'user', content: 'hi' }] } });
+      expect(res.status).toBe(200);
+      expect(res.headers.get('x-taogate-miner')).toMatch(/^8\/[123]\//);
+      expect(miners.find((m) => m.lastRequest?.parsed?.model === 'chat-model')).toBeDefined();
+      // NETUIDS still serves its own subnet next to it.
+      expect((await gw.request('/v1/chat/completions', { method: 'POST', json: { model: `sn${NETUID}/m`, messages: [{ role: 'user', content: 'hi' }] } })).status).toBe(200);
     } finally {
       await gw.close();
     }

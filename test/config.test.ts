@@ -32,6 +32,36 @@ describe('configuration from the environment', () => {
     expect(() => loadConfig({ [name]: value })).toThrow(new RegExp(`${name}:`));
   });
 
+  describe('GATEWAY_HOTKEY_URI', () => {
+    // A valid BIP39 test vector; the same words with a wrong last word fail its checksum.
+    const MNEMONIC = 'legal winner thank year wave sausage worth useful legal winner thank yellow';
+
+    it.each([
+      ['a bare name', 'alice', /dev URI \(\/\/Name\), a BIP39 mnemonic, or a 0x-prefixed 32-byte hex seed/],
+      ['a mnemonic with a bad checksum', 'legal winner thank year wave sausage worth useful legal winner thank thank', /invalid BIP39 mnemonic/],
+      ['twelve words that are not BIP39 words', 'zebra1 quux frob alpha beta gamma delta kappa omega lambda sigma tau', /invalid BIP39 mnemonic/],
+      ['a short hex seed', '0x1234', /0x-prefixed 32-byte hex seed/],
+    ])('names the variable for %s, without echoing the secret', (_, value, why) => {
+      let message = '';
+      try {
+        loadConfig({ GATEWAY_HOTKEY_URI: value });
+      } catch (err) {
+        expect(err).toBeInstanceOf(ConfigError);
+        message = (err as Error).message;
+      }
+      expect(message).toMatch(/GATEWAY_HOTKEY_URI: /);
+      expect(message).toMatch(why);
+      expect(message).not.toContain(value);
+    });
+
+    it.each(['//Alice', `${MNEMONIC}//hard/soft///pass`, '0x9d61b19deffd5a60ba844af492ec2cc44449c5697b326919703bac031cae7f60//gateway'])(
+      'accepts %s and keeps it as given',
+      (uri) => {
+        expect(loadConfig({ GATEWAY_HOTKEY_URI: uri }).GATEWAY_HOTKEY_URI).toBe(uri);
+      },
+    );
+  });
+
   it('never echoes secrets back in errors', () => {
     let message = '';
     try {

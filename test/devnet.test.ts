@@ -72,12 +72,49 @@ describe('npm start on the embedded devnet', () => {
   });
 
   it('shows the simulated chain as the source, with a ticking block', async () => {
-    const first = (await (await fetch(`${baseUrl}/subnets`)).json()) as { source: string; block: number; data: Array<{ netuid: number; routable: number }> };
+    const first = (await (await fetch(`${baseUrl}/subnets`)).json()) as { source: string; block: number; data: Array<{ netuid: number; routable: number; provider: string }> };
     expect(first.source).toBe('devnet');
-    expect(first.data.map((s) => [s.netuid, s.routable])).toEqual([[4, 3], [62, 2]]);
+    expect(first.data.map((s) => [s.netuid, s.routable, s.provider])).toEqual([
+      [4, 3, 'openai-epistula'],
+      [62, 2, 'openai-epistula'],
+      [64, 1, 'subnet-api:chutes'],
+      [19, 1, 'subnet-api:nineteen'],
+    ]);
     await expect
       .poll(async () => ((await (await fetch(`${baseUrl}/subnets`)).json()) as { block: number }).block, { timeout: 15_000, interval: 500 })
       .toBeGreaterThan(first.block);
     expect((await fetch(`${baseUrl.replace(/\/v1$/, '')}/readyz`)).status).toBe(200);
+  });
+
+  it('lists miner subnets and fake subnet APIs in one catalog, with an alias across them', async () => {
+    const client = new OpenAI({ baseURL: baseUrl, apiKey, maxRetries: 0 });
+    const ids = [];
+    for await (const m of client.models.list()) ids.push(`${m.id}:${m.owned_by}`);
+    expect(ids).toEqual(expect.arrayContaining(['sn4/llama-3.1-8b:sn4', 'sn64/deepseek-v3:sn64', 'sn19/deepseek-v3:sn19', 'deepseek:taogate', 'auto:taogate']));
+    expect(output).toMatch(/aliases:\s+deepseek \(sn64\/deepseek-v3 → sn19\/deepseek-v3\)/);
+  });
+
+  it('fails the alias over when the fake Chutes is taken down as the banner says, and routes private requests to it only', async () => {
+    const faultUrl = /curl -X POST (http:\/\/127\.0\.0\.1:\d+\/_devnet\/fault)/.exec(output)?.[1];
+    expect(faultUrl).toBeDefined();
+    const ask = (headers: Record<string, string> = {}) =>
+      fetch(`${baseUrl}/chat/completions`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${apiKey}`, 'content-type': 'application/json', ...headers },
+        body: JSON.stringify({ model: 'deepseek', messages: [{ role: 'user', content: 'which one?' }] }),
+      });
+    const before = await ask({ 'x-taogate-private': '1' });
+    expect(before.headers.get('x-taogate-served-model')).toBe('sn64/deepseek-v3');
+    expect(before.headers.get('x-taogate-private')).toBe('1');
+    await fetch(faultUrl as string, { method: 'POST', body: JSON.stringify({ mode: 'down' }) });
+    try {
+      const after = await ask();
+      expect(after.status).toBe(200);
+      expect(after.headers.get('x-taogate-served-model')).toBe('sn19/deepseek-v3');
+      expect(after.headers.get('x-taogate-failover')).toBe('sn64/deepseek-v3');
+      expect(((await after.json()) as { choices: Array<{ message: { content: string } }> }).choices[0]?.message.content).toContain('nineteen-sn19');
+    } finally {
+      await fetch(faultUrl as string, { method: 'POST', body: JSON.stringify({ mode: 'none' }) });
+    }
   });
 });

@@ -2,12 +2,8 @@ import { readFileSync } from 'node:fs';
 import { Keyring } from '@polkadot/keyring';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { EpistulaHeader, epistulaMessage, sha256Hex } from '../src/epistula/message.js';
-import {
-  createEpistulaSigner,
-  createEpistulaSignerFromKeypair,
-  type EpistulaSigner,
-  sr25519KeypairFromUri,
-} from '../src/epistula/signer.js';
+import { sr25519KeypairFromUri } from '../src/epistula/secret-uri.js';
+import { createEpistulaSigner, createEpistulaSignerFromKeypair, type EpistulaSigner } from '../src/epistula/signer.js';
 import { fastestSr25519Backend, wasmCryptoBackend } from '../src/epistula/sr25519-backend.js';
 import { epistulaVerifierReady, type HeaderLookup, verifyEpistulaRequest } from '../src/epistula/verifier.js';
 

@@ -220,8 +220,34 @@ describe('errors, each in the OpenAI envelope', () => {
     expect(minerA.requestCount + minerB.requestCount).toBe(2);
   });
 
+  it('413, 503 and 502 reach the stock SDK as its typed errors, with status and every envelope field', async () => {
+    type SdkError = InstanceType<typeof OpenAI.APIError>;
+    const fieldsOf = (err: SdkError) => ({ status: err.status, type: err.type, code: err.code, param: err.param, message: (err.error as { message?: string }).message });
+
+    const big = (await openai.chat.completions
+      .create({ model: 'sn4/llama-3.1-8b', messages: [{ role: 'user', content: 'x'.repeat(1024 * 1024 + 10) }] })
+      .catch((e: unknown) => e)) as SdkError;
+    // The SDK has no class of its own for 413: the APIError base, with the status and our envelope.
+    expect(big).toBeInstanceOf(OpenAI.APIError);
+    expect(big.constructor).toBe(OpenAI.APIError);
+    expect(fieldsOf(big)).toEqual({ status: 413, type: 'invalid_request_error', code: 'request_too_large', param: null, message: 'Request body is larger than 1048576 bytes.' });
+    expect(big.message).toMatch(/^413 Request body is larger than 1048576 bytes\./);
+
+    const noMiner = (await openai.chat.completions.create({ model: 'sn9/m', messages: [{ role: 'user', content: 'x' }] }).catch((e: unknown) => e)) as SdkError;
+    expect(noMiner).toBeInstanceOf(OpenAI.InternalServerError);
+    expect(fieldsOf(noMiner)).toEqual({ status: 503, type: 'server_error', code: 'no_routable_miner', param: null, message: expect.stringMatching(/subnet 9.*inactive/) });
+    expect(noMiner.requestID).toMatch(/[0-9a-f-]{36}/);
+
+    await minerA.setFault('http500');
+    await minerB.setFault('http500');
+    const failed = (await openai.chat.completions.create({ model: 'sn4/llama-3.1-8b', messages: [{ role: 'user', content: 'x' }] }).catch((e: unknown) => e)) as SdkError;
+    expect(failed).toBeInstanceOf(OpenAI.InternalServerError);
+    expect(fieldsOf(failed)).toEqual({ status: 502, type: 'upstream_error', code: 'all_miners_failed', param: null, message: expect.stringMatching(/tried 2 miners/) });
+  });
+
   it('404 envelope for unknown routes', async () => {
     await expectEnvelope(await gw.request('/v1/nope'), 404, 'unknown_url');
+    await expectEnvelope(await gw.request('/v1/chat/completions/extra', { method: 'POST', json: {} }), 404, 'unknown_url');
   });
 });
 

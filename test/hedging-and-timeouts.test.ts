@@ -9,6 +9,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { startMiner, type MinerOptions, type RunningMiner } from '../src/devnet/miner.js';
 import { startTestGateway, type TestGateway } from './support/gateway-harness.js';
 import { eventually, healthOf } from './support/health-view.js';
+import { startUnacceptingListener } from './support/unaccepting-listener.js';
 
 const started: Array<{ close(): Promise<void> }> = [];
 afterEach(async () => {
@@ -117,6 +118,27 @@ describe('client disconnect', () => {
 });
 
 describe('timeouts', () => {
+  it('connect: an axon whose connect never completes is given up after CONNECT_TIMEOUT_MS and another one is tried', async () => {
+    const blackhole = await startUnacceptingListener();
+    started.push(blackhole);
+    // Its hotkey signs for a real miner, but its published port is the one where connect() hangs.
+    const unreachable = await miner('ConnectHang');
+    const good = await miner('AfterConnectHang');
+    const gw = await startTestGateway({
+      subnets: [{ netuid: 4, models: ['m'], miners: [{ miner: unreachable, uid: 0, incentive: 0.5, port: blackhole.port }, { miner: good, uid: 1, incentive: 0.5 }] }],
+      // Every other limit is far away, so only the connect timeout can end the first attempt.
+      env: { CONNECT_TIMEOUT_MS: '300', FIRST_BYTE_TIMEOUT_MS: '60000', REQUEST_TIMEOUT_MS: '60000', HEDGE_MODE: 'off', BREAKER_FAILURES: '100' },
+    });
+    started.push(gw);
+    const alone = await gw.request('/v1/chat/completions', { method: 'POST', headers: { 'x-taogate-uids': '0' }, json: CHAT });
+    expect(alone.status).toBe(502);
+    expect(((await alone.json()) as { error: { message: string } }).error.message).toMatch(/tried 1 miner: connect timeout after 300 ms/);
+    const both = await gw.request('/v1/chat/completions', { method: 'POST', headers: { 'x-taogate-uids': '0,1' }, json: CHAT });
+    expect(both.status).toBe(200);
+    expect(both.headers.get('x-taogate-miner')).toBe(`4/1/${good.hotkey}`);
+    expect(unreachable.requestCount).toBe(0);
+  });
+
   it('first byte: a miner that never answers is given up after FIRST_BYTE_TIMEOUT_MS and another one is tried', async () => {
     const hang = await miner('HangFirst', { fault: 'hang' });
     const good = await miner('AfterHang');

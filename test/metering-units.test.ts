@@ -1,4 +1,5 @@
 /** The metering parts on their own: money arithmetic, configuration, receipts, tokenizer, journal bounds. */
+import { randomUUID } from 'node:crypto';
 import { countTokens } from 'gpt-tokenizer/encoding/cl100k_base';
 import nacl from 'tweetnacl';
 import { describe, expect, it } from 'vitest';
@@ -11,6 +12,8 @@ import { TokenCounter } from '../src/metering/token-counter.js';
 import { UsageJournal } from '../src/metering/usage-journal.js';
 import { createMemoryStore } from '../src/store/memory.js';
 import { createRedisStore } from '../src/store/redis.js';
+import type { Store } from '../src/store/store.js';
+import { startOwnRedis } from './support/own-redis.js';
 
 describe('cost arithmetic', () => {
   it('is exact in integers and rounds each request up once', () => {
@@ -114,20 +117,51 @@ describe('usage journal', () => {
     expect(await store.hgetall('usage:{k1}')).toEqual({ [`${day}|sn4/a|requests`]: '2', [`${day}|sn4/a|prompt_tokens`]: '10' });
   });
 
-  it('keeps a batch it could not write, under the same id, until the store answers', async () => {
-    const store = await createRedisStore({ url: 'redis://127.0.0.1:1', connectWaitMs: 100 });
+  it('keeps a batch it could not write, under the same id, until the store answers; then it lands once', async () => {
+    const redis = await startOwnRedis();
+    const store = await createRedisStore({ url: redis.url, prefix: `test:${randomUUID()}:`, connectWaitMs: 2000 });
+    // The real store, with the batch id of every write attempt noted on the way through.
+    const attempts: string[] = [];
+    const observed: Store = {
+      ...store,
+      hincrbyOnce: (opId, increments, ttlMs) => {
+        attempts.push(opId);
+        return store.hincrbyOnce(opId, increments, ttlMs);
+      },
+    };
+    const requestsOf = async () => Number((await store.hgetall('usage:{k1}'))[`${new Date().toISOString().slice(0, 10)}|sn4/a|requests`] ?? 0);
     try {
-      const journal = new UsageJournal(store, silentLogger(), { flushMs: 60_000, maxCounters: 100 });
+      const journal = new UsageJournal(observed, silentLogger(), { flushMs: 60_000, maxCounters: 100 });
+      await redis.stop();
       journal.add('k1', 'sn4/a', { requests: 1 });
       await journal.flush();
       expect(journal.pending()).toMatchObject({ counters: 0, batches: 1 });
-      // New usage meanwhile aggregates instead of piling up batches.
+      // New usage meanwhile aggregates instead of piling up batches; the retry is the same batch.
       journal.add('k1', 'sn4/a', { requests: 1 });
       journal.add('k1', 'sn4/a', { requests: 1 });
       await journal.flush();
       expect(journal.pending()).toMatchObject({ counters: 1, batches: 1 });
+      expect(attempts).toHaveLength(2);
+      expect(attempts[1]).toBe(attempts[0]);
+
+      await redis.start();
+      await expect.poll(() => store.state(), { timeout: 10_000 }).toBe('up');
+      await journal.flush();
+      // The waiting batch is written first, still under its first id...
+      expect(attempts).toHaveLength(3);
+      expect(attempts[2]).toBe(attempts[0]);
+      expect(await requestsOf()).toBe(1);
+      expect(journal.pending()).toMatchObject({ counters: 1, batches: 0 });
+      // ...then what aggregated meanwhile, as a new batch with a new id.
+      await journal.flush();
+      expect(attempts).toHaveLength(4);
+      expect(attempts[3]).not.toBe(attempts[0]);
+      expect(await requestsOf()).toBe(3);
+      // Replaying the first batch's id is a no-op: it was applied once.
+      expect(await store.hincrbyOnce(attempts[0] ?? '', [{ key: 'usage:{k1}', field: 'replayed', by: 1 }], 60_000)).toBe(false);
     } finally {
       await store.close();
+      await redis.destroy();
     }
   });
 });

@@ -67,6 +67,24 @@ describe('routing share', () => {
     }
   });
 
+  it('with ROUTER_TOP_K=2, only the two best miners get traffic; ranks 3 and 4 get none', async () => {
+    for (const m of [...miners, noAxon, inactive]) m.reset();
+    const gw = await startTestGateway({ subnets: [subnet()], env: { ROUTER_TOP_K: '2', HEDGE_MODE: 'off' } });
+    try {
+      const statuses = await runRequests(gw, 300, 8);
+      expect(statuses.filter((s) => s === 200)).toHaveLength(300);
+      const [first, second, third, fourth] = miners.map((m) => m.requestCount);
+      expect((first ?? 0) + (second ?? 0)).toBe(300);
+      // Both of the top two are used (0.4 and 0.3 of the weight: ~170 and ~130 requests expected).
+      expect(first).toBeGreaterThan(60);
+      expect(second).toBeGreaterThan(60);
+      expect(third).toBe(0);
+      expect(fourth).toBe(0);
+    } finally {
+      await gw.close();
+    }
+  });
+
   it('refuses loopback axons unless ALLOW_PRIVATE_AXONS=1', async () => {
     for (const m of miners) m.reset();
     const gw = await startTestGateway({ subnets: [subnet()], env: { ALLOW_PRIVATE_AXONS: '0' } });
@@ -79,6 +97,11 @@ describe('routing share', () => {
       expect(miners.reduce((sum, m) => sum + m.requestCount, 0)).toBe(0);
       const ready = await gw.request('/readyz');
       expect(ready.status).toBe(503);
+      // Readable at a glance, and the OpenAI error envelope for clients that parse errors.
+      const notReady = (await ready.json()) as { status: string; reason: string; error: Record<string, unknown> };
+      expect(notReady.status).toBe('not_ready');
+      expect(notReady.reason).toMatch(/private or loopback address/);
+      expect(notReady.error).toEqual({ message: `not ready: ${notReady.reason}`, type: 'server_error', code: 'not_ready', param: null });
     } finally {
       await gw.close();
     }

@@ -7,7 +7,8 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { EpistulaHeader } from '../src/epistula/message.js';
 import { keccakF1600 } from '../src/epistula/keccak-f1600.js';
 import { NoncePool } from '../src/epistula/nonce-pool.js';
-import { createEpistulaSigner, sr25519KeypairFromUri } from '../src/epistula/signer.js';
+import { sr25519KeypairFromUri } from '../src/epistula/secret-uri.js';
+import { createEpistulaSigner } from '../src/epistula/signer.js';
 import {
   GROUP_ORDER,
   bigIntToBytesLE,

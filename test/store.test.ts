@@ -62,6 +62,22 @@ describe.each(factories)('%s store', (_name, create) => {
     expect(await store.hgetall('counts')).toEqual({ a: '50', b: '100' });
   });
 
+  it('expires a hash incremented with a ttl, and renews the ttl on each increment', async () => {
+    const store = await open();
+    await store.hincrby('bucket', { n: 1 }, { ttlMs: 120 });
+    await new Promise((r) => setTimeout(r, 70));
+    expect(await store.hincrby('bucket', { n: 2 }, { ttlMs: 120 })).toEqual({ n: 3 });
+    await new Promise((r) => setTimeout(r, 70));
+    // 140 ms after the first write, but only 70 ms after the renewing one.
+    expect(await store.hgetall('bucket')).toEqual({ n: '3' });
+    await new Promise((r) => setTimeout(r, 120));
+    expect(await store.hgetall('bucket')).toEqual({});
+    // A hash without a ttl keeps.
+    await store.hincrby('forever', { n: 1 });
+    await new Promise((r) => setTimeout(r, 30));
+    expect(await store.hgetall('forever')).toEqual({ n: '1' });
+  });
+
   it('applies an idempotent batch of increments once per id', async () => {
     const store = await open();
     const batch = [

@@ -1,10 +1,19 @@
 /**
- * Model ids clients use, and what each resolves to. `sn<netuid>/<name>`
- * routes to subnet `netuid` and sends `<name>` upstream; aliases and `auto`
- * expand to an ordered list of such targets, tried in order.
+ * One model catalog across subnets, whichever provider serves them. Model
+ * ids clients use, and what each resolves to: `sn<netuid>/<name>` routes to
+ * subnet `netuid` and sends the model's upstream name (a config model's
+ * `upstream`, else `<name>`); aliases and `auto` expand to a list of such
+ * (subnet, model) candidates that the candidate policy orders.
+ *
+ * A subnet's models come from taogate.config.json when it lists them (a
+ * subnet API always does), else from the metagraph snapshot (SUBNET_MODELS
+ * or the metagraph file); a metagraph subnet without any list lets every
+ * name through to its miners.
  */
 import type { MetagraphSnapshot } from '../chain/snapshot.js';
+import type { ConfiguredAlias, ConfiguredModel } from '../config-file.js';
 import { modelNotFound } from '../errors.js';
+import type { RoutePolicy } from '../router/candidate-policy.js';
 
 export interface ModelTarget {
   readonly netuid: number;
@@ -14,28 +23,84 @@ export interface ModelTarget {
   readonly id: string;
 }
 
+export interface CatalogSubnet {
+  readonly netuid: number;
+  readonly private: boolean;
+  /** From the config file; empty = the snapshot's list. */
+  readonly models: readonly ConfiguredModel[];
+}
+
+export interface Resolution {
+  readonly kind: 'subnet' | 'alias' | 'auto';
+  /** Candidates in configured order. */
+  readonly targets: readonly ModelTarget[];
+  /** The alias's own policy, or null for the gateway's default. */
+  readonly policy: RoutePolicy | null;
+}
+
 export interface ModelEntry {
   readonly id: string;
   readonly ownedBy: string;
-  readonly kind: 'subnet' | 'alias' | 'auto';
+  readonly kind: Resolution['kind'];
   readonly targets: readonly ModelTarget[];
+  readonly contextLength: number | null;
+  /** Every target is on a subnet marked private. */
+  readonly private: boolean;
 }
 
 const SUBNET_MODEL = /^sn(\d{1,5})\/(.+)$/;
 export const AUTO_MODEL = 'auto';
 
-export class ModelCatalog {
-  constructor(
-    readonly netuids: readonly number[],
-    private readonly aliases: Readonly<Record<string, readonly string[]>>,
-  ) {}
+/** Aliases from the config file and MODEL_ALIASES, plus each model's own `aliases`, appended in subnet order. */
+export function mergeAliases(
+  subnets: readonly CatalogSubnet[],
+  ...sources: ReadonlyArray<Readonly<Record<string, ConfiguredAlias>>>
+): Record<string, ConfiguredAlias> {
+  const merged: Record<string, { targets: string[]; policy: RoutePolicy | null }> = {};
+  const add = (alias: string, ids: readonly string[], policy: RoutePolicy | null) => {
+    const entry = (merged[alias] ??= { targets: [], policy: null });
+    for (const id of ids) if (!entry.targets.includes(id)) entry.targets.push(id);
+    entry.policy ??= policy;
+  };
+  for (const source of sources) for (const [alias, { targets, policy }] of Object.entries(source)) add(alias, targets, policy);
+  for (const subnet of subnets) for (const model of subnet.models) for (const alias of model.aliases) add(alias, [`sn${subnet.netuid}/${model.name}`], null);
+  return merged;
+}
 
-  /** Targets for a requested model id, best first; throws a 404 when unknown. */
-  resolve(model: string, snapshot: MetagraphSnapshot | null): ModelTarget[] {
-    if (model === AUTO_MODEL) return this.autoTargets(snapshot);
-    const aliased = this.aliases[model];
-    if (aliased) return aliased.map((id) => this.resolveSubnetModel(id, snapshot, model));
-    return [this.resolveSubnetModel(model, snapshot, model)];
+export class ModelCatalog {
+  readonly netuids: readonly number[];
+  private readonly subnets: ReadonlyMap<number, CatalogSubnet>;
+
+  constructor(
+    subnets: readonly CatalogSubnet[],
+    private readonly aliases: Readonly<Record<string, ConfiguredAlias>>,
+  ) {
+    this.netuids = subnets.map((s) => s.netuid);
+    this.subnets = new Map(subnets.map((s) => [s.netuid, s]));
+  }
+
+  isPrivate(netuid: number): boolean {
+    return this.subnets.get(netuid)?.private ?? false;
+  }
+
+  /** Candidates for a requested model id, in configured order; throws a 404 when unknown. */
+  resolve(model: string, snapshot: MetagraphSnapshot | null): Resolution {
+    if (model === AUTO_MODEL) return { kind: 'auto', targets: this.autoTargets(snapshot), policy: null };
+    const alias = this.aliases[model];
+    if (alias) return { kind: 'alias', targets: alias.targets.map((id) => this.resolveSubnetModel(id, snapshot, model)), policy: alias.policy };
+    return { kind: 'subnet', targets: [this.resolveSubnetModel(model, snapshot, model)], policy: null };
+  }
+
+  /** Names a subnet serves right now: configured, else the snapshot's (empty = any). */
+  private modelNames(netuid: number, snapshot: MetagraphSnapshot | null): readonly string[] {
+    const configured = this.subnets.get(netuid)?.models ?? [];
+    if (configured.length > 0) return configured.map((m) => m.name);
+    return snapshot?.subnets.get(netuid)?.models ?? [];
+  }
+
+  private target(netuid: number, name: string): ModelTarget {
+    const configured = this.subnets.get(netuid)?.models.find((m) => m.name === name);
+    return { netuid, upstreamModel: configured?.upstream ?? name, id: `sn${netuid}/${name}` };
   }
 
   private resolveSubnetModel(id: string, snapshot: MetagraphSnapshot | null, requested: string): ModelTarget {
@@ -43,37 +108,48 @@ export class ModelCatalog {
     if (!match) throw modelNotFound(requested, 'model ids look like sn<netuid>/<model>, an alias, or auto (see GET /v1/models)');
     const netuid = Number(match[1]);
     const name = match[2] as string;
-    if (!this.netuids.includes(netuid)) throw modelNotFound(requested, `subnet ${netuid} is not configured on this gateway`);
-    const models = snapshot?.subnets.get(netuid)?.models ?? [];
+    if (!this.subnets.has(netuid)) throw modelNotFound(requested, `subnet ${netuid} is not configured on this gateway`);
+    const models = this.modelNames(netuid, snapshot);
     // A subnet without a model list lets any name through: its miners decide.
     if (models.length > 0 && !models.includes(name)) {
       throw modelNotFound(requested, `subnet ${netuid} serves ${models.map((m) => `sn${netuid}/${m}`).join(', ')}`);
     }
-    return { netuid, upstreamModel: name, id: `sn${netuid}/${name}` };
+    return this.target(netuid, name);
   }
 
-  /** `auto`: the first model of each configured subnet, subnets with routable miners first. */
+  /** A served subnet's first model (configured, else the snapshot's), or null. */
+  firstModel(netuid: number, snapshot: MetagraphSnapshot | null): ModelTarget | null {
+    if (!this.subnets.has(netuid)) return null;
+    const name = this.modelNames(netuid, snapshot)[0];
+    return name === undefined ? null : this.target(netuid, name);
+  }
+
+  /** `auto`: the first model of each served subnet, in subnet order. */
   private autoTargets(snapshot: MetagraphSnapshot | null): ModelTarget[] {
-    const targets: Array<ModelTarget & { routable: boolean }> = [];
-    for (const netuid of this.netuids) {
-      const subnet = snapshot?.subnets.get(netuid);
-      const name = subnet?.models[0];
-      if (!name) continue;
-      targets.push({ netuid, upstreamModel: name, id: `sn${netuid}/${name}`, routable: subnet.ranked.length > 0 });
-    }
+    const targets = this.netuids.flatMap((netuid) => this.firstModel(netuid, snapshot) ?? []);
     if (targets.length === 0) throw modelNotFound(AUTO_MODEL, 'no configured subnet lists a model yet');
-    return targets.sort((a, b) => Number(b.routable) - Number(a.routable)).map(({ routable: _, ...t }) => t);
+    return targets;
+  }
+
+  private entry(id: string, ownedBy: string, kind: ModelEntry['kind'], targets: readonly ModelTarget[]): ModelEntry {
+    const first = targets[0];
+    const configured = first && this.subnets.get(first.netuid)?.models.find((m) => `sn${first.netuid}/${m.name}` === first.id);
+    return {
+      id,
+      ownedBy,
+      kind,
+      targets,
+      contextLength: configured?.contextLength ?? null,
+      private: targets.length > 0 && targets.every((t) => this.isPrivate(t.netuid)),
+    };
   }
 
   list(snapshot: MetagraphSnapshot | null): ModelEntry[] {
     const entries: ModelEntry[] = [];
     for (const netuid of this.netuids) {
-      for (const name of snapshot?.subnets.get(netuid)?.models ?? []) {
-        const target = { netuid, upstreamModel: name, id: `sn${netuid}/${name}` };
-        entries.push({ id: target.id, ownedBy: `sn${netuid}`, kind: 'subnet', targets: [target] });
-      }
+      for (const name of this.modelNames(netuid, snapshot)) entries.push(this.entry(`sn${netuid}/${name}`, `sn${netuid}`, 'subnet', [this.target(netuid, name)]));
     }
-    for (const [alias, ids] of Object.entries(this.aliases)) {
+    for (const [alias, { targets: ids }] of Object.entries(this.aliases)) {
       const targets = ids.flatMap((id) => {
         try {
           return [this.resolveSubnetModel(id, snapshot, alias)];
@@ -81,10 +157,10 @@ export class ModelCatalog {
           return [];
         }
       });
-      entries.push({ id: alias, ownedBy: 'taogate', kind: 'alias', targets });
+      entries.push(this.entry(alias, 'taogate', 'alias', targets));
     }
     try {
-      entries.push({ id: AUTO_MODEL, ownedBy: 'taogate', kind: 'auto', targets: this.autoTargets(snapshot) });
+      entries.push(this.entry(AUTO_MODEL, 'taogate', 'auto', this.autoTargets(snapshot)));
     } catch {
       // No subnet lists a model yet: `auto` has nothing to resolve to.
     }

@@ -83,7 +83,12 @@ function toNeuron(miner: z.infer<typeof MinerSchema>): Neuron {
   });
 }
 
-export function snapshotFromFile(data: MetagraphFile, version: string, addressPolicy: AddressPolicy): MetagraphSnapshot {
+/**
+ * A file has incentive as its only score. `policy` names it: "incentive", or
+ * "blend" when RANK_BY asks for blend (the router then mixes in quality and
+ * health, as for chain subnets).
+ */
+export function snapshotFromFile(data: MetagraphFile, version: string, addressPolicy: AddressPolicy, policy: 'incentive' | 'blend' = 'incentive'): MetagraphSnapshot {
   const subnets = new Map<number, SubnetSnapshot>();
   for (const subnet of data.subnets) {
     subnets.set(
@@ -93,7 +98,7 @@ export function snapshotFromFile(data: MetagraphFile, version: string, addressPo
         models: subnet.models,
         neurons: subnet.miners.map(toNeuron),
         block: null,
-        policy: 'incentive',
+        policy,
         scoreOf: (n) => n.incentive,
         addressPolicy,
       }),
@@ -108,6 +113,7 @@ export interface FileSourceOptions {
   readonly logger: Logger;
   /** How often the file's mtime is checked. */
   readonly pollMs?: number;
+  readonly rankPolicy?: 'incentive' | 'blend';
 }
 
 export function createFileSource(options: FileSourceOptions): MetagraphSource {
@@ -130,7 +136,7 @@ export function createFileSource(options: FileSourceOptions): MetagraphSource {
     const { data, version } = readMetagraphFile(path);
     error = null;
     if (snapshot?.version === version) return;
-    snapshot = snapshotFromFile(data, version, options.addressPolicy);
+    snapshot = snapshotFromFile(data, version, options.addressPolicy, options.rankPolicy);
     logger.info({ source: 'file', path, version, subnets: data.subnets.length }, 'metagraph file loaded');
     for (const listener of listeners) listener(snapshot);
   }

@@ -6,9 +6,11 @@
  *   validator:<ss58 hotkey>    the weights a validator the operator trusts has set
  *   incentive,validator:5F…    a fallback chain, tried in order until one
  *                              policy yields a routable miner
+ *   blend                      incentive here; mixed with observed quality and
+ *                              health at routing time (src/router/blend.ts)
  *
- * New policies (e.g. a quality blend) plug in as another RankPolicyParser,
- * in RANK_POLICY_PARSERS or passed to parseRankBy.
+ * New policies plug in as another RankPolicyParser, in RANK_POLICY_PARSERS
+ * or passed to parseRankBy.
  */
 import { decodeAddress, encodeAddress } from '@polkadot/util-crypto';
 import type { Neuron } from './snapshot.js';
@@ -49,6 +51,20 @@ export const incentivePolicy: RankPolicy = Object.freeze({
   scores: async () => (neuron: Neuron) => neuron.incentive,
 });
 
+/**
+ * RANK_BY=blend. A snapshot is ranked once per chain sync, but the other two
+ * components of the blend change with every request (health) and every
+ * comparison (quality), and quality lives in the store (async, shared by
+ * replicas). So the chain side of blend is only its on-chain component,
+ * incentive, under the name "blend"; the router sees that name and
+ * re-weights the subnet's miners per request (src/router/blend.ts), reading
+ * quality from a per-process index the leaderboard refreshes.
+ */
+export const blendPolicy: RankPolicy = Object.freeze({
+  name: 'blend',
+  scores: async () => (neuron: Neuron) => neuron.incentive,
+});
+
 /** Ranks by the weights one validator has set: "whom does a validator I trust reward?" */
 export function validatorWeightsPolicy(hotkey: string): RankPolicy {
   const normalised = encodeAddress(decodeAddress(hotkey), SUBTENSOR_SS58);
@@ -80,6 +96,10 @@ export const RANK_POLICY_PARSERS: Readonly<Record<string, RankPolicyParser>> = O
   incentive: (argument) => {
     if (argument !== null) throw new RankByError(`RANK_BY=incentive takes no argument, got "incentive:${argument}"`);
     return incentivePolicy;
+  },
+  blend: (argument) => {
+    if (argument !== null) throw new RankByError(`RANK_BY=blend takes no argument (its weights are BLEND_WEIGHTS), got "blend:${argument}"`);
+    return blendPolicy;
   },
   validator: (argument) => {
     if (!argument) throw new RankByError('RANK_BY=validator needs a hotkey: validator:<ss58 address>');

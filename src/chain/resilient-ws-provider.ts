@@ -10,18 +10,20 @@
  *  - Requests time out after a configurable, short per-call limit, so a node
  *    that accepts a call and never answers cannot hold up a sync.
  * Semantics otherwise follow WsProvider: events 'connected' / 'disconnected'
- * / 'error', subscriptions re-sent after a reconnect.
+ * / 'error', subscriptions re-sent after a reconnect. This file owns the
+ * socket (connect, reconnect with backoff, heartbeat, request/reply); the
+ * subscription table is src/chain/rpc-subscriptions.ts.
  */
 import WebSocket, { type RawData } from 'ws';
 import type { ApiOptions } from '@polkadot/api/types';
-import { parseJsonRpcFrame, rpcErrorFrom } from './json-rpc-frame.js';
+import { parseJsonRpcFrame } from './json-rpc-frame.js';
+import { RpcSubscriptions, type SubscriptionCallback } from './rpc-subscriptions.js';
 
 export { RpcResponseError } from './json-rpc-frame.js';
 
 type ProviderInterface = NonNullable<ApiOptions['provider']>;
 type ProviderEvent = Parameters<ProviderInterface['on']>[0];
 type ProviderListener = Parameters<ProviderInterface['on']>[1];
-type SubscriptionCallback = Parameters<ProviderInterface['subscribe']>[3];
 
 export interface ProviderConnectionStatus {
   readonly connected: boolean;
@@ -50,18 +52,6 @@ interface PendingRequest {
   readonly timer: NodeJS.Timeout;
 }
 
-interface SubscriptionRecord {
-  readonly type: string;
-  readonly method: string;
-  readonly params: unknown[];
-  readonly callback: SubscriptionCallback;
-}
-
-/** Substrate nodes historically spell "finalised" both ways. */
-const NOTIFICATION_ALIASES: Readonly<Record<string, string>> = {
-  chain_finalisedHead: 'chain_finalizedHead',
-};
-
 export class ResilientWsProvider implements ProviderInterface {
   readonly hasSubscriptions = true;
   readonly isClonable = false;
@@ -69,10 +59,7 @@ export class ResilientWsProvider implements ProviderInterface {
   readonly #listeners = new Map<ProviderEvent, Set<ProviderListener>>();
   readonly #statusListeners = new Set<(status: ProviderConnectionStatus) => void>();
   readonly #pending = new Map<number, PendingRequest>();
-  /** `${type}::${subscription id}` → record, as WsProvider keys them */
-  #subscriptions = new Map<string, SubscriptionRecord>();
-  /** Notifications that arrived before the reply carrying their subscription id. */
-  readonly #early = new Map<string, Readonly<Record<string, unknown>>>();
+  readonly #subscriptions = new RpcSubscriptions((error) => this.#emit('error', error));
   #socket: WebSocket | null = null;
   #connected = false;
   #wanted = false;
@@ -147,18 +134,12 @@ export class ResilientWsProvider implements ProviderInterface {
   async subscribe(type: string, method: string, params: unknown[], callback: SubscriptionCallback): Promise<number | string> {
     const id = await this.#request(method, params);
     if (typeof id !== 'string' && typeof id !== 'number') throw new Error(`${method} returned no subscription id`);
-    const key = `${type}::${id}`;
-    this.#subscriptions.set(key, { type, method, params, callback });
-    const early = this.#early.get(key);
-    if (early !== undefined) {
-      this.#early.delete(key);
-      this.#deliver(key, early);
-    }
+    this.#subscriptions.add(id, { type, method, params, callback });
     return id;
   }
 
   async unsubscribe(type: string, method: string, id: number | string): Promise<boolean> {
-    if (!this.#subscriptions.delete(`${type}::${id}`)) return false;
+    if (!this.#subscriptions.remove(type, id)) return false;
     if (!this.#connected) return true;
     const result = await this.#request(method, [id]).catch(() => false);
     return result === true;
@@ -228,7 +209,7 @@ export class ResilientWsProvider implements ProviderInterface {
       pending.reject(error);
       this.#pending.delete(id);
     }
-    this.#early.clear();
+    this.#subscriptions.clearEarly();
     let retryInMs: number | null = null;
     if (this.#wanted) {
       const { baseMs, capMs } = this.#options.backoff;
@@ -247,13 +228,9 @@ export class ResilientWsProvider implements ProviderInterface {
       case 'bad':
         this.#options.onBadFrame?.(`${frame.description} (from ${this.#options.url})`);
         return;
-      case 'notification': {
-        const key = `${NOTIFICATION_ALIASES[frame.method] ?? frame.method}::${frame.subscription}`;
-        if (this.#subscriptions.has(key)) this.#deliver(key, frame.params);
-        // Bounded: a node spamming unknown subscriptions must not grow memory.
-        else if (this.#early.size < 64) this.#early.set(key, frame.params);
+      case 'notification':
+        this.#subscriptions.notify(frame.method, frame.subscription, frame.params);
         return;
-      }
       case 'result':
       case 'error': {
         const pending = this.#pending.get(frame.id);
@@ -267,24 +244,9 @@ export class ResilientWsProvider implements ProviderInterface {
     }
   }
 
-  #deliver(key: string, params: Readonly<Record<string, unknown>>): void {
-    const record = this.#subscriptions.get(key);
-    if (!record) return;
-    const error = rpcErrorFrom(params.error);
-    try {
-      if (error) record.callback(error, undefined);
-      else record.callback(null, params.result);
-    } catch (callbackError) {
-      // A throwing subscriber must not take the socket handler down with it.
-      this.#emit('error', callbackError);
-    }
-  }
-
   /** After a reconnect the node knows none of our subscriptions: ask again. */
   #resubscribe(): void {
-    const previous = this.#subscriptions;
-    this.#subscriptions = new Map();
-    for (const record of previous.values()) {
+    for (const record of this.#subscriptions.takeAll()) {
       this.subscribe(record.type, record.method, record.params, record.callback).catch((error: Error) => this.#emit('error', error));
     }
   }

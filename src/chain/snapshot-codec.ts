@@ -40,7 +40,7 @@ const SubnetSchema = z.object({
 
 const SnapshotSchema = z.object({
   codec: z.literal(CODEC_VERSION),
-  source: z.enum(['file', 'chain', 'devnet', 'store']),
+  source: z.enum(['file', 'chain', 'devnet', 'store', 'none']),
   version: z.string(),
   block: z.number().int().nullable(),
   takenAt: z.number(),

@@ -59,7 +59,8 @@ export interface SubnetSnapshot {
   readonly block: number | null;
 }
 
-export type SnapshotSourceKind = 'file' | 'chain' | 'devnet' | 'store';
+/** `none`: no miners at all, every served subnet has its own API (taogate.config.json). */
+export type SnapshotSourceKind = 'file' | 'chain' | 'devnet' | 'store' | 'none';
 
 export interface MetagraphSnapshot {
   readonly source: SnapshotSourceKind;

@@ -1,6 +1,7 @@
 // The OpenAI side of the fake miner: request parsing and response shaping (JSON bodies, SSE events).
 // Kept apart from the server and its fault modes in miner.ts so each stays readable.
 import { createHash } from 'node:crypto';
+import { answerFromToolResult, parseTools, toolNamesById, type FakeToolCall, type ToolContext } from './fake-tool-calls.js';
 
 export interface ChatMessage { role: string; content: string }
 
@@ -16,6 +17,8 @@ export interface ParsedRequest {
   prompt: string;
   suffix: string | undefined;
   lastUserMessage: string;
+  /** Chat only: the tools offered, the tool choice and the last message (see fake-tool-calls.ts). */
+  toolContext: ToolContext;
 }
 
 export interface Usage { prompt_tokens: number; completion_tokens: number; total_tokens: number }
@@ -37,7 +40,8 @@ export function parseRequest(endpoint: ParsedRequest['endpoint'], body: string):
     const prompt = Array.isArray(json.prompt) ? json.prompt[0] : json.prompt;
     if (typeof prompt !== 'string') return "'prompt' must be a string";
     const suffix = typeof json.suffix === 'string' ? json.suffix : undefined;
-    return { ...base, messages: [], prompt, suffix, lastUserMessage: prompt };
+    const toolContext: ToolContext = { tools: [], toolChoice: 'none', lastMessage: undefined, lastUserMessage: prompt };
+    return { ...base, messages: [], prompt, suffix, lastUserMessage: prompt, toolContext };
   }
   if (!Array.isArray(json.messages) || json.messages.length === 0) return "'messages' must be a non-empty array";
   const messages: ChatMessage[] = [];
@@ -45,8 +49,15 @@ export function parseRequest(endpoint: ParsedRequest['endpoint'], body: string):
     if (!isRecord(m) || typeof m.role !== 'string') return "each message needs a 'role'";
     messages.push({ role: m.role, content: textOf(m.content) });
   }
-  const lastUser = messages.findLast((m) => m.role === 'user');
-  return { ...base, messages, prompt: '', suffix: undefined, lastUserMessage: lastUser?.content ?? '' };
+  const lastUserMessage = messages.findLast((m) => m.role === 'user')?.content ?? '';
+  const last = json.messages.at(-1) as Record<string, unknown>;
+  const lastMessage = {
+    role: last.role as string,
+    content: textOf(last.content),
+    toolName: typeof last.tool_call_id === 'string' ? toolNamesById(json.messages).get(last.tool_call_id) : undefined,
+  };
+  const toolContext: ToolContext = { ...parseTools(json), lastMessage, lastUserMessage };
+  return { ...base, messages, prompt: '', suffix: undefined, lastUserMessage, toolContext };
 }
 
 function textOf(content: unknown): string {
@@ -67,6 +78,8 @@ export function defaultAnswer(name: string, req: ParsedRequest): string {
     const between = req.suffix === undefined ? '' : ` and before "${clip(req.suffix, 40)}"`;
     return `[devnet miner ${name}] filling in after "${tail}"${between} (digest ${digest}).`;
   }
+  const fromTool = answerFromToolResult(name, req.toolContext);
+  if (fromTool !== null) return fromTool;
   const digest = createHash('sha256').update(req.lastUserMessage).digest('hex').slice(0, 8);
   return `Hello from devnet miner ${name}. You said "${clip(req.lastUserMessage, 60)}" (digest ${digest}).`;
 }
@@ -91,16 +104,23 @@ export function usageOf(req: ParsedRequest, answer: string): Usage {
   return { prompt_tokens, completion_tokens, total_tokens: prompt_tokens + completion_tokens };
 }
 
-export function completionBody(req: ParsedRequest, id: string, created: number, answer: string, usage: Usage | undefined) {
+const toolCallJson = (call: FakeToolCall) => ({ id: call.id, type: 'function', function: { name: call.name, arguments: call.arguments } });
+
+export function completionBody(req: ParsedRequest, id: string, created: number, answer: string, usage: Usage | undefined, toolCall: FakeToolCall | null = null) {
+  const message = toolCall ? { role: 'assistant', content: null, tool_calls: [toolCallJson(toolCall)] } : { role: 'assistant', content: answer };
   const choice = req.endpoint === 'chat'
-    ? { index: 0, message: { role: 'assistant', content: answer }, logprobs: null, finish_reason: 'stop' }
+    ? { index: 0, message, logprobs: null, finish_reason: toolCall ? 'tool_calls' : 'stop' }
     : { index: 0, text: answer, logprobs: null, finish_reason: 'stop' };
   const object = req.endpoint === 'chat' ? 'chat.completion' : 'text_completion';
   return { id, object, created, model: req.model, choices: [choice], ...(usage ? { usage } : {}) };
 }
 
-/** SSE events in OpenAI order: (chat: role chunk), content chunks, finish chunk, optional usage chunk, [DONE]. */
-export function streamEvents(req: ParsedRequest, id: string, created: number, pieces: string[], usage: Usage | undefined): string[] {
+/**
+ * SSE events in OpenAI order: (chat: role chunk), content chunks, finish chunk, optional usage chunk, [DONE].
+ * With a tool call, `pieces` are its arguments: the role chunk opens the call (id, name), each piece is an
+ * argument delta, and the finish reason is `tool_calls`.
+ */
+export function streamEvents(req: ParsedRequest, id: string, created: number, pieces: string[], usage: Usage | undefined, toolCall: FakeToolCall | null = null): string[] {
   const chat = req.endpoint === 'chat';
   const object = chat ? 'chat.completion.chunk' : 'text_completion';
   const withUsage = req.includeUsage && usage !== undefined;
@@ -111,6 +131,15 @@ export function streamEvents(req: ParsedRequest, id: string, created: number, pi
     : { index: 0, text: content ?? '', logprobs: null, finish_reason: finish };
 
   const events: string[] = [];
+  if (chat && toolCall) {
+    const opening = { index: 0, ...toolCallJson(toolCall), function: { name: toolCall.name, arguments: '' } };
+    events.push(event([{ index: 0, delta: { role: 'assistant', content: null, tool_calls: [opening] }, logprobs: null, finish_reason: null }]));
+    for (const piece of pieces) events.push(event([{ index: 0, delta: { tool_calls: [{ index: 0, function: { arguments: piece } }] }, logprobs: null, finish_reason: null }]));
+    events.push(event([choice(null, 'tool_calls')]));
+    if (withUsage) events.push(event([], { usage }));
+    events.push('data: [DONE]\n\n');
+    return events;
+  }
   if (chat) events.push(event([{ index: 0, delta: { role: 'assistant', content: '' }, logprobs: null, finish_reason: null }]));
   for (const piece of pieces) events.push(event([choice(piece, null)]));
   events.push(event([choice(null, 'stop')]));

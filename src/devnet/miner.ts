@@ -2,16 +2,18 @@
 // Used by tests, benchmarks (as the direct baseline the gateway is compared against, hence plain
 // node:http and no per-request work beyond what a real miner must do) and the embedded devnet.
 import { createServer, type IncomingHttpHeaders, type IncomingMessage, type ServerResponse } from 'node:http';
-import type { Socket } from 'node:net';
 import { createEpistulaSigner } from '../epistula/signer.js';
 import { verifyEpistulaRequest } from '../epistula/verifier.js';
+import { listenSwitchable } from './switchable-listener.js';
 import { completionBody, defaultAnswer, parseRequest, splitIntoChunks, streamEvents, usageOf, type ParsedRequest } from './fake-openai.js';
+import { htmlAnswer, isJudgeRequest, judgeReply, qualityAnswer } from './fake-judge.js';
+import { plannedToolCall, splitEvenly, type FakeToolCall } from './fake-tool-calls.js';
 
 export type { ChatMessage, ParsedRequest } from './fake-openai.js';
 
 export const FAULT_MODES = [
   'none', 'hang', 'http500', 'malformed', 'wrongShape', 'slowFirstByte', 'dropMidStream', 'refuse',
-  'stallMidStream', 'redirect', 'errorWith200', 'emptyChoices', 'http400',
+  'stallMidStream', 'redirect', 'errorWith200', 'emptyChoices', 'http400', 'htmlAnswer',
 ] as const;
 /**
  * How the miner misbehaves (applied after auth, so only to signed, valid requests):
@@ -22,7 +24,8 @@ export const FAULT_MODES = [
  * stallMidStream: headers + half the JSON (or two SSE events), then silence with the socket left open ·
  * redirect: 302 to `redirectUrl` · errorWith200: 200 carrying an OpenAI error envelope (SSE: as the first event) ·
  * emptyChoices: 200 with `choices: []` (SSE: only empty-choice chunks, then `[DONE]`) ·
- * http400: 400 error envelope, as a miner that rejects this particular request would answer.
+ * http400: 400 error envelope, as a miner that rejects this particular request would answer ·
+ * htmlAnswer: a valid answer whose text is `<script>`/HTML markup (what a dashboard must show as text).
  */
 export type FaultMode = (typeof FAULT_MODES)[number];
 
@@ -42,6 +45,21 @@ export interface MinerOptions {
   now?: () => number;
   name?: string;
   answer?: (req: ParsedRequest) => string;
+  /**
+   * 1-10: the miner answers as a miner of that quality (src/devnet/fake-judge.ts), so
+   * comparisons and the judge tell miners apart. Ignored when `answer` is given.
+   */
+  quality?: number;
+  /**
+   * Judge requests (a system message with the judge marker) get a deterministic verdict;
+   * the first `judgeMisformats` of them get prose instead, to exercise the judge's retry.
+   */
+  judgeMisformats?: number;
+  /**
+   * The tool call the miner makes instead of answering in text, or null. By default it calls a tool
+   * whenever the chat request offers tools (unless tool_choice is "none" or the last message is a tool result).
+   */
+  toolCall?: (req: ParsedRequest) => FakeToolCall | null;
   /** Content chunks per streamed answer (default 8, never more than the answer has words). */
   chunkCount?: number;
   chunkDelayMs?: number;
@@ -63,6 +81,8 @@ export interface RunningMiner {
   readonly fault: FaultMode;
   /** Every HTTP request received, including ones answered 401/404. */
   readonly requestCount: number;
+  /** Requests answered as a judge (a system message with the judge marker). */
+  readonly judgeRequests: number;
   readonly lastRequest: RecordedRequest | undefined;
   readonly openConnections: number;
   /** Requests whose socket closed (client side) before the miner finished answering. */
@@ -71,6 +91,8 @@ export interface RunningMiner {
   waitForAborts(count: number, timeoutMs?: number): Promise<void>;
   /** Resolves once the change is in effect ('refuse' closes the listener, leaving it re-listens on the same port). */
   setFault(mode: FaultMode): Promise<void>;
+  /** The next `count` judge requests get prose instead of a verdict. */
+  setJudgeMisformats(count: number): void;
   /** Zeroes the counters and forgets the last request (the fault mode is kept). */
   reset(): void;
   close(): Promise<void>;
@@ -84,7 +106,18 @@ export async function startMiner(opts: MinerOptions): Promise<RunningMiner> {
   const name = opts.name ?? identity.ss58.slice(0, 8);
   const now = opts.now ?? Date.now;
   const verify = opts.verifySignatures ?? true;
-  const answerFor = opts.answer ?? ((req: ParsedRequest) => defaultAnswer(name, req));
+  const quality = opts.quality;
+  const plainAnswer = opts.answer ?? ((req: ParsedRequest) => (quality === undefined ? defaultAnswer(name, req) : qualityAnswer(name, quality, req)));
+  let judgeMisformats = opts.judgeMisformats ?? 0;
+  let judgeRequests = 0;
+  const answerFor = (req: ParsedRequest, mode: FaultMode): string => {
+    if (isJudgeRequest(req)) {
+      judgeRequests++;
+      return judgeReply(req, judgeMisformats-- > 0);
+    }
+    return mode === 'htmlAnswer' ? htmlAnswer(name) : plainAnswer(req);
+  };
+  const toolCallFor = opts.toolCall ?? ((req: ParsedRequest) => plannedToolCall(req.toolContext));
   const chunkCount = opts.chunkCount ?? 8;
   const chunkDelayMs = opts.chunkDelayMs ?? 0;
   const slowMs = opts.slowMs ?? 2000;
@@ -94,10 +127,8 @@ export async function startMiner(opts: MinerOptions): Promise<RunningMiner> {
   let abortedRequests = 0;
   let lastRequest: RecordedRequest | undefined;
   let responseSeq = 0;
-  let closing = false;
   // True while we tear connections down ourselves ('refuse', close()), so those are not counted as client aborts.
   let droppingConnections = false;
-  const sockets = new Set<Socket>();
   const abortWaiters = new Set<() => void>();
 
   const server = createServer({ keepAliveTimeout: 30_000 }, (req, res) => {
@@ -105,10 +136,6 @@ export async function startMiner(opts: MinerOptions): Promise<RunningMiner> {
     const chunks: Buffer[] = [];
     req.on('data', (c: Buffer) => chunks.push(c));
     req.on('end', () => void handle(req, res, Buffer.concat(chunks)));
-  });
-  server.on('connection', (socket: Socket) => {
-    sockets.add(socket);
-    socket.once('close', () => sockets.delete(socket));
   });
 
   async function handle(req: IncomingMessage, res: ServerResponse, raw: Buffer): Promise<void> {
@@ -157,15 +184,16 @@ export async function startMiner(opts: MinerOptions): Promise<RunningMiner> {
       default: break;
     }
 
-    const answer = answerFor(parsed);
+    const toolCall = parsed.endpoint === 'chat' ? toolCallFor(parsed) : null;
+    const answer = toolCall ? '' : answerFor(parsed, mode);
     const id = `${parsed.endpoint === 'chat' ? 'chatcmpl' : 'cmpl'}-devnet-${name}-${++responseSeq}`;
     const created = Math.floor(now() / 1000);
-    const usage = opts.omitUsage ? undefined : usageOf(parsed, answer);
+    const usage = opts.omitUsage ? undefined : usageOf(parsed, toolCall ? toolCall.arguments : answer);
 
     if (!parsed.stream) {
       if (mode === 'wrongShape') return sendJson(res, 200, { foo: 1 });
       if (mode === 'emptyChoices') return sendJson(res, 200, { ...completionBody(parsed, id, created, answer, usage), choices: [] });
-      const json = JSON.stringify(completionBody(parsed, id, created, answer, usage));
+      const json = JSON.stringify(completionBody(parsed, id, created, answer, usage, toolCall));
       if (mode === 'malformed') return sendRaw(res, 200, 'application/json', json.slice(0, json.length >> 1));
       if (mode === 'dropMidStream' || mode === 'stallMidStream') {
         res.writeHead(200, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(json) });
@@ -176,7 +204,8 @@ export async function startMiner(opts: MinerOptions): Promise<RunningMiner> {
       return sendRaw(res, 200, 'application/json', json);
     }
 
-    let events = streamEvents(parsed, id, created, splitIntoChunks(answer, chunkCount), usage);
+    const pieces = toolCall ? splitEvenly(toolCall.arguments, chunkCount) : splitIntoChunks(answer, chunkCount);
+    let events = streamEvents(parsed, id, created, pieces, usage, toolCall);
     if (mode === 'wrongShape') events = ['data: {"foo":1}\n\n', 'data: [DONE]\n\n'];
     if (mode === 'malformed') events = [events[0] ?? '', 'data: {"choices":[{"delta":{"content":"bro\n\n'];
     if (mode === 'dropMidStream' || mode === 'stallMidStream') events = events.slice(0, Math.min(2, events.length - 1));
@@ -195,28 +224,9 @@ export async function startMiner(opts: MinerOptions): Promise<RunningMiner> {
     res.end();
   }
 
-  const listen = (port: number) => new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(port, host, () => { server.off('error', reject); resolve(); });
-  });
-  // Closes the listener and every open connection (keep-alive included), resolving once all are gone.
-  const stopListening = async () => {
-    droppingConnections = true;
-    await Promise.all([
-      new Promise<void>((resolve) => server.close(() => resolve())),
-      ...[...sockets].map((socket) => new Promise<void>((resolve) => {
-        socket.once('close', () => resolve());
-        socket.destroy();
-      })),
-    ]);
-    droppingConnections = closing;
-  };
-
-  await listen(opts.port ?? 0);
-  const address = server.address();
-  if (address === null || typeof address === 'string') throw new Error('miner did not bind a TCP port');
-  const port = address.port;
-  if (fault === 'refuse') await stopListening();
+  const listener = await listenSwitchable(server, { host, port: opts.port ?? 0, onDropping: (dropping) => (droppingConnections = dropping) });
+  const port = listener.port;
+  if (fault === 'refuse') await listener.setListening(false);
 
   return {
     url: `http://${host}:${port}`,
@@ -226,8 +236,9 @@ export async function startMiner(opts: MinerOptions): Promise<RunningMiner> {
     name,
     get fault() { return fault; },
     get requestCount() { return requestCount; },
+    get judgeRequests() { return judgeRequests; },
     get lastRequest() { return lastRequest; },
-    get openConnections() { return sockets.size; },
+    get openConnections() { return listener.openConnections; },
     get abortedRequests() { return abortedRequests; },
     waitForAborts(count, timeoutMs = 5000) {
       return new Promise<void>((resolve, reject) => {
@@ -243,22 +254,19 @@ export async function startMiner(opts: MinerOptions): Promise<RunningMiner> {
       });
     },
     async setFault(mode) {
-      const wasRefusing = fault === 'refuse';
       fault = mode;
-      if (closing) return;
-      if (mode === 'refuse' && !wasRefusing) await stopListening();
-      if (mode !== 'refuse' && wasRefusing) await listen(port);
+      await listener.setListening(mode !== 'refuse');
+    },
+    setJudgeMisformats(count) {
+      judgeMisformats = count;
     },
     reset() {
       requestCount = 0;
+      judgeRequests = 0;
       abortedRequests = 0;
       lastRequest = undefined;
     },
-    async close() {
-      if (closing) return;
-      closing = true;
-      await stopListening();
-    },
+    close: () => listener.close(),
   };
 }
 

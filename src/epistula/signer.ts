@@ -1,29 +1,15 @@
 // Epistula v2 request signing: runs once per proxied request, so everything that can be done once
 // (secret URI decoding, ss58 encoding, wasm initialisation) happens at creation, never per call.
 import { randomUUID } from 'node:crypto';
-import { DEV_PHRASE } from '@polkadot/keyring';
-import { hexToU8a, isHex } from '@polkadot/util';
-import {
-  encodeAddress,
-  keyExtractSuri,
-  keyFromPath,
-  mnemonicToMiniSecret,
-  sr25519PairFromSeed,
-} from '@polkadot/util-crypto';
+import { encodeAddress } from '@polkadot/util-crypto';
 import { EPISTULA_VERSION, EpistulaHeader, epistulaMessage, sha256Hex } from './message.js';
 import { NoncePool } from './nonce-pool.js';
+import { sr25519KeypairFromUri, type Sr25519Keypair } from './secret-uri.js';
 import { fastestSr25519Backend, type Sr25519Backend } from './sr25519-backend.js';
 import { nonceSigningKey, signWithNonce } from './sr25519-nonce-signing.js';
 
 /** Bittensor / generic Substrate ss58 prefix. */
 const SS58_PREFIX = 42;
-const MNEMONIC_WORD_COUNTS = new Set([12, 15, 18, 21, 24]);
-
-export interface Sr25519Keypair {
-  readonly publicKey: Uint8Array;
-  /** 64-byte schnorrkel secret (ed25519-expanded key + nonce), the format wasm-crypto and @scure/sr25519 share. */
-  readonly secretKey: Uint8Array;
-}
 
 export interface EpistulaSigner {
   readonly ss58: string;
@@ -53,29 +39,7 @@ export interface EpistulaSignerOptions {
   precomputedNonces?: boolean;
 }
 
-/**
- * Decodes a secret URI the way `new Keyring({ type: 'sr25519' }).addFromUri(uri)` does:
- * `//Alice` (dev phrase + path), `<mnemonic>[//hard/soft][///password]`, or a `0x` 32-byte seed
- * (optionally followed by a path). Unlike Keyring, a short non-mnemonic string is rejected instead of
- * being space-padded into a seed: for a gateway hotkey that is almost certainly a mistake.
- */
-export function sr25519KeypairFromUri(secretUri: string): Sr25519Keypair {
-  const suri = secretUri.startsWith('//') ? `${DEV_PHRASE}${secretUri}` : secretUri;
-  const { password, path, phrase } = keyExtractSuri(suri);
-  let seed: Uint8Array;
-  if (isHex(phrase, 256)) {
-    seed = hexToU8a(phrase);
-  } else if (MNEMONIC_WORD_COUNTS.has(phrase.split(' ').length)) {
-    // Throws on a bad checksum / unknown word, which is what we want at startup.
-    seed = mnemonicToMiniSecret(phrase, password);
-  } else {
-    throw new Error('secret URI must be a dev URI (//Name), a BIP39 mnemonic, or a 0x-prefixed 32-byte hex seed');
-  }
-  const derived = keyFromPath(sr25519PairFromSeed(seed), path, 'sr25519');
-  return { publicKey: derived.publicKey, secretKey: derived.secretKey };
-}
-
-/** Builds a signer from a secret URI (see `sr25519KeypairFromUri`). */
+/** Builds a signer from a secret URI (see src/epistula/secret-uri.ts). */
 export async function createEpistulaSigner(
   secretUri: string,
   options: EpistulaSignerOptions = {},

@@ -7,7 +7,6 @@ import type { Context, MiddlewareHandler } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 import type { z } from 'zod';
 import { bodyTooLarge, invalidRequest } from '../errors.js';
-import { errorResponse } from './error-response.js';
 
 /**
  * 413 for bodies over `maxBytes`. Hono's bodyLimit touches `c.req.raw.body`,
@@ -16,28 +15,50 @@ import { errorResponse } from './error-response.js';
  * running count) when the client sent no length.
  */
 export function limitBody(maxBytes: number): MiddlewareHandler {
-  const streamingLimit = bodyLimit({ maxSize: maxBytes, onError: (c) => tooLarge(c, maxBytes) });
+  const streamingLimit = bodyLimit({ maxSize: maxBytes, onError: () => tooLarge(maxBytes) });
   return async (c, next) => {
     const length = c.req.header('content-length');
     if (length === undefined || c.req.header('transfer-encoding') !== undefined) return streamingLimit(c, next);
-    if (Number(length) > maxBytes) return tooLarge(c, maxBytes);
+    if (Number(length) > maxBytes) tooLarge(maxBytes);
     await next();
   };
 }
 
-function tooLarge(c: Context, maxBytes: number): Response {
-  // The unread rest of the body is still on the socket: tell the client
-  // not to reuse this connection, or its next request reads garbage.
-  c.header('connection', 'close');
-  return errorResponse(c, bodyTooLarge(maxBytes));
+/** Thrown, so each API's error handler answers in its own envelope. */
+function tooLarge(maxBytes: number): never {
+  throw bodyTooLarge(maxBytes);
 }
 
 function fieldPath(path: ReadonlyArray<PropertyKey>): string {
   return path.map((p, i) => (typeof p === 'number' ? `[${p}]` : i === 0 ? String(p) : `.${String(p)}`)).join('');
 }
 
+interface PathedIssue {
+  readonly path: ReadonlyArray<PropertyKey>;
+  readonly message: string;
+}
+
+/**
+ * For a value that matches no branch of a union (`input` is a string or a
+ * list of items), the branch that got deepest into the value is the one the
+ * client meant: report its issue (`input[0].role`), not "Invalid input".
+ */
+function mostSpecific(issue: z.core.$ZodIssue, prefix: ReadonlyArray<PropertyKey> = []): PathedIssue {
+  const path = [...prefix, ...issue.path];
+  if (issue.code !== 'invalid_union' || issue.errors.length === 0) return { path, message: issue.message };
+  let best: PathedIssue = { path, message: issue.message };
+  for (const branch of issue.errors) {
+    const first = branch[0];
+    if (!first) continue;
+    const candidate = mostSpecific(first, path);
+    if (candidate.path.length > best.path.length) best = candidate;
+  }
+  return best;
+}
+
 export function validationError(error: z.ZodError) {
-  const issue = error.issues[0];
+  const first = error.issues[0];
+  const issue = first ? mostSpecific(first) : undefined;
   const param = issue ? fieldPath(issue.path) : '';
   const message = issue
     ? param

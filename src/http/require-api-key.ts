@@ -1,11 +1,11 @@
 /**
  * Bearer-key authentication for /v1 routes. A missing, unknown or revoked key
  * is a 401 in the OpenAI envelope; a key store that cannot be reached for a
- * key never seen before is a 503, not a 401, so clients retry instead of
- * concluding their key is bad.
+ * key never seen before is a 503 with retry-after, not a 401, so clients
+ * retry instead of concluding their key is bad.
  */
 import type { MiddlewareHandler } from 'hono';
-import { GatewayError, unauthorized } from '../errors.js';
+import { storeUnavailable, unauthorized } from '../errors.js';
 import type { ApiKeyRegistry } from '../metering/api-keys.js';
 import type { GatewayEnv } from './gateway-env.js';
 
@@ -26,7 +26,7 @@ export function requireApiKey(keys: ApiKeyRegistry): MiddlewareHandler<GatewayEn
     try {
       record = await keys.authenticate(key);
     } catch {
-      throw new GatewayError(503, 'the key store is unreachable; retry shortly', 'server_error', 'key_store_unavailable');
+      throw storeUnavailable('The key store is unreachable, so this key cannot be checked right now; retry shortly.', 'key_store_unavailable');
     }
     if (!record) throw unauthorized('Incorrect API key provided, or the key was revoked.');
     c.set('apiKey', record);

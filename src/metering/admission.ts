@@ -17,6 +17,8 @@ import type { UsageJournal } from './usage-journal.js';
 
 export interface ServedOutcome {
   readonly upstream: Upstream;
+  /** The subnet model that served, when failover moved the request off the one it was admitted for. */
+  readonly servedModel?: string;
   readonly snapshot: { readonly version: string; readonly block: number | null };
   /** The miner's usage, when it reported one. */
   readonly usage: Usage | null;
@@ -38,12 +40,13 @@ export interface AdmissionParts {
   readonly requestId: string;
   readonly requestedModel: string;
   readonly servedModel: string;
-  readonly price: ModelPrice;
+  /** The price the credit reservation was computed with (the dearest candidate's). */
+  readonly reservePrice: ModelPrice;
   /** The prompt's token count by the gateway's tokenizer (memoized by the caller). */
   readonly promptEstimate: () => number;
   readonly limits: LimitGrant | null;
   readonly hold: CreditHold | null;
-  readonly deps: { readonly limiter: RateLimiter; readonly ledger: CreditLedger; readonly journal: UsageJournal; readonly receipts: ReceiptSigner; readonly countText: (text: string) => number };
+  readonly deps: { readonly limiter: RateLimiter; readonly ledger: CreditLedger; readonly journal: UsageJournal; readonly receipts: ReceiptSigner; readonly countText: (text: string) => number; readonly priceOf: (servedModel: string) => ModelPrice };
 }
 
 export class Admission {
@@ -60,7 +63,9 @@ export class Admission {
   /** Bills what was served. Called again (a stream's final chunk, then its end), it returns the first bill. */
   complete(outcome: ServedOutcome): Bill {
     if (this.bill) return this.bill;
-    const { key, price, deps, hold, limits } = this.parts;
+    const { key, deps, hold, limits } = this.parts;
+    const servedModel = outcome.servedModel ?? this.parts.servedModel;
+    const price = deps.priceOf(servedModel);
     const reported = outcome.usage;
     const promptTokens = reported ? reported.prompt_tokens : this.parts.promptEstimate();
     const completionTokens = reported ? reported.completion_tokens : deps.countText(outcome.completionText);
@@ -69,7 +74,7 @@ export class Admission {
     const charged = hold ? deps.ledger.settle(hold, cost) : cost;
     if (limits?.tokens) deps.limiter.adjust(limits.tokens.bucket, promptTokens + completionTokens - limits.tokens.precharged);
     const estimated = reported === null;
-    deps.journal.add(key.id, this.parts.servedModel, {
+    deps.journal.add(key.id, servedModel, {
       requests: 1,
       prompt_tokens: promptTokens,
       completion_tokens: completionTokens,
@@ -81,7 +86,7 @@ export class Admission {
       request_id: this.parts.requestId,
       key_id: key.id,
       model: this.parts.requestedModel,
-      served_model: this.parts.servedModel,
+      served_model: servedModel,
       miner: { netuid: upstream.netuid, uid: upstream.uid, hotkey: upstream.hotkey },
       snapshot: { version: snapshot.version, block: snapshot.block },
       tokens: { prompt: promptTokens, completion: completionTokens, estimated },

@@ -7,6 +7,7 @@
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import type { Logger } from '../log.js';
 import type { Store } from '../store/store.js';
+import { usdToMicro } from './metering-config.js';
 
 export const KEY_PREFIX = 'sk-tao-';
 const REVOKED_CHANNEL = 'keys:revoked';
@@ -102,7 +103,12 @@ export class ApiKeyRegistry {
     await this.unsubscribe?.();
   }
 
+  /** Throws on credits beyond micro-dollars (the admin API and CLI refuse those first, by field name). */
   async create(input: NewKeyInput): Promise<{ key: string; record: ApiKeyRecord }> {
+    const creditsMicroUsd = input.creditsUsd == null ? null : usdToMicro(input.creditsUsd);
+    if (input.creditsUsd != null && creditsMicroUsd === null) {
+      throw new RangeError('credits_usd must be 0..1,000,000 USD with at most 6 decimals (micro-dollars are the smallest unit)');
+    }
     const key = KEY_PREFIX + randomBytes(24).toString('base64url');
     const id = `key_${randomBytes(8).toString('hex')}`;
     const record: ApiKeyRecord = Object.freeze({
@@ -110,7 +116,7 @@ export class ApiKeyRegistry {
       name: input.name,
       createdAt: Date.now(),
       revokedAt: null,
-      creditsMicroUsd: input.creditsUsd == null ? null : Math.round(input.creditsUsd * 1_000_000),
+      creditsMicroUsd,
       rpm: input.rpm ?? null,
       tpm: input.tpm ?? null,
       private: input.private ?? false,

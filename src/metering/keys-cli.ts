@@ -12,14 +12,40 @@ import { loadConfig } from '../config.js';
 import { createLogger } from '../log.js';
 import { createRedisStore } from '../store/redis.js';
 import { ApiKeyRegistry } from './api-keys.js';
+import { newKeyInput, NewKeySchema, type NewKeyRequest } from './key-requests.js';
 
 const USAGE = 'usage: npm run keys -- create --name NAME [--credits-usd N] [--rpm N] [--tpm N] [--private] | list | show ID | revoke ID';
 
-function positive(name: string, value: string | undefined): number | undefined {
-  if (value === undefined) return undefined;
-  const n = Number(value);
-  if (!Number.isFinite(n) || n < 0) throw new Error(`--${name} must be a non-negative number, got "${value}"`);
-  return n;
+interface CreateFlags {
+  readonly name?: string;
+  readonly 'credits-usd'?: string;
+  readonly rpm?: string;
+  readonly tpm?: string;
+  readonly private?: boolean;
+}
+
+/**
+ * The create flags as the body POST /admin/keys takes, validated by the same
+ * schema, so the CLI refuses what the API refuses (--rpm 0, --tpm 1.5,
+ * credits beyond micro-dollars); an error names the flag.
+ */
+function newKeyFromFlags(flags: CreateFlags): NewKeyRequest {
+  if (!flags.name) throw new Error('--name is required');
+  // Number('') is 0: an empty value must not pass as zero.
+  const number = (text: string | undefined) => (text === undefined ? undefined : text.trim() === '' ? Number.NaN : Number(text));
+  const parsed = NewKeySchema.safeParse({
+    name: flags.name,
+    credits_usd: number(flags['credits-usd']),
+    rpm: number(flags.rpm),
+    tpm: number(flags.tpm),
+    private: flags.private,
+  });
+  if (parsed.success) return parsed.data;
+  const issue = parsed.error.issues[0];
+  const field = String(issue?.path[0] ?? 'name');
+  const flag = `--${field.replace('_', '-')}`;
+  const given = flags[flag.slice(2) as keyof CreateFlags];
+  throw new Error(`${flag}: ${issue?.message ?? 'invalid'}${typeof given === 'string' ? ` (got "${given}")` : ''}`);
 }
 
 async function main(argv: string[]): Promise<number> {
@@ -47,14 +73,7 @@ async function main(argv: string[]): Promise<number> {
   try {
     switch (command) {
       case 'create': {
-        if (!values.name) throw new Error('--name is required');
-        const { key, record } = await keys.create({
-          name: values.name,
-          creditsUsd: positive('credits-usd', values['credits-usd']),
-          rpm: positive('rpm', values.rpm),
-          tpm: positive('tpm', values.tpm),
-          private: values.private ?? false,
-        });
+        const { key, record } = await keys.create(newKeyInput(newKeyFromFlags(values)));
         console.log(JSON.stringify({ id: record.id, key, name: record.name }, null, 2));
         return 0;
       }

@@ -30,14 +30,14 @@ const priceNumber = z.number().transform((usd, ctx) => {
 });
 
 /** {"prompt":p,"completion":c} or [p, c]; the pair form is turned into the object first so errors name the bad number. */
-const pricePair = z
+export const PriceSchema = z
   .preprocess(
     (v) => (Array.isArray(v) && v.length === 2 ? { prompt: v[0], completion: v[1] } : v),
     z.strictObject({ prompt: priceNumber, completion: priceNumber }, { error: 'a price is {"prompt":p,"completion":c} or [p, c], USD per 1M tokens' }),
   )
   .transform((p): ModelPrice => ({ promptMicroUsdPer1M: p.prompt, completionMicroUsdPer1M: p.completion }));
 
-const modelPrices = envJson('{"sn4/llama-3.1-8b":{"prompt":0.2,"completion":0.6}}').pipe(z.record(z.string().min(1), pricePair));
+const modelPrices = envJson('{"sn4/llama-3.1-8b":{"prompt":0.2,"completion":0.6}}').pipe(z.record(z.string().min(1), PriceSchema));
 
 const defaultPrice = z
   .string()

@@ -13,6 +13,7 @@ import type { Store } from '../store/store.js';
 import { Admission } from './admission.js';
 import type { ApiKeyRecord } from './api-keys.js';
 import { CreditLedger, type CreditHold } from './credit-ledger.js';
+import type { ModelPrice } from './metering-config.js';
 import { costMicroUsd, PriceBook } from './pricing.js';
 import { RateLimiter } from './rate-limiter.js';
 import { createReceiptSigner, parseSeed, type ReceiptSigner } from './receipts.js';
@@ -30,6 +31,9 @@ const PROMPT_RESERVE_EXTRA_TOKENS = 16;
 /** A reservation outlives its request's deadline by this much before a later request gives it back. */
 const RESERVATION_GRACE_MS = 5 * 60_000;
 
+/** A price's weight for picking the dearest candidate: prompt and completion per 1M tokens together. */
+const unitCost = (p: ModelPrice) => p.promptMicroUsdPer1M + p.completionMicroUsdPer1M;
+
 export interface AdmitInput {
   readonly key: ApiKeyRecord;
   readonly request: CompletionLikeRequest;
@@ -37,6 +41,11 @@ export interface AdmitInput {
   /** What the client asked for, and the subnet model it resolved to (priced first). */
   readonly requestedModel: string;
   readonly servedModel: string;
+  /**
+   * Every subnet model the request may fail over to (servedModel first).
+   * Credit is reserved at the dearest of them; the bill uses the one that served.
+   */
+  readonly candidateModels?: readonly string[];
 }
 
 export interface CacheHit {
@@ -87,7 +96,9 @@ export class Metering {
   /** Charges the key's limits and reserves its credit: throws 429, 402 or 503; otherwise the request may go. */
   async admit(input: AdmitInput): Promise<Admission> {
     const { key, request } = input;
-    const price = this.prices.priceFor(input.servedModel, input.requestedModel);
+    const priceOf = (model: string) => this.prices.priceFor(model, input.requestedModel);
+    const candidates = input.candidateModels ?? [input.servedModel];
+    const price = candidates.map(priceOf).reduce((dearest, p) => (unitCost(p) > unitCost(dearest) ? p : dearest), priceOf(input.servedModel));
     let prompt: number | undefined;
     const promptEstimate = () => (prompt ??= this.tokens.prompt(request));
     const maxCompletion = (request as ChatCompletionRequest).max_completion_tokens ?? request.max_tokens ?? null;
@@ -110,12 +121,17 @@ export class Metering {
       requestId: input.requestId,
       requestedModel: input.requestedModel,
       servedModel: input.servedModel,
-      price,
+      reservePrice: price,
       promptEstimate,
       limits,
       hold,
-      deps: { limiter: this.limiter, ledger: this.ledger, journal: this.journal, receipts: this.receipts, countText: (t) => this.tokens.text(t) },
+      deps: { limiter: this.limiter, ledger: this.ledger, journal: this.journal, receipts: this.receipts, countText: (t) => this.tokens.text(t), priceOf },
     });
+  }
+
+  /** A prompt's tokens by the gateway's tokenizer: count_tokens, and what a stream states before the miner reports usage. */
+  promptTokens(request: CompletionLikeRequest): number {
+    return this.tokens.prompt(request);
   }
 
   /**

@@ -101,6 +101,21 @@ export function verifyReceipt(receipt: string, publicKey: Uint8Array): ReceiptCh
   return { valid: true, body };
 }
 
+/**
+ * The body of a receipt this gateway just signed, without checking the
+ * signature (a caller that needs proof uses verifyReceipt); null when it is
+ * not a receipt.
+ */
+export function readReceiptBody(receipt: string): ReceiptBody | null {
+  const payload = receipt.split('.')[0];
+  if (!payload) return null;
+  try {
+    return JSON.parse(Buffer.from(payload, 'base64url').toString('utf8')) as ReceiptBody;
+  } catch {
+    return null;
+  }
+}
+
 /** Reads a public key given as hex (64 chars) or base64. */
 export function parsePublicKey(text: string): Uint8Array {
   return parseSeed(text.trim());

@@ -11,7 +11,7 @@
  * stream in a shape its SDK surfaces as an error instead of a silent cut.
  */
 import { ClientDisconnected, DeadlineExceeded } from '../router/request-deadline.js';
-import { UsageSchema, errorEnvelopeMessage, type Usage } from './responses.js';
+import { UsageSchema, errorEnvelopeMessage, toolCallsText, type Usage } from './responses.js';
 
 export type Chunk = Record<string, unknown>;
 
@@ -72,6 +72,7 @@ export interface ChunkRelay {
   cancel(): void;
 }
 
+/** Generated text of a chunk, tool-call arguments included: they are completion tokens too. */
 function deltaText(chunk: Chunk): string {
   const choices = chunk.choices;
   if (!Array.isArray(choices)) return '';
@@ -80,6 +81,7 @@ function deltaText(chunk: Chunk): string {
     const delta = choice.delta as Chunk | undefined;
     if (delta && typeof delta.content === 'string') text += delta.content;
     else if (typeof choice.text === 'string') text += choice.text;
+    if (delta && Array.isArray(delta.tool_calls)) text += toolCallsText(delta.tool_calls);
   }
   return text;
 }

@@ -43,13 +43,25 @@ export const CompletionChunkSchema = z.looseObject({
 export type CompletionChunk = z.infer<typeof CompletionChunkSchema>;
 export type CompletionResponse = z.infer<typeof ChatCompletionSchema> | z.infer<typeof TextCompletionSchema>;
 
-/** The answer's generated text (chat message content or completion text), for counting tokens when usage is missing. */
+/** The names and argument text of chat tool calls (whole, or stream deltas): what the model generated for them. */
+export function toolCallsText(toolCalls: readonly unknown[]): string {
+  let text = '';
+  for (const call of toolCalls) {
+    const fn = (call as { function?: { name?: unknown; arguments?: unknown } } | null)?.function;
+    if (typeof fn?.name === 'string') text += fn.name;
+    if (typeof fn?.arguments === 'string') text += fn.arguments;
+  }
+  return text;
+}
+
+/** The answer's generated text (chat message content and tool calls, or completion text), for counting tokens when usage is missing. */
 export function answerText(payload: CompletionResponse): string {
   let text = '';
   for (const choice of payload.choices as Array<Record<string, unknown>>) {
     const message = choice.message as Record<string, unknown> | undefined;
     if (message && typeof message.content === 'string') text += message.content;
     else if (typeof choice.text === 'string') text += choice.text;
+    if (message && Array.isArray(message.tool_calls)) text += toolCallsText(message.tool_calls);
   }
   return text;
 }

@@ -71,4 +71,9 @@ export function encodeSseData(data: string): Uint8Array {
   return encoder.encode(`data: ${data}\n\n`);
 }
 
+/** A named event (`event:` line), as the Responses and Messages APIs stream them. */
+export function encodeSseEvent(event: string, data: string): string {
+  return `event: ${event}\ndata: ${data}\n\n`;
+}
+
 export const SSE_DONE = 'data: [DONE]\n\n';

@@ -74,7 +74,7 @@ async function checkStatus(ctx: AttemptContext, upstream: Upstream, reply: Upstr
   }
   if (reply.status < 200 || reply.status > 299) {
     const text = await reply.text().catch(() => '');
-    const mapped = ctx.provider.mapError(reply.status, text, upstream);
+    const mapped = ctx.provider.mapError({ status: reply.status, bodyText: text, header: reply.header }, upstream);
     const verdict = REQUEST_SPECIFIC_STATUSES.has(reply.status) ? 'neutral' : 'failure';
     throw new AttemptError(mapped.error.message, verdict, mapped.retryable ? null : mapped.error);
   }
@@ -85,10 +85,11 @@ async function checkStatus(ctx: AttemptContext, upstream: Upstream, reply: Upstr
   }
 }
 
-function send(ctx: AttemptContext, attempt: Attempt): Promise<UpstreamReply> {
+function send(ctx: AttemptContext, attempt: Attempt, stream: boolean): Promise<UpstreamReply> {
   return ctx.provider.send({
     endpoint: ctx.endpoint,
     body: ctx.body,
+    stream,
     upstream: attempt.upstream,
     signal: attempt.controller.signal,
     timeouts: ctx.timeouts,
@@ -97,7 +98,7 @@ function send(ctx: AttemptContext, attempt: Attempt): Promise<UpstreamReply> {
 
 export async function runJsonAttempt(ctx: AttemptContext, attempt: Attempt): Promise<CompletionResponse> {
   const { upstream } = attempt;
-  const reply = (attempt.reply = await send(ctx, attempt));
+  const reply = (attempt.reply = await send(ctx, attempt, false));
   await checkStatus(ctx, upstream, reply, 'json');
   const text = await reply.text();
   let parsed: unknown;
@@ -143,7 +144,7 @@ export interface OpenedAttemptStream {
  */
 export async function openStreamAttempt(ctx: AttemptContext, attempt: Attempt): Promise<OpenedAttemptStream> {
   const { upstream } = attempt;
-  const reply = (attempt.reply = await send(ctx, attempt));
+  const reply = (attempt.reply = await send(ctx, attempt, true));
   await checkStatus(ctx, upstream, reply, 'sse');
   const events = sseEvents(reply);
   const prelude: string[] = [];

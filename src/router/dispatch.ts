@@ -35,6 +35,12 @@ export interface DispatchRequest {
   readonly reliability?: Reliability | null;
   /** Try miners even when their breaker is open (pinned requests, or every miner open). */
   readonly bypassBreaker?: boolean;
+  /**
+   * Send to the last candidate even without a probe slot when nothing else
+   * went out (default true: a request is never refused for want of one).
+   * False when another subnet can take the request instead.
+   */
+  readonly forceLastCandidate?: boolean;
 }
 
 export interface AttemptFailure {
@@ -74,12 +80,17 @@ function allFailed(request: DispatchRequest, failures: readonly AttemptFailure[]
     const why = request.signal.reason instanceof Error ? request.signal.reason.message : 'the request was aborted';
     return new GatewayError(504, `${why} before any miner answered`, 'server_error', 'deadline_exceeded');
   }
+  if (failures.length === 0) {
+    return new GatewayError(503, 'every upstream of this subnet is held back by its circuit breaker', 'server_error', 'breaker_open');
+  }
   // A non-retryable mapped error (e.g. a subnet API's 402) is the answer itself.
   const final = failures.findLast((f) => f.error !== null)?.error;
   if (final && failures.every((f) => f.error !== null)) return final;
   const n = failures.length;
   const detail = failures.map((f) => f.reason).join('; ');
-  return upstreamFailed(`no miner answered: tried ${n} miner${n === 1 ? '' : 's'}: ${detail}`, 'all_miners_failed');
+  // A subnet's own API is not a miner the gateway picked: say what it is.
+  const noun = failures.length > 0 && failures.every((f) => f.upstream.uid === null) ? 'subnet API' : 'miner';
+  return upstreamFailed(`no ${noun} answered: tried ${n} ${noun}${n === 1 ? '' : 's'}: ${detail}`, 'all_miners_failed');
 }
 
 interface Won<T> {
@@ -147,11 +158,11 @@ class AttemptRace<T> {
   };
 
   private launchNext(): boolean {
-    const { attempts, bypassBreaker } = this.request;
+    const { attempts, bypassBreaker, forceLastCandidate } = this.request;
     while (this.next < attempts.length) {
       const upstream = attempts[this.next++] as Upstream;
       // The last candidate goes out regardless if nothing else could: a request is never refused for want of a probe slot.
-      const force = bypassBreaker === true || (this.launched === 0 && this.next === attempts.length);
+      const force = bypassBreaker === true || (forceLastCandidate !== false && this.launched === 0 && this.next === attempts.length);
       const generation = this.health ? this.health.begin(upstream, force) : 0;
       if (generation < 0) continue;
       const attempt = new Attempt(upstream, generation);

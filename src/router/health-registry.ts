@@ -59,6 +59,12 @@ export class HealthRegistry {
   /** Routing weight: the rank policy's weight × what traffic taught us. Bound once, so no closure per request. */
   readonly weightOf = (upstream: Upstream): number => upstream.weight * this.miner(upstream).factor;
 
+  /** What traffic taught us about a miner, 0..1: nothing while its breaker is open, else its health factor. */
+  routingFactor(upstream: Upstream): number {
+    const health = this.miner(upstream);
+    return health.breaker.state(this.clock()) === 'open' ? 0 : health.factor;
+  }
+
   /**
    * Up to `limit` upstreams, in rank order, that the breakers let a new
    * request plan on. Walks only as far as needed: open miners are skipped

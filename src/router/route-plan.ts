@@ -1,15 +1,23 @@
 /**
- * Decides, before any network I/O, which subnet serves a request and which
- * upstreams it will try in what order. Everything here reads one immutable
- * snapshot, so a request's plan cannot change under it mid-flight; health
- * (what traffic taught us about each miner) scales the rank weights and
- * keeps miners with an open circuit breaker out.
+ * Decides, before any network I/O, which subnets may serve a request, in
+ * which order, and which upstreams each will try. Everything here reads one
+ * immutable snapshot, so a request's plan cannot change under it mid-flight;
+ * health (what traffic taught us about each upstream) scales the rank
+ * weights and keeps upstreams with an open circuit breaker out.
  *
- * When every routable miner of the subnet is open, the plan falls back to
- * all of them, breakers bypassed: refusing would turn a blip that tripped
- * every breaker at once (the gateway's own network, a subnet-wide restart)
- * into a full outage for the whole cool-down, while a success closes the
- * breaker of the miner that served it.
+ * A request has one leg per candidate subnet (one for `sn<netuid>/<model>`,
+ * up to `maxSubnets` for an alias or `auto`), tried in order: the next leg
+ * starts only when every attempt of the previous one failed before the first
+ * byte (see subnet-failover.ts). Metagraph subnets offer their ranked miners;
+ * a subnet served by its own API offers that one upstream and needs no
+ * snapshot.
+ *
+ * When every routable upstream of a subnet is open, its leg still goes, but
+ * after the legs that have a closed one, and with breakers bypassed:
+ * refusing would turn a blip that tripped every breaker at once (the
+ * gateway's own network, a subnet-wide restart) into a full outage for the
+ * whole cool-down, while a success closes the breaker of the upstream that
+ * served it.
  */
 import type { Provider, Upstream } from '../../providers/provider.js';
 import type { ModelTarget } from '../catalog/model-catalog.js';
@@ -17,70 +25,94 @@ import type { MetagraphSnapshot, SubnetSnapshot } from '../chain/snapshot.js';
 import { noRoutableMiner } from '../errors.js';
 import type { HealthRegistry } from './health-registry.js';
 import { drawAttemptOrder, type Random } from './pick.js';
-import { pinUpstreams } from './pinned-uids.js';
+import { PIN_HEADER, pinUpstreams } from './pinned-uids.js';
 
-export interface RoutePlan {
+export interface RouteLeg {
   readonly target: ModelTarget;
-  readonly subnet: SubnetSnapshot;
   readonly provider: Provider;
   /** Upstreams in the order they will be tried. */
   readonly attempts: readonly Upstream[];
-  /** Send even to miners whose breaker is open: the request is pinned, or every miner is open. */
+  /** Send even to upstreams whose breaker is open: the request is pinned, or every upstream is open. */
   readonly bypassBreaker: boolean;
+}
+
+export interface RoutePlan {
+  /** One leg per subnet, in the order they will be tried; never empty. */
+  readonly legs: readonly RouteLeg[];
 }
 
 export interface PlanOptions {
   readonly providerFor: (netuid: number) => Provider;
   readonly topK: number;
+  /** Attempts per subnet. */
   readonly maxAttempts: number;
+  /** Subnets a request may fail over across (default 1). */
+  readonly maxSubnets?: number;
   /** uids from `x-taogate-uids`, or null. */
   readonly pinnedUids: readonly number[] | null;
   readonly random?: Random;
   /** Scales weights by health and skips open breakers; without it, rank weights alone. */
   readonly health?: HealthRegistry;
-  /** A stream's failure after its first byte is visible, so half-open miners are not probed with it. */
+  /** A stream's failure after its first byte is visible, so half-open upstreams are not probed with it. */
   readonly stream?: boolean;
+  /**
+   * Re-weights and re-orders a subnet's upstreams (RANK_BY=blend, src/router/blend.ts),
+   * or returns null to keep the rank policy's order. Re-weighted upstreams carry
+   * health in their weight already, so it is not applied a second time.
+   */
+  readonly reweight?: (subnet: SubnetSnapshot, upstreams: readonly Upstream[]) => readonly Upstream[] | null;
 }
 
-/** The first target (in the catalog's order) that has a routable upstream. */
-export function planRoute(snapshot: MetagraphSnapshot, targets: readonly ModelTarget[], options: PlanOptions): RoutePlan {
-  const reasons: string[] = [];
-  for (const target of targets) {
-    const subnet = snapshot.subnets.get(target.netuid);
-    if (!subnet) {
-      reasons.push(`subnet ${target.netuid} is not in the metagraph snapshot (${snapshot.source} ${snapshot.version})`);
-      continue;
-    }
-    const provider = options.providerFor(target.netuid);
-    let upstreams = provider.upstreams(subnet);
-    if (options.pinnedUids) {
-      // With one target, the pin's own 503 (naming each uid's problem) is the answer.
-      if (targets.length === 1) upstreams = pinUpstreams(upstreams, options.pinnedUids, subnet);
-      else upstreams = upstreams.filter((u) => u.uid !== null && options.pinnedUids?.includes(u.uid));
-    }
-    if (upstreams.length === 0) {
-      reasons.push(subnet.noRouteReason ?? `subnet ${target.netuid}: none of the pinned uids is routable`);
-      continue;
-    }
-    const topK = options.pinnedUids ? upstreams.length : options.topK;
-    const health = options.health;
-    // A pin names the miners explicitly: the user gets them, breaker or not.
-    let bypassBreaker = options.pinnedUids !== null || !health;
-    let candidates = upstreams;
-    if (!bypassBreaker && health) {
-      candidates = health.admitted(upstreams, topK, options.stream === true);
-      if (candidates.length === 0) {
-        candidates = upstreams;
-        bypassBreaker = true;
-      }
-    }
-    const attempts = drawAttemptOrder(candidates, {
-      topK,
-      count: options.maxAttempts,
-      random: options.random,
-      weightOf: health?.weightOf,
-    });
-    return { target, subnet, provider, attempts, bypassBreaker };
+type Candidate = { readonly leg: RouteLeg } | { readonly reason: string };
+
+function candidateLeg(snapshot: MetagraphSnapshot | null, target: ModelTarget, single: boolean, options: PlanOptions): Candidate {
+  const provider = options.providerFor(target.netuid);
+  const subnet = snapshot?.subnets.get(target.netuid);
+  if (provider.source === 'metagraph' && !subnet) {
+    return { reason: snapshot ? `subnet ${target.netuid} is not in the metagraph snapshot (${snapshot.source} ${snapshot.version})` : `subnet ${target.netuid}: no metagraph snapshot yet` };
   }
-  throw noRoutableMiner(reasons.join('; '));
+  const ranked = provider.upstreams(subnet);
+  const blended = subnet ? (options.reweight?.(subnet, ranked) ?? null) : null;
+  let upstreams = blended ?? ranked;
+  const pinned = options.pinnedUids;
+  if (pinned) {
+    if (provider.source === 'config') return { reason: `subnet ${target.netuid} is served by its own API; ${PIN_HEADER} pins miners of metagraph subnets` };
+    // With one target, the pin's own 503 (naming each uid's problem) is the answer.
+    if (single && subnet) upstreams = pinUpstreams(upstreams, pinned, subnet);
+    else upstreams = upstreams.filter((u) => u.uid !== null && pinned.includes(u.uid));
+  }
+  if (upstreams.length === 0) {
+    const fallback = pinned ? `subnet ${target.netuid}: none of the pinned uids is routable` : `subnet ${target.netuid} has no routable upstream`;
+    return { reason: subnet?.noRouteReason ?? fallback };
+  }
+  const topK = pinned ? upstreams.length : options.topK;
+  const health = options.health;
+  // A pin names the miners explicitly: the user gets them, breaker or not.
+  let bypassBreaker = pinned !== null || !health;
+  let candidates = upstreams;
+  if (!bypassBreaker && health) {
+    candidates = health.admitted(upstreams, topK, options.stream === true);
+    if (candidates.length === 0) {
+      candidates = upstreams;
+      bypassBreaker = true;
+    }
+  }
+  const attempts = drawAttemptOrder(candidates, { topK, count: options.maxAttempts, random: options.random, weightOf: blended ? undefined : health?.weightOf });
+  return { leg: { target, provider, attempts, bypassBreaker } };
+}
+
+/** The legs of a request, best first; throws a 503 naming every candidate's problem when none is routable. */
+export function planRoute(snapshot: MetagraphSnapshot | null, targets: readonly ModelTarget[], options: PlanOptions): RoutePlan {
+  const reasons: string[] = [];
+  const open: RouteLeg[] = [];
+  const allOpen: RouteLeg[] = [];
+  for (const target of targets) {
+    const candidate = candidateLeg(snapshot, target, targets.length === 1, options);
+    if ('reason' in candidate) reasons.push(candidate.reason);
+    // Subnets whose every upstream is open go after the ones that can be planned normally.
+    else (candidate.leg.bypassBreaker && options.pinnedUids === null ? allOpen : open).push(candidate.leg);
+  }
+  const legs = [...open, ...allOpen].slice(0, Math.max(1, options.maxSubnets ?? 1));
+  if (legs.length === 0) throw noRoutableMiner(reasons.join('; '));
+  return { legs };
 }

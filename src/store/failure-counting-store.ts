@@ -1,8 +1,9 @@
 /**
- * A Store that reports every operation that rejected (Redis down, a command
- * timing out, a script error) before passing the rejection on unchanged.
- * Callers still decide whether to fail open or closed; this only makes the
- * failures countable, including the ones a caller absorbs by failing open.
+ * A Store whose rejections pass through a function first: the Redis store
+ * uses it to type every failure as StoreUnavailableError, and the gateway
+ * to count every operation that rejected (Redis down, a command timing out,
+ * a script error), including the ones a caller absorbs by failing open.
+ * Callers still decide whether to fail open or closed.
  */
 import type { Store } from './store.js';
 
@@ -36,16 +37,16 @@ export const STORE_OPERATIONS = Object.keys(OPERATIONS) as readonly StoreOperati
 
 type AnyOperation = (...args: unknown[]) => Promise<unknown>;
 
-export function countStoreFailures(store: Store, onFailure: (operation: StoreOperation) => void): Store {
-  const counted = (operation: StoreOperation): AnyOperation => {
+/** `store` with each rejection replaced by what `onRejection` returns (it may return the error itself). */
+export function mapStoreRejections(store: Store, onRejection: (operation: StoreOperation, err: unknown) => unknown): Store {
+  const mapped = (operation: StoreOperation): AnyOperation => {
     const run = (store[operation] as AnyOperation).bind(store);
     return (...args) =>
       run(...args).catch((err: unknown) => {
-        onFailure(operation);
-        throw err;
+        throw onRejection(operation, err);
       });
   };
-  const operations = Object.fromEntries(STORE_OPERATIONS.map((operation) => [operation, counted(operation)])) as Pick<Store, StoreOperation>;
+  const operations = Object.fromEntries(STORE_OPERATIONS.map((operation) => [operation, mapped(operation)])) as Pick<Store, StoreOperation>;
   return {
     ...operations,
     kind: store.kind,
@@ -53,4 +54,11 @@ export function countStoreFailures(store: Store, onFailure: (operation: StoreOpe
     onStateChange: (listener) => store.onStateChange(listener),
     close: () => store.close(),
   };
+}
+
+export function countStoreFailures(store: Store, onFailure: (operation: StoreOperation) => void): Store {
+  return mapStoreRejections(store, (operation, err) => {
+    onFailure(operation);
+    return err;
+  });
 }

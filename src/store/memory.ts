@@ -16,6 +16,8 @@ interface Entry<T> {
 export function createMemoryStore(): Store {
   const values = new Map<string, Entry<string>>();
   const hashes = new Map<string, Map<string, string>>();
+  /** Expiry (ms since epoch) of hashes written with a ttl; the rest never expire. */
+  const hashExpiries = new Map<string, number>();
   const sets = new Map<string, Set<string>>();
   /** Rate buckets: key → TAT (ms since epoch). */
   const tats = new Map<string, number>();
@@ -35,6 +37,11 @@ export function createMemoryStore(): Store {
   function hash(key: string, create: true): Map<string, string>;
   function hash(key: string, create: false): Map<string, string> | undefined;
   function hash(key: string, create: boolean): Map<string, string> | undefined {
+    const expiresAt = hashExpiries.get(key);
+    if (expiresAt !== undefined && expiresAt <= Date.now()) {
+      hashes.delete(key);
+      hashExpiries.delete(key);
+    }
     let h = hashes.get(key);
     if (!h && create) {
       h = new Map();
@@ -57,6 +64,7 @@ export function createMemoryStore(): Store {
     async del(key) {
       values.delete(key);
       hashes.delete(key);
+      hashExpiries.delete(key);
       sets.delete(key);
     },
     async hgetall(key) {
@@ -66,8 +74,9 @@ export function createMemoryStore(): Store {
       const h = hash(key, true);
       for (const [field, value] of Object.entries(fields)) h.set(field, value);
     },
-    async hincrby(key, increments) {
+    async hincrby(key, increments, options = {}) {
       const h = hash(key, true);
+      if (options.ttlMs !== undefined) hashExpiries.set(key, Date.now() + options.ttlMs);
       const result: Record<string, number> = {};
       for (const [field, by] of Object.entries(increments)) {
         const next = Number(h.get(field) ?? '0') + by;

@@ -5,8 +5,9 @@
  */
 import { Redis, type RedisOptions } from 'ioredis';
 import type { Logger } from '../log.js';
+import { mapStoreRejections } from './failure-counting-store.js';
 import { registerScripts } from './redis-scripts.js';
-import type { CreditBalance, SetOptions, Store, StoreState } from './store.js';
+import { StoreUnavailableError, type CreditBalance, type SetOptions, type Store, type StoreState } from './store.js';
 
 export interface RedisStoreOptions {
   readonly url: string;
@@ -82,7 +83,7 @@ export async function createRedisStore(options: RedisStoreOptions): Promise<Stor
     new Promise((resolve) => setTimeout(resolve, connectWait).unref()),
   ]);
 
-  return {
+  const store: Store = {
     kind: 'redis',
     async get(key) {
       return client.get(key);
@@ -107,10 +108,11 @@ export async function createRedisStore(options: RedisStoreOptions): Promise<Stor
     async hset(key, fields) {
       if (Object.keys(fields).length > 0) await client.hset(key, fields);
     },
-    async hincrby(key, increments) {
+    async hincrby(key, increments, opts = {}) {
       const fields = Object.entries(increments);
       const multi = client.multi();
       for (const [field, by] of fields) multi.hincrby(key, field, by);
+      if (opts.ttlMs !== undefined) multi.pexpire(key, opts.ttlMs);
       const replies = (await multi.exec()) ?? [];
       const result: Record<string, number> = {};
       fields.forEach(([field], i) => {
@@ -198,4 +200,6 @@ export async function createRedisStore(options: RedisStoreOptions): Promise<Stor
       subscriber.disconnect();
     },
   };
+  // Whatever ioredis rejected with (closed stream, command timeout, a reply error) reaches callers as one type.
+  return mapStoreRejections(store, (operation, err) => new StoreUnavailableError(operation, err));
 }

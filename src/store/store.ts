@@ -4,9 +4,22 @@
  * replicas). Keys are plain strings; each implementation adds its own
  * namespace prefix so tests and deployments never collide.
  *
- * Every method may reject when the backing service is down; callers decide
- * whether to fail open (cache) or closed (credits).
+ * Every method may reject when the backing service is down, with a
+ * StoreUnavailableError; callers decide whether to fail open (cache) or
+ * closed (credits). A request that can do neither answers 503
+ * store_unavailable (src/http/error-response.ts), never a 500.
  */
+
+/** The store did not do what it was asked: unreachable, timed out, or it refused the command. */
+export class StoreUnavailableError extends Error {
+  override readonly name = 'StoreUnavailableError';
+  constructor(
+    readonly operation: string,
+    cause: unknown,
+  ) {
+    super(`store ${operation} failed: ${cause instanceof Error ? cause.message : String(cause)}`, { cause });
+  }
+}
 
 export interface SetOptions {
   /** Expire after this many milliseconds. */
@@ -46,6 +59,11 @@ export interface RateDecision {
   readonly buckets: readonly RateBucketState[];
 }
 
+export interface HashIncrOptions {
+  /** (Re)sets the hash's expiry to this many milliseconds from now. */
+  readonly ttlMs?: number;
+}
+
 /** One field increment of an idempotent batch. */
 export interface HashIncrement {
   readonly key: string;
@@ -81,8 +99,12 @@ export interface Store {
 
   hgetall(key: string): Promise<Record<string, string>>;
   hset(key: string, fields: Readonly<Record<string, string>>): Promise<void>;
-  /** Atomically adds each increment to its field; returns the new values. */
-  hincrby(key: string, increments: Readonly<Record<string, number>>): Promise<Record<string, number>>;
+  /**
+   * Atomically adds each increment to its field; returns the new values.
+   * With `ttlMs` the whole hash expires that long after this call (time
+   * buckets of a rolling window, e.g. the leaderboard, clean themselves up).
+   */
+  hincrby(key: string, increments: Readonly<Record<string, number>>, options?: HashIncrOptions): Promise<Record<string, number>>;
 
   sadd(key: string, member: string): Promise<void>;
   srem(key: string, member: string): Promise<void>;

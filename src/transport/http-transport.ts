@@ -22,6 +22,8 @@ export interface PostOptions {
 export interface UpstreamReply {
   readonly status: number;
   readonly contentType: string;
+  /** A response header by lower-case name (the first, if repeated), or null. */
+  header(name: string): string | null;
   /** The body as it arrives. Iterate it once, or call text() once. */
   readonly body: AsyncIterable<Uint8Array>;
   text(): Promise<string>;

@@ -5,6 +5,7 @@
  * response size at the socket, and, for chain-published upstreams, refuses
  * blocked addresses when it connects.
  */
+import tls from 'node:tls';
 import { Agent, errors } from 'undici';
 import type { AddressPolicy } from '../router/address-guard.js';
 import { BlockedAddressError, addressGuardedConnector } from './address-guarded-connector.js';
@@ -21,6 +22,8 @@ export interface UndiciTransportOptions {
    * classes are refused. Leave unset only for operator-configured (trusted) upstreams.
    */
   readonly addressPolicy?: AddressPolicy;
+  /** Extra trusted CA certificates (PEM) for https upstreams, e.g. a private CA; the system roots stay trusted. */
+  readonly extraCaPem?: string;
 }
 
 function classify(err: unknown, signal: AbortSignal, timeouts: UpstreamTimeouts): TransportError {
@@ -44,7 +47,9 @@ function classify(err: unknown, signal: AbortSignal, timeouts: UpstreamTimeouts)
 const ignoreError = () => {};
 
 export function createUndiciTransport(options: UndiciTransportOptions): HttpTransport {
-  const connectOptions = { timeout: options.connectTimeoutMs };
+  // undici's `ca` replaces the default roots, so an extra CA is added to them, not instead of them.
+  const ca = options.extraCaPem ? [...tls.rootCertificates, options.extraCaPem] : undefined;
+  const connectOptions = { timeout: options.connectTimeoutMs, ...(ca && { ca }) };
   const agent = new Agent({
     connections: options.connectionsPerOrigin ?? 128,
     keepAliveTimeout: 30_000,
@@ -70,10 +75,15 @@ export function createUndiciTransport(options: UndiciTransportOptions): HttpTran
         throw classify(err, signal, timeouts);
       }
       const { body: stream } = response;
-      const contentType = response.headers['content-type'];
+      const { headers: responseHeaders } = response;
+      const header = (name: string): string | null => {
+        const value = responseHeaders[name];
+        return Array.isArray(value) ? (value[0] ?? null) : (value ?? null);
+      };
       const reply: UpstreamReply = {
         status: response.statusCode,
-        contentType: Array.isArray(contentType) ? (contentType[0] ?? '') : (contentType ?? ''),
+        contentType: header('content-type') ?? '',
+        header,
         body: {
           async *[Symbol.asyncIterator]() {
             try {

@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import OpenAI from 'openai';
 import { buildApp } from '../../src/app.js';
 import { loadConfig } from '../../src/config.js';
+import { parseGatewayConfig } from '../../src/config-file.js';
 import type { RunningMiner } from '../../src/devnet/miner.js';
 import { createGateway, type Gateway, type GatewayOverrides } from '../../src/gateway.js';
 import { silentLogger, type Logger } from '../../src/log.js';
@@ -71,6 +72,8 @@ export interface TestGatewayOptions {
   readonly env?: Readonly<Record<string, string>>;
   readonly overrides?: GatewayOverrides;
   readonly logger?: Logger;
+  /** A taogate.config.json document (and the environment its apiKeyEnv names are read from). */
+  readonly subnetConfig?: { readonly document: unknown; readonly env?: Readonly<Record<string, string>> };
 }
 
 export async function startTestGateway(options: TestGatewayOptions): Promise<TestGateway> {
@@ -86,7 +89,8 @@ export async function startTestGateway(options: TestGatewayOptions): Promise<Tes
     HOST: '127.0.0.1',
     ...options.env,
   });
-  const gateway = await createGateway(config, options.logger ?? silentLogger(), options.overrides);
+  const subnetConfig = options.subnetConfig ? parseGatewayConfig('test config', options.subnetConfig.document, options.subnetConfig.env ?? {}) : undefined;
+  const gateway = await createGateway(config, options.logger ?? silentLogger(), { ...options.overrides, ...(subnetConfig && { subnetConfig }) });
   const server = await listen(buildApp(gateway), { port: 0, host: '127.0.0.1' });
   const created = await fetch(`${server.url}/admin/keys`, {
     method: 'POST',

@@ -1,0 +1,25 @@
+/** Description pieces shared by every route that runs a completion (for /openapi.json). */
+import { z } from 'zod';
+import type { ParameterDoc } from '../src/openapi/describe-route.js';
+import { ROUTE_POLICIES, ROUTE_POLICY_HEADER } from '../src/router/candidate-policy.js';
+import { PIN_HEADER } from '../src/router/pinned-uids.js';
+import { PRIVATE_HEADER } from '../src/router/private-routing.js';
+
+/** What any completion may answer besides 200 (401 is added for every keyed route). */
+export const COMPLETION_ERRORS = [400, 402, 404, 413, 429, 502, 503, 504] as const;
+
+/** Request headers every completion route reads (completionCall in completion-handler.ts). */
+export const COMPLETION_HEADERS_DOC: Readonly<Record<string, ParameterDoc>> = {
+  [PIN_HEADER]: {
+    description: 'Comma-separated uids: only these miners of the subnet may serve the request (never bypasses a guard).',
+    schema: z.string().regex(/^\d+(,\d+)*$/),
+  },
+  [PRIVATE_HEADER]: {
+    description: 'Private mode: 1 routes only to subnets marked private (503 when none can serve); never cached. A private key is always in private mode.',
+    schema: z.enum(['1', '0', 'true', 'false', 'yes', 'no']),
+  },
+  [ROUTE_POLICY_HEADER]: {
+    description: 'How the candidates of an alias or `auto` are ordered for this request.',
+    schema: z.enum(ROUTE_POLICIES),
+  },
+};

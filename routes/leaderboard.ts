@@ -1,0 +1,64 @@
+/**
+ * GET /v1/leaderboard?netuid=&window=: how each miner (hotkey) and model of
+ * a subnet did in scored comparisons over a rolling window: count, mean
+ * score, win rate, latency percentiles, error rate. Aggregates only, no
+ * prompts or answers, so it is public like the ranked snapshot.
+ */
+import { Hono } from 'hono';
+import { requireSnapshot } from '../src/chain/require-snapshot.js';
+import { GatewayError, invalidRequest, notFound } from '../src/errors.js';
+import type { Gateway } from '../src/gateway.js';
+import type { GatewayEnv } from '../src/http/gateway-env.js';
+import { parseWindow } from '../src/leaderboard/window.js';
+import { describeRoute } from '../src/openapi/describe-route.js';
+import { LeaderboardSchema } from '../src/openapi/response-schemas.js';
+import { z } from 'zod';
+
+export const DEFAULT_LEADERBOARD_WINDOW = '24h';
+
+export function leaderboardRoutes(gw: Gateway) {
+  const doc = describeRoute({
+    summary: 'Leaderboard: scored comparisons per subnet, model and miner over a rolling window',
+    tags: ['Compare'],
+    auth: 'public',
+    query: {
+      netuid: { description: 'One subnet (default: every served subnet)', schema: z.string().regex(/^\d+$/) },
+      window: { description: 'Rolling window, 5m to 7d, e.g. 1h, 24h (default), 7d', schema: z.string().regex(/^\d{1,4}[mhd]$/) },
+    },
+    responses: { 200: { description: 'One row per subnet, model and miner hotkey, best first', json: { name: 'Leaderboard', schema: LeaderboardSchema } } },
+    errors: [400, 404, 503],
+  });
+  return new Hono<GatewayEnv>().get('/v1/leaderboard', doc, async (c) => {
+    // 1. Which subnets (all served ones by default) and which window (400 names the parameter).
+    const netuidText = c.req.query('netuid');
+    let netuids = gw.catalog.netuids;
+    if (netuidText !== undefined) {
+      const netuid = Number(netuidText);
+      if (netuidText.trim() === '' || !Number.isInteger(netuid) || netuid < 0 || netuid > 65535) {
+        throw invalidRequest(`netuid must be a subnet number, got "${netuidText}"`, 'netuid');
+      }
+      if (!netuids.includes(netuid)) throw notFound(`subnet ${netuid} is not served by this gateway`, 'subnet_not_found');
+      netuids = [netuid];
+    }
+    const window = parseWindow(c.req.query('window') ?? DEFAULT_LEADERBOARD_WINDOW);
+    if (typeof window === 'string') throw invalidRequest(`window: ${window}`, 'window');
+
+    // 2. The rows from the store's time buckets (503 while it is unreachable).
+    let rows;
+    try {
+      rows = (await Promise.all(netuids.map((n) => gw.leaderboard.read(n, window)))).flat();
+    } catch {
+      throw new GatewayError(503, 'the leaderboard store is unreachable; retry shortly', 'server_error', 'store_unavailable');
+    }
+
+    // 3. Each hotkey's current uid, from the snapshot (null once it left the subnet).
+    const snapshot = requireSnapshot(gw.metagraph);
+    const uidOf = (netuid: number, hotkey: string) => snapshot.subnets.get(netuid)?.neurons.find((n) => n.hotkey === hotkey)?.uid ?? null;
+    return c.json({
+      object: 'list',
+      window: window.text,
+      bucket_s: window.resolution.bucketMs / 1000,
+      data: rows.map((row) => ({ ...row, uid: uidOf(row.netuid, row.hotkey) })),
+    });
+  });
+}

@@ -1,0 +1,158 @@
+/**
+ * The leaderboard: every scored comparison, counted per subnet, model and
+ * miner hotkey into time buckets in the store (src/leaderboard/window.ts),
+ * so every replica adds to and reads the same numbers and old buckets expire
+ * on their own. One store increment per subnet and resolution per
+ * comparison; a read sums the window's buckets.
+ *
+ * Field names are `<model>|<hotkey>|<metric>`: hotkeys and metrics never
+ * contain "|", so a model that does is still split right (from the end).
+ */
+import type { Store } from '../store/store.js';
+import { LATENCY_BOUNDS_MS, latencyBucket, latencyQuantile } from './latency-buckets.js';
+import { RESOLUTIONS, type LeaderboardWindow, type Resolution } from './window.js';
+
+/** One entry of a comparison, as the leaderboard counts it. */
+export interface LeaderboardEntry {
+  readonly netuid: number;
+  readonly model: string;
+  readonly hotkey: string;
+  /** 0-10, null when the entry failed or nothing scored it. */
+  readonly score: number | null;
+  readonly failed: boolean;
+  readonly latencyMs: number;
+  /** Scored in a comparison with at least one other scored entry. */
+  readonly contested: boolean;
+  /** Had the best score of that comparison (ties share the win). */
+  readonly won: boolean;
+}
+
+export interface LeaderboardRow {
+  readonly netuid: number;
+  readonly model: string;
+  readonly hotkey: string;
+  /** Entries counted (every comparison this miner answered or failed in). */
+  readonly count: number;
+  readonly errors: number;
+  readonly error_rate: number;
+  readonly scored: number;
+  /** Mean 0-10 over scored entries, null when none was scored. */
+  readonly mean_score: number | null;
+  readonly contests: number;
+  readonly wins: number;
+  readonly win_rate: number | null;
+  readonly latency_ms: { readonly mean: number | null; readonly p50: number | null; readonly p90: number | null; readonly p99: number | null };
+}
+
+const METRICS: ReadonlySet<string> = new Set(['n', 'err', 'scored', 'score_milli', 'contests', 'wins', 'lat_sum', ...LATENCY_BOUNDS_MS.map((_, i) => `h${i}`)]);
+type Counts = Record<string, number>;
+
+const bucketKey = (netuid: number, resolution: Resolution, index: number) => `lb:${netuid}:${resolution.name}:${index}`;
+const round = (x: number, digits: number) => Math.round(x * 10 ** digits) / 10 ** digits;
+
+function incrementsOf(entries: readonly LeaderboardEntry[]): Counts {
+  const inc: Counts = {};
+  const add = (entry: LeaderboardEntry, metric: string, by: number) => {
+    if (by === 0) return;
+    const field = `${entry.model}|${entry.hotkey}|${metric}`;
+    inc[field] = (inc[field] ?? 0) + by;
+  };
+  for (const e of entries) {
+    add(e, 'n', 1);
+    if (e.failed) {
+      add(e, 'err', 1);
+      continue;
+    }
+    add(e, 'lat_sum', Math.round(e.latencyMs));
+    add(e, `h${latencyBucket(e.latencyMs)}`, 1);
+    if (e.score === null) continue;
+    add(e, 'scored', 1);
+    add(e, 'score_milli', Math.round(e.score * 1000));
+    if (e.contested) add(e, 'contests', 1);
+    if (e.won) add(e, 'wins', 1);
+  }
+  return inc;
+}
+
+function rowOf(netuid: number, model: string, hotkey: string, c: Counts): LeaderboardRow {
+  const get = (metric: string) => c[metric] ?? 0;
+  const n = get('n');
+  const ok = n - get('err');
+  const histogram = LATENCY_BOUNDS_MS.map((_, i) => get(`h${i}`));
+  return {
+    netuid,
+    model,
+    hotkey,
+    count: n,
+    errors: get('err'),
+    error_rate: n === 0 ? 0 : round(get('err') / n, 4),
+    scored: get('scored'),
+    mean_score: get('scored') === 0 ? null : round(get('score_milli') / 1000 / get('scored'), 3),
+    contests: get('contests'),
+    wins: get('wins'),
+    win_rate: get('contests') === 0 ? null : round(get('wins') / get('contests'), 4),
+    latency_ms: {
+      mean: ok === 0 ? null : Math.round(get('lat_sum') / ok),
+      p50: latencyQuantile(histogram, 0.5),
+      p90: latencyQuantile(histogram, 0.9),
+      p99: latencyQuantile(histogram, 0.99),
+    },
+  };
+}
+
+/** Best first: mean score, then win rate, then fewer errors. */
+function compareRows(a: LeaderboardRow, b: LeaderboardRow): number {
+  return (b.mean_score ?? -1) - (a.mean_score ?? -1) || (b.win_rate ?? -1) - (a.win_rate ?? -1) || a.error_rate - b.error_rate || b.count - a.count;
+}
+
+export class Leaderboard {
+  constructor(
+    private readonly store: Store,
+    private readonly clock: () => number = Date.now,
+  ) {}
+
+  /** Counts one comparison's entries into the current bucket of every resolution. */
+  async record(entries: readonly LeaderboardEntry[]): Promise<void> {
+    const now = this.clock();
+    const byNetuid = new Map<number, LeaderboardEntry[]>();
+    for (const e of entries) byNetuid.set(e.netuid, [...(byNetuid.get(e.netuid) ?? []), e]);
+    const writes: Array<Promise<unknown>> = [];
+    for (const [netuid, group] of byNetuid) {
+      const increments = incrementsOf(group);
+      for (const resolution of RESOLUTIONS) {
+        const index = Math.floor(now / resolution.bucketMs);
+        writes.push(this.store.hincrby(bucketKey(netuid, resolution, index), increments, { ttlMs: resolution.retainMs + resolution.bucketMs }));
+      }
+    }
+    await Promise.all(writes);
+  }
+
+  /** Every (model, hotkey) of the subnet seen in the window, best first. */
+  async read(netuid: number, window: LeaderboardWindow): Promise<LeaderboardRow[]> {
+    const { resolution } = window;
+    const current = Math.floor(this.clock() / resolution.bucketMs);
+    const hashes = await Promise.all(
+      Array.from({ length: window.buckets }, (_, i) => this.store.hgetall(bucketKey(netuid, resolution, current - i))),
+    );
+    const sums = new Map<string, Counts>();
+    for (const hash of hashes) {
+      for (const [field, value] of Object.entries(hash)) {
+        const metricAt = field.lastIndexOf('|');
+        const hotkeyAt = field.lastIndexOf('|', metricAt - 1);
+        if (hotkeyAt < 0) continue;
+        const id = field.slice(0, metricAt);
+        const metric = field.slice(metricAt + 1);
+        if (!METRICS.has(metric)) continue;
+        const counts = sums.get(id) ?? {};
+        counts[metric] = (counts[metric] ?? 0) + Number(value);
+        sums.set(id, counts);
+      }
+    }
+    const rows: LeaderboardRow[] = [];
+    for (const [id, counts] of sums) {
+      const split = id.lastIndexOf('|');
+      rows.push(rowOf(netuid, id.slice(0, split), id.slice(split + 1), counts));
+    }
+    return rows.sort(compareRows);
+  }
+}

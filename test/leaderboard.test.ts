@@ -1,0 +1,168 @@
+/**
+ * The leaderboard: aggregation and rolling windows on both stores (real
+ * Redis), and GET /v1/leaderboard fed by real comparisons, private keys
+ * excluded.
+ */
+import { randomUUID } from 'node:crypto';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startMiner, type RunningMiner } from '../src/devnet/miner.js';
+import { Leaderboard, type LeaderboardEntry } from '../src/leaderboard/leaderboard.js';
+import { parseWindow, type LeaderboardWindow } from '../src/leaderboard/window.js';
+import { LeaderboardSchema } from '../src/openapi/response-schemas.js';
+import { createMemoryStore } from '../src/store/memory.js';
+import { createRedisStore } from '../src/store/redis.js';
+import type { Store } from '../src/store/store.js';
+import { createKey } from './support/admin-client.js';
+import { compareOk } from './support/compare-client.js';
+import { startTestGateway, type TestGateway } from './support/gateway-harness.js';
+
+const REDIS_URL = process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
+const HOUR = 3_600_000;
+const win = (text: string) => parseWindow(text) as LeaderboardWindow;
+
+const entry = (hotkey: string, over: Partial<LeaderboardEntry> = {}): LeaderboardEntry => ({
+  netuid: 4,
+  model: 'sn4/llama-3.1-8b',
+  hotkey,
+  score: 5,
+  failed: false,
+  latencyMs: 300,
+  contested: true,
+  won: false,
+  ...over,
+});
+
+describe('window', () => {
+  it('parses windows, picks the resolution, and names what is wrong', () => {
+    expect(win('30m')).toMatchObject({ ms: 30 * 60_000, buckets: 6, resolution: { name: '5m' } });
+    expect(win('6h')).toMatchObject({ buckets: 72, resolution: { name: '5m' } });
+    expect(win('24h')).toMatchObject({ buckets: 24, resolution: { name: '1h' } });
+    expect(win('7d')).toMatchObject({ buckets: 168, resolution: { name: '1h' } });
+    expect(parseWindow('8d')).toMatch(/out of range/);
+    expect(parseWindow('1m')).toMatch(/out of range/);
+    expect(parseWindow('yesterday')).toMatch(/not a window/);
+  });
+});
+
+const stores: Array<[string, () => Promise<Store>]> = [
+  ['memory', async () => createMemoryStore()],
+  ['redis', () => createRedisStore({ url: REDIS_URL, prefix: `test:${randomUUID()}:` })],
+];
+
+describe.each(stores)('aggregation on the %s store', (_name, open) => {
+  let store: Store;
+  let now = Date.UTC(2026, 0, 10, 12, 30);
+  let board: Leaderboard;
+  beforeAll(async () => {
+    store = await open();
+    board = new Leaderboard(store, () => now);
+  });
+  afterAll(async () => store?.close());
+
+  it('counts entries, mean score, wins, errors and latency percentiles per model and hotkey', async () => {
+    now = Date.UTC(2026, 0, 10, 12, 30);
+    // Three comparisons between A and B: A wins twice; B fails once.
+    await board.record([entry('A', { score: 9, won: true, latencyMs: 200 }), entry('B', { score: 4, latencyMs: 1500 })]);
+    await board.record([entry('A', { score: 7, won: true, latencyMs: 400 }), entry('B', { score: 6, latencyMs: 3000 })]);
+    await board.record([entry('A', { score: 8, contested: false, latencyMs: 600 }), entry('B', { score: null, failed: true, contested: false })]);
+    // Another model of A's is its own row.
+    await board.record([entry('A', { model: 'sn4/qwen', score: 2, contested: false })]);
+    const rows = await board.read(4, win('1h'));
+    expect(rows.map((r) => `${r.hotkey} ${r.model}`)).toEqual(['A sn4/llama-3.1-8b', 'B sn4/llama-3.1-8b', 'A sn4/qwen']);
+    const [a, b] = rows;
+    expect(a).toMatchObject({ count: 3, errors: 0, error_rate: 0, scored: 3, mean_score: 8, contests: 2, wins: 2, win_rate: 1 });
+    expect(a?.latency_ms.mean).toBe(400);
+    // 200 in (100,250], 400 in (250,500], 600 in (500,1000]: the median sits in the middle bucket.
+    expect(a?.latency_ms.p50).toBeGreaterThan(250);
+    expect(a?.latency_ms.p50).toBeLessThanOrEqual(500);
+    expect(a?.latency_ms.p99).toBeGreaterThan(500);
+    expect(b).toMatchObject({ count: 3, errors: 1, error_rate: 0.3333, scored: 2, mean_score: 5, contests: 2, wins: 0, win_rate: 0 });
+    expect(b?.latency_ms.mean).toBe(2250);
+    expect(await board.read(5, win('1h'))).toEqual([]);
+  });
+
+  it('reads a rolling window: older buckets drop out of shorter windows', async () => {
+    const base = Date.UTC(2026, 0, 20, 12, 0);
+    now = base - 3 * HOUR; // 3 h ago: in 6h, 24h and 7d
+    await board.record([entry('old', { netuid: 7, score: 2 })]);
+    now = base - 2 * 24 * HOUR; // 2 days ago: only in 7d
+    await board.record([entry('older', { netuid: 7, score: 3 })]);
+    now = base - 20 * 60_000; // 20 min ago: in every window from 30m
+    await board.record([entry('new', { netuid: 7, score: 9 })]);
+    now = base;
+    const hotkeys = async (w: string) => (await board.read(7, win(w))).map((r) => r.hotkey).sort();
+    expect(await hotkeys('30m')).toEqual(['new']);
+    expect(await hotkeys('6h')).toEqual(['new', 'old']);
+    expect(await hotkeys('24h')).toEqual(['new', 'old']);
+    expect(await hotkeys('7d')).toEqual(['new', 'old', 'older']);
+  });
+});
+
+describe('GET /v1/leaderboard', () => {
+  let low: RunningMiner;
+  let high: RunningMiner;
+  let judge: RunningMiner;
+  let gw: TestGateway;
+  beforeAll(async () => {
+    low = await startMiner({ hotkeyUri: '//LbLow', name: 'low', quality: 3 });
+    high = await startMiner({ hotkeyUri: '//LbHigh', name: 'high', quality: 8 });
+    judge = await startMiner({ hotkeyUri: '//LbJudge', name: 'judge', quality: 5 });
+    gw = await startTestGateway({
+      subnets: [
+        { netuid: 4, models: ['llama-3.1-8b'], miners: [{ miner: low, uid: 1, incentive: 0.6 }, { miner: high, uid: 2, incentive: 0.4 }] },
+        { netuid: 62, models: ['coder'], miners: [{ miner: judge, uid: 1, incentive: 1 }] },
+      ],
+      env: { REDIS_URL },
+    });
+  });
+  afterAll(async () => {
+    await gw?.close();
+    await Promise.all([low, high, judge].map((m) => m?.close()));
+  });
+
+  it('shows every scored comparison per miner, and nothing of private keys or unscored ones', async () => {
+    for (let i = 0; i < 3; i++) {
+      const c = await compareOk(gw, { prompt: `q${i}`, targets: ['sn4/uid:1', 'sn4/uid:2'], judge: 'sn62/coder' });
+      expect(c.leaderboard).toBe('recorded');
+    }
+    await low.setFault('http500');
+    await compareOk(gw, { prompt: 'fail', targets: ['sn4/uid:1', 'sn4/uid:2'], checks: [{ type: 'contains', value: 'quality' }] });
+    await low.setFault('none');
+    const unscored = await compareOk(gw, { prompt: 'no score', targets: ['sn4/uid:1', 'sn4/uid:2'] });
+    expect(unscored.leaderboard).toBe('unscored');
+    const secret = await createKey(gw, { name: 'secret', private: true });
+    const hidden = await compareOk(gw, { prompt: 'private', targets: ['sn4/uid:1', 'sn4/uid:2'], judge: 'sn62/coder' }, secret.key);
+    expect(hidden.leaderboard).toBe('private');
+
+    const res = await fetch(`${gw.url}/v1/leaderboard?netuid=4&window=1h`);
+    expect(res.status).toBe(200);
+    const body = (await res.json()) as { window: string; data: Array<Record<string, any>> };
+    expect(LeaderboardSchema.safeParse(body).success).toBe(true);
+    expect(body.window).toBe('1h');
+    expect(body.data.map((r) => r.uid)).toEqual([2, 1]);
+    const [best, worst] = body.data;
+    expect(best).toMatchObject({ hotkey: high.hotkey, model: 'sn4/llama-3.1-8b', count: 4, errors: 0, scored: 4, wins: 3, contests: 3, win_rate: 1 });
+    // (The comparison where low failed had one scored entry: no contest, so no win.)
+    // Three judge scores of 8 and one all-checks-passed 10.
+    expect(best?.mean_score).toBe(8.5);
+    expect(worst).toMatchObject({ hotkey: low.hotkey, count: 4, errors: 1, error_rate: 0.25, scored: 3, mean_score: 3, wins: 0 });
+    expect(worst?.latency_ms.p50).toBeGreaterThan(0);
+    // Every subnet when no netuid is given.
+    const all = (await (await fetch(`${gw.url}/v1/leaderboard`)).json()) as { window: string; data: unknown[] };
+    expect(all.window).toBe('24h');
+    expect(all.data).toHaveLength(2);
+  });
+
+  it.each([
+    ['netuid=abc', 400, 'netuid'],
+    ['netuid=', 400, 'netuid'],
+    ['netuid=99', 404, null],
+    ['window=2y', 400, 'window'],
+    ['window=30d', 400, 'window'],
+  ])('?%s → %i', async (query, status, param) => {
+    const res = await fetch(`${gw.url}/v1/leaderboard?${query}`);
+    expect(res.status).toBe(status);
+    const body = (await res.json()) as { error: { param: string | null } };
+    if (param) expect(body.error.param).toBe(param);
+  });
+});

@@ -1,0 +1,187 @@
+/**
+ * Private mode: a private key, or `x-taogate-private: 1`, routes only to
+ * subnets marked private, never fails over to one that is not, says
+ * `x-taogate-private: 1` (and no-store) on every answer and error, and
+ * answers 503 saying so when no private subnet can serve.
+ */
+import OpenAI from 'openai';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { Writable } from 'node:stream';
+import { startFakeSubnetApi, type RunningSubnetApi } from '../src/devnet/fake-subnet-api.js';
+import { createLogger } from '../src/log.js';
+import { startTestGateway, TEST_ADMIN_TOKEN, type TestGateway } from './support/gateway-harness.js';
+
+let tee: RunningSubnetApi;
+let open: RunningSubnetApi;
+let gw: TestGateway;
+let privateKey = '';
+
+const document = () => ({
+  subnets: [
+    { netuid: 19, provider: 'subnet-api', api: { kind: 'nineteen', baseUrl: open.baseUrl, apiKeyEnv: 'OPEN_KEY' }, models: [{ name: 'deepseek-v3', upstream: 'deepseek' }] },
+    { netuid: 4, provider: 'subnet-api', private: true, api: { kind: 'targon', baseUrl: tee.baseUrl, apiKeyEnv: 'TEE_KEY' }, models: [{ name: 'deepseek-v3', upstream: 'deepseek' }] },
+  ],
+  aliases: { deepseek: ['sn19/deepseek-v3', 'sn4/deepseek-v3'] },
+});
+
+beforeAll(async () => {
+  tee = await startFakeSubnetApi({ flavor: 'targon', apiKey: 'tee-key', models: ['deepseek'], name: 'tee' });
+  open = await startFakeSubnetApi({ flavor: 'nineteen', apiKey: 'open-key', models: ['deepseek'], name: 'open' });
+  gw = await startTestGateway({ subnetConfig: { document: document(), env: { TEE_KEY: 'tee-key', OPEN_KEY: 'open-key' } } });
+  const created = await fetch(`${gw.url}/admin/keys`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${TEST_ADMIN_TOKEN}`, 'content-type': 'application/json' },
+    body: JSON.stringify({ name: 'private one', private: true }),
+  });
+  const body = (await created.json()) as { key: string; private: boolean };
+  expect(body.private).toBe(true);
+  privateKey = body.key;
+});
+
+afterAll(async () => {
+  await gw?.close();
+  await Promise.all([tee, open].map((a) => a?.close()));
+});
+
+beforeEach(async () => {
+  for (const api of [tee, open]) {
+    await api.setFault('none');
+    api.reset();
+  }
+});
+
+const chat = (model: string, headers: Record<string, string> = {}, apiKey?: string, stream = false) =>
+  gw.request('/v1/chat/completions', {
+    method: 'POST',
+    headers: { ...headers, ...(apiKey && { authorization: `Bearer ${apiKey}` }) },
+    json: { model, stream, messages: [{ role: 'user', content: 'a secret' }] },
+  });
+
+describe('private mode', () => {
+  it('a normal request takes the alias in order (the non-private subnet first) and is not marked private', async () => {
+    const res = await chat('deepseek');
+    expect(res.status).toBe(200);
+    expect(res.headers.get('x-taogate-served-model')).toBe('sn19/deepseek-v3');
+    expect(res.headers.get('x-taogate-private')).toBeNull();
+  });
+
+  it('x-taogate-private: 1 routes the alias only to the private subnet and says so', async () => {
+    for (const stream of [false, true]) {
+      const res = await chat('deepseek', { 'x-taogate-private': '1' }, undefined, stream);
+      expect(res.status).toBe(200);
+      expect(res.headers.get('x-taogate-served-model')).toBe('sn4/deepseek-v3');
+      expect(res.headers.get('x-taogate-private')).toBe('1');
+      expect(res.headers.get('cache-control')).toBe('no-store');
+      await res.text();
+    }
+    expect(open.requests).toHaveLength(0);
+    expect(tee.requests).toHaveLength(2);
+  });
+
+  it('a key created private is private without the header, through the stock client too', async () => {
+    const client = new OpenAI({ baseURL: `${gw.url}/v1`, apiKey: privateKey, maxRetries: 0 });
+    const { data, response } = await client.chat.completions.create({ model: 'auto', messages: [{ role: 'user', content: 'hi' }] }).withResponse();
+    expect(data.choices[0]?.message.content).toContain('devnet miner tee');
+    expect(response.headers.get('x-taogate-private')).toBe('1');
+    expect(response.headers.get('x-taogate-served-model')).toBe('sn4/deepseek-v3');
+    // The key's flag cannot be switched off by a header.
+    const res = await chat('deepseek', { 'x-taogate-private': '0' }, privateKey);
+    expect(res.headers.get('x-taogate-served-model')).toBe('sn4/deepseek-v3');
+    expect(open.requests).toHaveLength(0);
+  });
+
+  it('never fails over to a subnet that is not private', async () => {
+    await tee.setFault('down');
+    const res = await chat('deepseek', { 'x-taogate-private': '1' });
+    expect(res.status).toBe(502);
+    expect(res.headers.get('x-taogate-private')).toBe('1');
+    expect(open.requests).toHaveLength(0);
+  });
+
+  it('503 saying so when the model has no private subnet', async () => {
+    const res = await chat('sn19/deepseek-v3', { 'x-taogate-private': '1' });
+    expect(res.status).toBe(503);
+    expect(res.headers.get('x-taogate-private')).toBe('1');
+    const { error } = (await res.json()) as { error: { code: string; message: string } };
+    expect(error.code).toBe('no_private_subnet');
+    expect(error.message).toMatch(/private mode: no private subnet can serve `sn19\/deepseek-v3` \(the private subnets are sn4\)/);
+    expect(open.requests).toHaveLength(0);
+  });
+
+  it('a bad header value is a 400 naming the header', async () => {
+    const res = await chat('deepseek', { 'x-taogate-private': 'maybe' });
+    expect(res.status).toBe(400);
+    expect(((await res.json()) as { error: { param: string } }).error.param).toBe('x-taogate-private');
+  });
+
+  it('/v1/models marks models of private subnets', async () => {
+    const { data } = (await (await gw.request('/v1/models')).json()) as { data: Array<{ id: string; taogate: { private: boolean } }> };
+    const byId = new Map(data.map((m) => [m.id, m.taogate.private]));
+    expect(byId.get('sn4/deepseek-v3')).toBe(true);
+    expect(byId.get('sn19/deepseek-v3')).toBe(false);
+    expect(byId.get('deepseek')).toBe(false);
+  });
+});
+
+describe('a gateway without private subnets', () => {
+  it('answers every private request 503, saying it has none', async () => {
+    const plain = await startTestGateway({ subnetConfig: { document: { subnets: [document().subnets[0]] }, env: { OPEN_KEY: 'open-key' } } });
+    try {
+      const res = await plain.request('/v1/chat/completions', { method: 'POST', headers: { 'x-taogate-private': '1' }, json: { model: 'auto', messages: [{ role: 'user', content: 'x' }] } });
+      expect(res.status).toBe(503);
+      expect(((await res.json()) as { error: { message: string } }).error.message).toContain('this gateway has no subnet marked private');
+      expect(open.requests).toHaveLength(0);
+    } finally {
+      await plain.close();
+    }
+  });
+});
+
+describe('logs', () => {
+  it('hold no prompt, answer or key of a private request, even at trace level', async () => {
+    let logged = '';
+    const destination = new Writable({ write: (chunk: Buffer, _enc, done) => ((logged += chunk.toString()), done()) });
+    const traced = await startTestGateway({
+      logger: createLogger({ level: 'trace', destination }),
+      subnetConfig: { document: document(), env: { TEE_KEY: 'tee-key', OPEN_KEY: 'open-key' } },
+    });
+    try {
+      const secret = 'my-very-secret-prompt-4711';
+      for (const stream of [false, true]) {
+        const res = await traced.request('/v1/chat/completions', { method: 'POST', headers: { 'x-taogate-private': '1' }, json: { model: 'deepseek', stream, messages: [{ role: 'user', content: secret }] } });
+        expect(res.status).toBe(200);
+        expect(await res.text()).toContain(secret); // the fake echoes it back
+      }
+      expect(logged).toContain('"path":"/v1/chat/completions"'); // the access log did run
+      expect(logged).not.toContain(secret);
+      expect(logged).not.toContain('tee-key');
+      expect(logged).not.toContain(traced.apiKey);
+    } finally {
+      await traced.close();
+    }
+  });
+});
+
+describe('/v1/compare in private mode', () => {
+  it('routes every target to private subnets only and keeps the comparison off the leaderboard', async () => {
+    const res = await gw.request('/v1/compare', {
+      method: 'POST',
+      headers: { 'x-taogate-private': '1' },
+      json: { prompt: 'a secret', targets: ['sn4', 'sn19/deepseek-v3'], checks: [{ type: 'contains', value: 'secret' }] },
+    });
+    expect(res.status).toBe(200);
+    const body = (await res.json()) as { leaderboard: string; entries: Array<{ target: string; served_model: string | null; error: { status: number; code: string } | null }> };
+    expect(body.leaderboard).toBe('private');
+    expect(body.entries[0]).toMatchObject({ target: 'sn4', served_model: 'sn4/deepseek-v3', error: null });
+    expect(body.entries[1]).toMatchObject({ target: 'sn19/deepseek-v3', served_model: null, error: { status: 503, code: 'no_private_subnet' } });
+    expect(open.requests).toHaveLength(0);
+  });
+
+  it('without it, the same comparison reaches both subnets and is recorded', async () => {
+    const res = await gw.request('/v1/compare', { method: 'POST', json: { prompt: 'open', targets: ['sn4', 'sn19/deepseek-v3'], checks: [{ type: 'contains', value: 'open' }] } });
+    const body = (await res.json()) as { leaderboard: string; entries: Array<{ error: unknown }> };
+    expect(body.entries.map((e) => e.error)).toEqual([null, null]);
+    // Subnet APIs have no miner hotkey for the per-miner leaderboard, so there is nothing to record.
+    expect(body.leaderboard).toBe('unscored');
+  });
+});
