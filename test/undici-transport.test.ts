@@ -40,6 +40,18 @@ describe('undici transport replies', () => {
     expect(await reply.text()).toBe('{"ok":"é"}');
   });
 
+  it('is a plain object: providers spread it and pass header() around unbound', async () => {
+    const origin = await serve((_req, res) => {
+      res.writeHead(200, { 'content-type': 'application/json', 'retry-after': '7' });
+      res.end('{"a":1}');
+    });
+    const reply = { ...(await post(origin)), contentType: 'text/plain' };
+    const { header } = reply;
+    expect(header('retry-after')).toBe('7');
+    expect(reply.contentType).toBe('text/plain');
+    expect(await reply.text()).toBe('{"a":1}');
+  });
+
   it('streams a large body in order to a slow reader (the socket pauses and resumes)', async () => {
     const piece = Buffer.alloc(16 * 1024, 'x');
     const origin = await serve((_req, res) => {

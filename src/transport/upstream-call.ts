@@ -24,15 +24,9 @@ export type Classify = (err: unknown, signal: AbortSignal, timeouts: UpstreamTim
 
 type ResponseHeaders = Record<string, string | string[] | undefined>;
 
-/**
- * The handler is also the reply it resolves to (methods on one prototype
- * rather than closures made per call).
- */
-export class UpstreamCall implements Dispatcher.DispatchHandler, UpstreamReply {
+export class UpstreamCall implements Dispatcher.DispatchHandler {
   /** Resolves with the reply at the response headers; rejects if the request fails before them. */
   readonly reply: Promise<UpstreamReply>;
-  status = 0;
-  contentType = '';
   private headers: ResponseHeaders = {};
   private resolveReply!: (reply: UpstreamReply) => void;
   private rejectReply!: (err: Error) => void;
@@ -67,10 +61,17 @@ export class UpstreamCall implements Dispatcher.DispatchHandler, UpstreamReply {
     // 1xx informational answers precede the real one.
     if (statusCode < 200 || this.headersIn) return;
     this.headersIn = true;
-    this.status = statusCode;
     this.headers = headers;
-    this.contentType = this.header('content-type') ?? '';
-    this.resolveReply(this);
+    // A plain object of own functions: providers spread replies ({ ...reply, body }) and pass
+    // reply.header around unbound, so nothing here may live on a prototype or need `this`.
+    this.resolveReply({
+      status: statusCode,
+      contentType: this.header('content-type') ?? '',
+      header: (name) => this.header(name),
+      body: { [Symbol.asyncIterator]: () => this.chunksAsTheyCome() },
+      text: () => this.text(),
+      discard: () => this.discard(),
+    });
   }
 
   onResponseData(controller: Dispatcher.DispatchController, chunk: Buffer): void {
@@ -92,17 +93,9 @@ export class UpstreamCall implements Dispatcher.DispatchHandler, UpstreamReply {
     if (!this.headersIn) this.rejectReply(this.classify(err));
   }
 
-  header(name: string): string | null {
+  private header(name: string): string | null {
     const value = this.headers[name];
     return Array.isArray(value) ? (value[0] ?? null) : (value ?? null);
-  }
-
-  get body(): AsyncIterable<Uint8Array> {
-    return this;
-  }
-
-  [Symbol.asyncIterator](): AsyncGenerator<Uint8Array, void, undefined> {
-    return this.chunksAsTheyCome();
   }
 
   private classify(err: unknown): Error {
@@ -131,7 +124,7 @@ export class UpstreamCall implements Dispatcher.DispatchHandler, UpstreamReply {
     });
   }
 
-  async text(): Promise<string> {
+  private async text(): Promise<string> {
     while (!this.ended) {
       if (this.failure) throw this.classify(this.failure);
       await this.waitForMore();
@@ -164,7 +157,7 @@ export class UpstreamCall implements Dispatcher.DispatchHandler, UpstreamReply {
     }
   }
 
-  discard(): void {
+  private discard(): void {
     if (this.dropped) return;
     this.dropped = true;
     this.chunks.length = 0;
