@@ -2,6 +2,7 @@
  * `npm run bench [-- suite ...]`: runs the benchmark suites (all by default),
  * prints each as a table and writes bench/results/<suite>.json.
  */
+import { cacheSuite } from './suites/cache.js';
 import { compareSuite } from './suites/compare.js';
 import { decodeSuite } from './suites/decode.js';
 import { faultMixSuite } from './suites/fault-mix.js';
@@ -11,10 +12,12 @@ import { receiptsSuite } from './suites/receipts.js';
 import { signSuite } from './suites/sign.js';
 import { subnetApiSuite } from './suites/subnet-api.js';
 import { wireApisSuite } from './suites/wire-apis.js';
+import { workerProxySuite } from './suites/worker-proxy.js';
+import { workerdSignSuite } from './suites/workerd-sign.js';
 import type { BenchSuite } from './support/suite.js';
 import { renderTable, writeResult } from './support/table.js';
 
-const SUITES: readonly BenchSuite[] = [signSuite, decodeSuite, receiptsSuite, proxySuite, faultMixSuite, metricsSuite, wireApisSuite, compareSuite, subnetApiSuite];
+const SUITES: readonly BenchSuite[] = [signSuite, workerdSignSuite, decodeSuite, receiptsSuite, proxySuite, cacheSuite, faultMixSuite, metricsSuite, wireApisSuite, compareSuite, subnetApiSuite, workerProxySuite];
 
 const wanted = process.argv.slice(2);
 const unknown = wanted.filter((name) => !SUITES.some((s) => s.name === name));

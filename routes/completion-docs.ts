@@ -1,5 +1,6 @@
 /** Description pieces shared by every route that runs a completion (for /openapi.json). */
 import { z } from 'zod';
+import { CACHE_TTL_HEADER } from '../src/cache/cache-policy.js';
 import type { ParameterDoc } from '../src/openapi/describe-route.js';
 import { ROUTE_POLICIES, ROUTE_POLICY_HEADER } from '../src/router/candidate-policy.js';
 import { PIN_HEADER } from '../src/router/pinned-uids.js';
@@ -21,5 +22,13 @@ export const COMPLETION_HEADERS_DOC: Readonly<Record<string, ParameterDoc>> = {
   [ROUTE_POLICY_HEADER]: {
     description: 'How the candidates of an alias or `auto` are ordered for this request.',
     schema: z.enum(ROUTE_POLICIES),
+  },
+  'cache-control': {
+    description: '`no-store`: the response cache neither answers nor records this request (x-taogate-cache: BYPASS).',
+    schema: z.string(),
+  },
+  [CACHE_TTL_HEADER]: {
+    description: 'Seconds the answer is kept in the response cache (at most CACHE_MAX_TTL_S; 0 = do not store). Only temperature 0 or seeded requests are cached.',
+    schema: z.string().regex(/^\d{1,10}$/),
   },
 };

@@ -7,6 +7,7 @@
 import type { Context } from 'hono';
 import type { z } from 'zod';
 import type { CompletionEndpoint } from '../providers/provider.js';
+import { cacheDirectiveFromHeaders } from '../src/cache/cache-policy.js';
 import { runCompletion, type CompletionCall } from '../src/completion/run-completion.js';
 import type { Gateway } from '../src/gateway.js';
 import type { GatewayEnv } from '../src/http/gateway-env.js';
@@ -23,8 +24,9 @@ export const SSE_HEADERS = { 'content-type': 'text/event-stream; charset=utf-8',
 /**
  * The completion this HTTP request asks for: its key, request id, pinned
  * miners, private mode (`x-taogate-private`), candidate policy
- * (`x-taogate-route-policy`) and abort signal. Also labels the request's
- * metrics with its model, whichever wire API it came in by.
+ * (`x-taogate-route-policy`), what it asks of the response cache
+ * (`cache-control: no-store`, `x-taogate-cache-ttl`) and abort signal. Also
+ * labels the request's metrics with its model, whichever wire API it came in by.
  */
 export function completionCall(c: Context<GatewayEnv>, endpoint: CompletionEndpoint, request: CompletionCall['request']): CompletionCall {
   c.set('model', request.model);
@@ -34,9 +36,13 @@ export function completionCall(c: Context<GatewayEnv>, endpoint: CompletionEndpo
     key: c.get('apiKey'),
     requestId: c.get('requestId'),
     pinnedUids: parsePinnedUids(c.req.header(PIN_HEADER)),
-    clientSignal: c.req.raw.signal,
+    // Made only when read: a cache hit never needs it, and building it costs on the hot path.
+    get clientSignal() {
+      return c.req.raw.signal;
+    },
     private: parsePrivateHeader(c.req.header(PRIVATE_HEADER)),
     routePolicy: parseRoutePolicy(c.req.header(ROUTE_POLICY_HEADER)),
+    cache: cacheDirectiveFromHeaders((name) => c.req.header(name)),
   };
 }
 
@@ -45,7 +51,8 @@ export function completionHandler(gw: Gateway, endpoint: CompletionEndpoint, sch
     // 1. The body, parsed and validated once (400 names the field).
     const request = await readJsonBody(c, schema);
 
-    // 2. Route, admit, send, bill (404 model, 503 no route, 429/402 limits or upstream, 502 upstreams).
+    // 2. Route, admit, answer from the cache or send, bill (404 model, 503 no route,
+    //    429/402 limits or upstream, 502 upstreams).
     const result = await runCompletion(gw, completionCall(c, endpoint, request));
     c.set('upstreamId', result.upstream.id);
 

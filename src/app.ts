@@ -8,6 +8,7 @@
  */
 import { Hono } from 'hono';
 import { adminRoutes } from '../routes/admin.js';
+import { cacheRoutes } from '../routes/cache.js';
 import { chatRoutes } from '../routes/chat.js';
 import { compareRoutes } from '../routes/compare.js';
 import { dashboardRoutes } from '../routes/dashboard.js';
@@ -15,6 +16,7 @@ import { completionsRoutes } from '../routes/completions.js';
 import { healthRoutes } from '../routes/health.js';
 import { leaderboardRoutes } from '../routes/leaderboard.js';
 import { messagesRoutes } from '../routes/messages.js';
+import { metagraphAdminRoutes } from '../routes/metagraph-admin.js';
 import { metricsRoutes } from '../routes/metrics.js';
 import { modelsRoutes } from '../routes/models.js';
 import { openApiRoutes } from '../routes/openapi.js';
@@ -46,6 +48,8 @@ export function buildApp(gw: Gateway): Hono<GatewayEnv> {
   app.route('/', subnetsRoutes(gw));
   app.route('/', usageRoutes(gw));
   app.route('/', adminRoutes(gw));
+  app.route('/', metagraphAdminRoutes(gw));
+  app.route('/', cacheRoutes(gw));
   app.route('/', dashboardRoutes(gw));
   app.route('/', metricsRoutes(gw));
   // Last: it describes every route registered above (read at its first request).

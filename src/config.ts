@@ -6,6 +6,7 @@
  */
 import { z } from 'zod';
 import { parseRankBy } from './chain/rank-policy.js';
+import { CacheEnvShape } from './cache/cache-config.js';
 import { compareEnv } from './compare/compare-config.js';
 import { resolveSubtensorUrl } from './chain/subtensor-endpoint.js';
 import { envFlag, envJson, envParsed, envPositiveInt } from './env-values.js';
@@ -102,6 +103,8 @@ export const EnvSchema = z.object({
   ...compareEnv,
   /** GET /metrics access and per-miner series cap: METRICS_* (see src/metrics/metrics-config.ts). */
   ...metricsEnv,
+  /** The response cache: CACHE_* (see src/cache/cache-config.ts). */
+  ...CacheEnvShape,
 });
 
 export type Config = z.infer<typeof EnvSchema>;
@@ -120,6 +123,9 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>): C
   const parsed = EnvSchema.superRefine((config, ctx) => {
     if (config.METAGRAPH_FILE && config.SUBTENSOR_URL) {
       ctx.addIssue({ code: 'custom', path: ['METAGRAPH_FILE'], message: 'set either METAGRAPH_FILE or SUBTENSOR_URL, not both' });
+    }
+    if (config.CACHE_DEFAULT_TTL_S > config.CACHE_MAX_TTL_S) {
+      ctx.addIssue({ code: 'custom', path: ['CACHE_DEFAULT_TTL_S'], message: `must not exceed CACHE_MAX_TTL_S (${config.CACHE_MAX_TTL_S})` });
     }
     if (config.SUBTENSOR_URL && !config.NETUIDS) {
       ctx.addIssue({ code: 'custom', path: ['NETUIDS'], message: 'required with SUBTENSOR_URL: which subnets to serve, e.g. NETUIDS=4,64' });

@@ -1,39 +1,39 @@
 /**
- * Builds the gateway's long-lived parts from configuration (the environment
- * and taogate.config.json): store, keys, signer, transports, providers per
- * subnet, metagraph source and the model catalog across subnets. Both
- * entries (Node server, Workers) and the tests build through here, so what
- * runs in production is what the tests exercise.
+ * The gateway's long-lived parts, assembled from configuration (the
+ * environment and taogate.config.json) and the runtime's own pieces: keys,
+ * metering, signer, providers per subnet, the model catalog across subnets,
+ * reliability, leaderboard and metrics over a store, transports and a
+ * metagraph source. The entries choose those (src/node-gateway.ts: Redis or
+ * memory, undici, chain or file; src/worker/edge-gateway.ts: Durable Object,
+ * fetch, stored snapshot) and everything else is built here, the same way
+ * on both runtimes. Nothing in this module may need Node: the Worker bundle
+ * includes it.
  */
 import { mnemonicGenerate } from '@polkadot/util-crypto';
 import type { Provider } from '../providers/provider.js';
+import { ResponseCache } from './cache/response-cache.js';
 import { mergeAliases, ModelCatalog } from './catalog/model-catalog.js';
-import { createChainSource } from './chain/chain-source.js';
-import { createEmptySource } from './chain/empty-source.js';
 import { parseRankBy } from './chain/rank-policy.js';
+import type { MetagraphSnapshot, MetagraphSource } from './chain/snapshot.js';
 import { CheckRunner } from './compare/check-runner.js';
+import type { Config } from './config.js';
+import type { GatewayFileConfig } from './config-file.js';
+import { createEpistulaSigner, type EpistulaSigner } from './epistula/signer.js';
+import type { Sr25519Backend } from './epistula/sr25519-backend.js';
 import { Leaderboard } from './leaderboard/leaderboard.js';
 import { QualityIndex } from './leaderboard/quality-index.js';
-import { Blend, BLEND_POLICY } from './router/blend.js';
-import { createFileSource } from './chain/file-source.js';
-import type { MetagraphSnapshot, MetagraphSource } from './chain/snapshot.js';
-import type { Config } from './config.js';
-import { loadGatewayConfigFile, type GatewayFileConfig } from './config-file.js';
-import { createEpistulaSigner, type EpistulaSigner } from './epistula/signer.js';
 import type { Logger } from './log.js';
 import { ApiKeyRegistry } from './metering/api-keys.js';
 import { Metering } from './metering/metering.js';
 import { GatewayMetrics } from './metrics/gateway-metrics.js';
 import type { AddressPolicy } from './router/address-guard.js';
+import { Blend, BLEND_POLICY } from './router/blend.js';
 import type { QualityScores, RoutePolicy } from './router/candidate-policy.js';
 import { createReliability, type Reliability } from './router/reliability.js';
 import { countStoreFailures } from './store/failure-counting-store.js';
-import { createMemoryStore } from './store/memory.js';
-import { createRedisStore } from './store/redis.js';
 import type { Store } from './store/store.js';
-import type { HttpTransport, UpstreamTimeouts } from './transport/http-transport.js';
-import { createUndiciTransport } from './transport/undici-transport.js';
 import { buildSubnetProviders } from './subnet-providers.js';
+import type { HttpTransport, UpstreamTimeouts } from './transport/http-transport.js';
 
 function upstreamIdsOf(snapshot: MetagraphSnapshot, providerFor: (netuid: number) => Provider, configured: ReadonlySet<string>): Set<string> {
   const ids = new Set(configured);
@@ -61,6 +61,8 @@ export interface Gateway {
   readonly timeouts: UpstreamTimeouts;
   /** Per-upstream health, circuit breakers and hedging, shared by every request of this process. */
   readonly reliability: Reliability;
+  /** Answers by normalized request, and single-flight for identical requests in flight; `cache.stats()` for counters. */
+  readonly cache: ResponseCache;
   /** Scored comparisons per subnet, miner and model, in the store. */
   readonly leaderboard: Leaderboard;
   /** RANK_BY=blend's routing-time re-weighting (a no-op for subnets ranked otherwise). */
@@ -76,55 +78,43 @@ export interface Gateway {
   close(): Promise<void>;
 }
 
-export interface GatewayOverrides {
-  /** A ready metagraph source (the devnet and tests pass one). */
-  readonly metagraph?: MetagraphSource;
-  readonly store?: Store;
-  /** Transport for chain-published miners. */
-  readonly transport?: HttpTransport;
-  /** Subnets, models and aliases instead of reading TAOGATE_CONFIG (the devnet and tests pass one). */
-  readonly subnetConfig?: GatewayFileConfig;
+/** What the entry picks for its runtime. */
+export interface GatewayParts {
+  readonly store: Store;
+  /** Closed with the gateway; false when the caller lends a store it closes itself. */
+  readonly ownsStore: boolean;
+  /** For chain-published miners: refuses blocked addresses. */
+  readonly transport: HttpTransport;
+  /** For subnet APIs the operator configured: trusted, no address guard. */
+  readonly apiTransport: HttpTransport;
+  /** Not started yet: the gateway starts and stops it. */
+  readonly metagraph: MetagraphSource;
+  /** taogate.config.json as loaded, or null. */
+  readonly subnetConfig: GatewayFileConfig | null;
+  /** Quality scores for the `quality` policy instead of the leaderboard's (tests, embedders). */
   readonly quality?: QualityScores;
+  /** The sr25519 implementation that signs; default: the fastest that loads on Node. */
+  readonly sr25519?: Sr25519Backend;
 }
 
-async function openStore(config: Config, logger: Logger): Promise<Store> {
-  if (!config.REDIS_URL) return createMemoryStore();
-  return createRedisStore({ url: config.REDIS_URL, prefix: config.REDIS_PREFIX, logger });
-}
-
-const usesBlend = (config: Config) => parseRankBy(config.RANK_BY).some((p) => p.name === BLEND_POLICY);
+export const usesBlend = (config: Config) => parseRankBy(config.RANK_BY).some((p) => p.name === BLEND_POLICY);
 
 /** Whether the config file orders any candidates by quality (then the leaderboard's scores are kept fresh). */
 const usesQualityPolicy = (file: GatewayFileConfig | null) =>
   file !== null && (file.policy === 'quality' || Object.values(file.aliases).some((a) => a.policy === 'quality'));
 
-function metagraphFromConfig(config: Config, file: GatewayFileConfig | null, addressPolicy: AddressPolicy, logger: Logger, store: Store): MetagraphSource {
-  if (config.METAGRAPH_FILE) {
-    return createFileSource({ path: config.METAGRAPH_FILE, addressPolicy, logger, rankPolicy: usesBlend(config) ? 'blend' : 'incentive' });
-  }
-  if (config.SUBTENSOR_URL && config.NETUIDS) {
-    const models = config.SUBNET_MODELS ?? {};
-    // Miner subnets named in the config file are synced too, whether or not NETUIDS lists them.
-    const fileMinerSubnets = (file?.subnets ?? []).filter((s) => s.provider === 'openai-epistula').map((s) => s.netuid);
-    return createChainSource({
-      url: config.SUBTENSOR_URL,
-      netuids: [...new Set([...config.NETUIDS, ...fileMinerSubnets])],
-      modelsFor: (netuid) => models[String(netuid)] ?? [],
-      rankBy: config.RANK_BY,
-      refreshMs: config.METAGRAPH_REFRESH_S * 1000,
-      addressPolicy,
-      store,
-      logger,
-    });
-  }
-  // Every subnet served by its own API: no miners, so no metagraph to wait for.
-  if (file && file.subnets.every((s) => s.provider === 'subnet-api') && !config.NETUIDS) return createEmptySource();
-  throw new Error('no metagraph source: set METAGRAPH_FILE, or SUBTENSOR_URL with NETUIDS (npm start runs the devnet when neither is set)');
+export function addressPolicyOf(config: Config): AddressPolicy {
+  return { allowPrivate: config.ALLOW_PRIVATE_AXONS };
 }
 
-async function signerFromConfig(config: Config, logger: Logger): Promise<EpistulaSigner> {
-  if (config.GATEWAY_HOTKEY_URI) return createEpistulaSigner(config.GATEWAY_HOTKEY_URI);
-  const signer = await createEpistulaSigner(mnemonicGenerate(12));
+export function upstreamTimeoutsOf(config: Config): UpstreamTimeouts {
+  return { connectMs: config.CONNECT_TIMEOUT_MS, firstByteMs: config.FIRST_BYTE_TIMEOUT_MS, idleMs: config.STREAM_IDLE_TIMEOUT_MS };
+}
+
+async function signerFromConfig(config: Config, logger: Logger, backend: Sr25519Backend | undefined): Promise<EpistulaSigner> {
+  const options = backend ? { backend } : {};
+  if (config.GATEWAY_HOTKEY_URI) return createEpistulaSigner(config.GATEWAY_HOTKEY_URI, options);
+  const signer = await createEpistulaSigner(mnemonicGenerate(12), options);
   logger.warn(
     { hotkey: signer.ss58 },
     'GATEWAY_HOTKEY_URI is unset: signing with an ephemeral hotkey that changes on every start; miners that allow-list validators will refuse it',
@@ -133,7 +123,7 @@ async function signerFromConfig(config: Config, logger: Logger): Promise<Epistul
 }
 
 /** The file's timeouts take the place of the *_TIMEOUT_MS variables. */
-function withFileTimeouts(config: Config, file: GatewayFileConfig | null): Config {
+export function withFileTimeouts(config: Config, file: GatewayFileConfig | null): Config {
   const t = file?.timeouts ?? {};
   return {
     ...config,
@@ -152,31 +142,19 @@ function withFilePrices(config: Config, file: GatewayFileConfig | null): Config 
   return { ...config, MODEL_PRICES: { ...prices, ...config.MODEL_PRICES } };
 }
 
-export async function createGateway(envConfig: Config, logger: Logger, overrides: GatewayOverrides = {}): Promise<Gateway> {
-  const subnetConfig = overrides.subnetConfig ?? (envConfig.TAOGATE_CONFIG ? loadGatewayConfigFile(envConfig.TAOGATE_CONFIG, process.env) : null);
+export async function assembleGateway(envConfig: Config, logger: Logger, parts: GatewayParts): Promise<Gateway> {
+  const { transport, apiTransport, metagraph, subnetConfig } = parts;
   const config = withFileTimeouts(envConfig, subnetConfig);
-  const addressPolicy: AddressPolicy = { allowPrivate: config.ALLOW_PRIVATE_AXONS };
-  const timeouts: UpstreamTimeouts = {
-    connectMs: config.CONNECT_TIMEOUT_MS,
-    firstByteMs: config.FIRST_BYTE_TIMEOUT_MS,
-    idleMs: config.STREAM_IDLE_TIMEOUT_MS,
-  };
+  const timeouts = upstreamTimeoutsOf(config);
   const metrics = new GatewayMetrics();
   // Every store operation that fails is counted, also the ones callers absorb by failing open.
-  const rawStore = overrides.store ?? (await openStore(config, logger));
-  const store = countStoreFailures(rawStore, (operation) => metrics.storeFailed(rawStore.kind, operation));
+  const store = countStoreFailures(parts.store, (operation) => metrics.storeFailed(parts.store.kind, operation));
   const keys = new ApiKeyRegistry(store, logger);
   await keys.start();
   const metering = await Metering.create(withFilePrices(config, subnetConfig), store, logger);
-  const signer = await signerFromConfig(config, logger);
-  // Miner axons come from the chain, so their transport refuses blocked addresses at connect time too.
-  const transport =
-    overrides.transport ??
-    createUndiciTransport({ maxResponseBytes: config.MAX_RESPONSE_BYTES, connectTimeoutMs: timeouts.connectMs, addressPolicy });
-  // Subnet APIs are configured by the operator: trusted, so no address guard (loopback and https alike).
-  const apiTransport = createUndiciTransport({ maxResponseBytes: config.MAX_RESPONSE_BYTES, connectTimeoutMs: timeouts.connectMs });
+  const signer = await signerFromConfig(config, logger, parts.sr25519);
   const reliability = createReliability(config);
-  const metagraph = overrides.metagraph ?? metagraphFromConfig(config, subnetConfig, addressPolicy, logger, store);
+  const cache = new ResponseCache(config, store, logger);
   metrics.watchMetagraph(metagraph);
   await metagraph.start();
   // NETUIDS narrows what is served; without it, every subnet the source knows.
@@ -201,6 +179,7 @@ export async function createGateway(envConfig: Config, logger: Logger, overrides
     upstreamsOf: (subnet) => providerFor(subnet.netuid).upstreams(subnet),
     minersPerSubnet: config.METRICS_MINERS_PER_SUBNET,
   });
+  metrics.attachCache(() => cache.stats());
 
   return {
     config,
@@ -214,10 +193,11 @@ export async function createGateway(envConfig: Config, logger: Logger, overrides
     subnetConfig,
     routePolicy: subnetConfig?.policy ?? 'order',
     // The leaderboard's per-subnet scores, unless a test or embedder brings its own.
-    quality: overrides.quality ?? quality,
-    addressPolicy,
+    quality: parts.quality ?? quality,
+    addressPolicy: addressPolicyOf(config),
     timeouts,
     reliability,
+    cache,
     leaderboard,
     blend,
     checkRunner,
@@ -229,13 +209,14 @@ export async function createGateway(envConfig: Config, logger: Logger, overrides
       quality.stop();
       await checkRunner.close();
       metrics.close();
+      await cache.close();
       await metagraph.stop();
       await keys.stop();
       await metering.close();
       await transport.close();
       await apiTransport.close();
       await signer.close();
-      if (!overrides.store) await store.close();
+      if (parts.ownsStore) await store.close();
     },
   };
 }

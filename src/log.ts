@@ -2,6 +2,9 @@
  * Structured logs (pino). Keys, Authorization headers and prompt bodies are
  * never logged by default: call sites log ids and sizes, and the redaction
  * list below catches the obvious fields if someone passes an object through.
+ * The Workers bundle gets pino's browser build (it resolves the package's
+ * "browser" entry), which honours the same redaction and writes one JSON
+ * line per entry to the console, where Workers Logs collect it.
  */
 import { pino, type Logger } from 'pino';
 
@@ -14,7 +17,7 @@ export interface LoggerOptions {
 }
 
 export function createLogger(options: LoggerOptions = {}): Logger {
-  const level = options.level ?? process.env.LOG_LEVEL ?? 'info';
+  const level = options.level ?? globalThis.process?.env.LOG_LEVEL ?? 'info';
   const config: pino.LoggerOptions = {
     level,
     base: { service: 'taogate' },
@@ -22,6 +25,7 @@ export function createLogger(options: LoggerOptions = {}): Logger {
       paths: ['key', 'apiKey', 'authorization', 'headers.authorization', 'req.headers.authorization', 'messages', 'prompt', 'body'],
       censor: '[redacted]',
     },
+    browser: { write: (entry: object) => console.log(JSON.stringify(entry)) },
   };
   return options.destination ? pino(config, options.destination) : pino(config);
 }

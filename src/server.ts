@@ -7,34 +7,23 @@
  */
 import { randomBytes } from 'node:crypto';
 import { buildApp } from './app.js';
-import { ConfigError, loadConfig, type Config } from './config.js';
+import { loadConfig } from './config.js';
 import { loadGatewayConfigFile } from './config-file.js';
 import { printDevnetBanner } from './devnet/devnet-banner.js';
 import { startDevnet, type Devnet } from './devnet/devnet.js';
-import { createGateway, type GatewayOverrides } from './gateway.js';
 import { createLogger } from './log.js';
+import { runNodeEntry, type StopEntry } from './node-entry.js';
+import { createGateway, type GatewayOverrides } from './node-gateway.js';
 import { listen } from './node-listen.js';
 
-function exitOnConfigError<T>(read: () => T): T {
-  try {
-    return read();
-  } catch (err) {
-    if (err instanceof ConfigError) {
-      console.error(err.message);
-      process.exit(2);
-    }
-    throw err;
-  }
-}
-
-async function main(): Promise<void> {
-  let config = exitOnConfigError(() => loadConfig(process.env));
+async function main(): Promise<StopEntry> {
+  let config = loadConfig(process.env);
   const logger = createLogger({ level: config.LOG_LEVEL });
   let devnet: Devnet | null = null;
   const overrides: { -readonly [K in keyof GatewayOverrides]: GatewayOverrides[K] } = {};
   // A bad config file stops start-up here, naming the file and the field.
   const path = config.TAOGATE_CONFIG;
-  if (path) overrides.subnetConfig = exitOnConfigError(() => loadGatewayConfigFile(path, process.env));
+  if (path) overrides.subnetConfig = loadGatewayConfigFile(path, process.env);
 
   if (!config.SUBTENSOR_URL && !config.METAGRAPH_FILE && !config.TAOGATE_CONFIG) {
     devnet = await startDevnet({ logger });
@@ -59,18 +48,12 @@ async function main(): Promise<void> {
     printDevnetBanner({ baseUrl: `${server.url}/v1`, apiKey: key, adminToken: config.ADMIN_TOKEN ?? '', devnet });
   }
 
-  const stop = async (signal: string) => {
+  return async (signal) => {
     logger.info({ signal }, 'shutting down');
     await server.close();
     await gateway.close();
     await devnet?.stop();
-    process.exit(0);
   };
-  process.once('SIGINT', () => void stop('SIGINT'));
-  process.once('SIGTERM', () => void stop('SIGTERM'));
 }
 
-main().catch((err: unknown) => {
-  console.error(err instanceof Error ? err.message : err);
-  process.exit(1);
-});
+runNodeEntry(main);

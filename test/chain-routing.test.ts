@@ -9,6 +9,7 @@ import { sn1NeuronsLiteHex } from '../src/devnet/chain-fixtures.js';
 import { createEpistulaSigner } from '../src/epistula/signer.js';
 import { startMiner, type RunningMiner } from '../src/devnet/miner.js';
 import { startTestGateway, type TestGateway } from './support/gateway-harness.js';
+import { minerNeurons } from './support/miner-neurons.js';
 
 const NETUID = 7;
 let node: ChainNode;
@@ -18,17 +19,7 @@ let validatorHotkey: string;
 function neurons(incentives: readonly number[]): DevnetNeuron[] {
   return [
     { uid: 0, hotkey: validatorHotkey, coldkey: null, stakeTao: 5000, incentive: 0, active: true, validatorPermit: true, axon: null, lastUpdate: 1 },
-    ...miners.map((m, i) => ({
-      uid: i + 1,
-      hotkey: m.hotkey,
-      coldkey: null,
-      stakeTao: 10,
-      incentive: incentives[i] ?? 0,
-      active: true,
-      validatorPermit: false,
-      axon: { ip: '127.0.0.1', port: m.port },
-      lastUpdate: 1,
-    })),
+    ...minerNeurons(miners, incentives, 1),
   ];
 }
 

@@ -5,6 +5,7 @@
 import OpenAI from 'openai';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { startMiner, type RunningMiner } from '../src/devnet/miner.js';
+import { sharedGatewayCases } from './shared/gateway-cases.js';
 import { startTestGateway, TEST_ADMIN_TOKEN, type TestGateway } from './support/gateway-harness.js';
 
 let minerA: RunningMiner;
@@ -48,26 +49,18 @@ beforeEach(async () => {
 
 const lastRequestOf = (miners: RunningMiner[]) => miners.find((m) => m.requestCount > 0)?.lastRequest;
 
-describe('chat completions', () => {
-  it('answers through a signed miner, with the requested model id and miner header', async () => {
-    const { data, response } = await openai.chat.completions
-      .create({ model: 'sn4/llama-3.1-8b', messages: [{ role: 'user', content: 'hello there' }] })
-      .withResponse();
-    expect(data.object).toBe('chat.completion');
-    expect(data.model).toBe('sn4/llama-3.1-8b');
-    expect(data.choices[0]?.message.content).toMatch(/devnet miner (A|B)/);
-    expect(data.usage?.total_tokens).toBeGreaterThan(0);
-    expect(response.headers.get('x-request-id')).toMatch(/[0-9a-f-]{36}/);
-    const minerHeader = response.headers.get('x-taogate-miner') ?? '';
-    expect(minerHeader).toMatch(/^4\/[01]\/5/);
-    const served = minerHeader.startsWith('4/0/') ? minerA : minerB;
-    expect(minerHeader.endsWith(served.hotkey)).toBe(true);
-    const sent = served.lastRequest;
-    expect(sent?.parsed?.model).toBe('llama-3.1-8b');
-    expect(sent?.headers['epistula-signed-by']).toBe(gw.gateway.signer.ss58);
-    expect(sent?.headers['epistula-signed-for']).toBe(served.hotkey);
-  });
+sharedGatewayCases(() => ({
+  baseUrl: gw.url,
+  apiKey: gw.apiKey,
+  adminToken: TEST_ADMIN_TOKEN,
+  signerSs58: gw.gateway.signer.ss58,
+  netuid: 4,
+  miners: [minerA, minerB],
+  model: 'sn4/llama-3.1-8b',
+  upstreamModel: 'llama-3.1-8b',
+}));
 
+describe('chat completions', () => {
   it('keeps a client-sent x-request-id', async () => {
     const res = await gw.request('/v1/chat/completions', {
       method: 'POST',
@@ -75,27 +68,6 @@ describe('chat completions', () => {
       json: { model: 'sn4/llama-3.1-8b', messages: [{ role: 'user', content: 'x' }] },
     });
     expect(res.headers.get('x-request-id')).toBe('trace-abc.123');
-  });
-
-  it('streams chunk by chunk, ending with a usage chunk when asked', async () => {
-    const stream = await openai.chat.completions.create({
-      model: 'sn4/llama-3.1-8b',
-      messages: [{ role: 'user', content: 'stream me a story' }],
-      stream: true,
-      stream_options: { include_usage: true },
-    });
-    const chunks = [];
-    for await (const chunk of stream) chunks.push(chunk);
-    expect(chunks.length).toBeGreaterThan(3);
-    expect(chunks.every((c) => c.model === 'sn4/llama-3.1-8b')).toBe(true);
-    const text = chunks.map((c) => c.choices[0]?.delta?.content ?? '').join('');
-    expect(text).toMatch(/devnet miner (A|B)/);
-    const last = chunks.at(-1);
-    expect(last?.choices).toEqual([]);
-    expect(last?.usage?.completion_tokens).toBeGreaterThan(0);
-    // The streamed text equals what the same miner answers without streaming.
-    const served = lastRequestOf([minerA, minerB]);
-    expect(served?.parsed?.stream).toBe(true);
   });
 
   it('passes unknown request fields through to the miner untouched', async () => {
@@ -173,30 +145,6 @@ describe('errors, each in the OpenAI envelope', () => {
     expect(e.param).toBe('messages');
     const bad = await gw.request('/v1/chat/completions', { method: 'POST', body: '{not json', headers: { 'content-type': 'application/json' } });
     await expectEnvelope(bad, 400, 'invalid_json');
-  });
-
-  it('401 for a missing, unknown or revoked key', async () => {
-    await expectEnvelope(await gw.request('/v1/models', { headers: { authorization: '' } }), 401, 'missing_api_key');
-    const unknown = await gw.client({ apiKey: 'sk-tao-not-a-real-key' }).models.list().catch((e: unknown) => e);
-    expect(unknown).toBeInstanceOf(OpenAI.AuthenticationError);
-
-    const admin = { authorization: `Bearer ${TEST_ADMIN_TOKEN}` };
-    const created = (await (await gw.request('/admin/keys', { method: 'POST', headers: admin, json: { name: 'doomed' } })).json()) as { id: string; key: string };
-    const client = gw.client({ apiKey: created.key });
-    expect((await client.chat.completions.create({ model: 'sn4/llama-3.1-8b', messages: [{ role: 'user', content: 'x' }] })).object).toBe('chat.completion');
-    expect((await gw.request(`/admin/keys/${created.id}`, { method: 'DELETE', headers: admin })).status).toBe(200);
-    const revoked = await client.chat.completions.create({ model: 'sn4/llama-3.1-8b', messages: [{ role: 'user', content: 'x' }] }).catch((e: unknown) => e);
-    expect(revoked).toBeInstanceOf(OpenAI.AuthenticationError);
-  });
-
-  it('404 model_not_found for unknown models and unconfigured subnets', async () => {
-    for (const model of ['gpt-4o', 'sn77/whatever', 'sn4/not-served']) {
-      const res = await gw.request('/v1/chat/completions', { method: 'POST', json: { model, messages: [{ role: 'user', content: 'x' }] } });
-      const e = await expectEnvelope(res, 404, 'model_not_found');
-      expect(e.param).toBe('model');
-    }
-    const sdk = await openai.chat.completions.create({ model: 'sn77/x', messages: [{ role: 'user', content: 'x' }] }).catch((e: unknown) => e);
-    expect(sdk).toBeInstanceOf(OpenAI.NotFoundError);
   });
 
   it('413 for a body over 1 MiB', async () => {
@@ -286,6 +234,12 @@ describe('snapshot and health endpoints', () => {
     const list = (await (await gw.request('/v1/subnets')).json()) as { data: Array<{ netuid: number; routable: number }> };
     expect(list.data).toEqual(expect.arrayContaining([expect.objectContaining({ netuid: 4, routable: 2 }), expect.objectContaining({ netuid: 9, routable: 0 })]));
     expect((await gw.request('/v1/subnets/77/miners')).status).toBe(404);
+  });
+
+  it('refuses metagraph pushes: a Node gateway reads its own source (only the Workers build takes them)', async () => {
+    const res = await gw.request('/admin/metagraph', { method: 'PUT', headers: { authorization: `Bearer ${TEST_ADMIN_TOKEN}` }, body: '{}' });
+    expect(res.status).toBe(409);
+    expect(((await res.json()) as { error: { code: string; message: string } }).error).toMatchObject({ code: 'metagraph_not_pushable', message: expect.stringMatching(/file source/) });
   });
 
   it('healthz and readyz', async () => {

@@ -13,6 +13,7 @@ import { AnthropicErrorSchema, MessagesResponseSchema } from '../src/openapi/res
 import { createKey, keyDetails } from './support/admin-client.js';
 import { CODING_MODEL as MODEL, startCodingFixture, type CodingFixture } from './support/coding-fixture.js';
 import type { TestGateway } from './support/gateway-harness.js';
+import { sharedCodingApiCases } from './shared/coding-api-cases.js';
 
 let fixture: CodingFixture;
 let minerA: RunningMiner;
@@ -43,6 +44,8 @@ async function collect(stream: AsyncIterable<RawMessageStreamEvent>): Promise<Ra
   for await (const event of stream) events.push(event);
   return events;
 }
+
+sharedCodingApiCases(() => ({ baseUrl: gw.url, apiKey: gw.apiKey, model: MODEL }));
 
 describe('POST /v1/messages', () => {
   it('answers with a text block, usage and end_turn; the key comes as x-api-key', async () => {
@@ -101,25 +104,6 @@ describe('POST /v1/messages', () => {
       tool_calls: [{ id: use.id, type: 'function', function: { name: 'read_file', arguments: JSON.stringify(use.input) } }],
     });
     expect(messages.at(-1)).toEqual({ role: 'tool', tool_call_id: use.id, content: 'export function buildApp' });
-  });
-
-  it('streams text in the documented event order', async () => {
-    const events = await collect(await claude.messages.create({ model: MODEL, max_tokens: 64, stream: true, messages: [{ role: 'user', content: 'tell me a longer story' }] }));
-    const types = events.map((e) => e.type);
-    expect(types[0]).toBe('message_start');
-    expect(types[1]).toBe('content_block_start');
-    expect(types.slice(-3)).toEqual(['content_block_stop', 'message_delta', 'message_stop']);
-    expect(types.filter((t) => t === 'content_block_delta').length).toBeGreaterThan(1);
-    const start = events[0];
-    if (start?.type !== 'message_start') throw new Error('no message_start');
-    expect(start.message.usage.input_tokens).toBeGreaterThan(0);
-    const delta = events.at(-2);
-    if (delta?.type !== 'message_delta') throw new Error('no message_delta');
-    expect(delta.delta.stop_reason).toBe('end_turn');
-    expect(delta.usage.output_tokens).toBeGreaterThan(0);
-    expect((delta as unknown as { taogate_receipt?: string }).taogate_receipt).toMatch(/^[\w-]+\.[\w-]+$/);
-    const text = events.map((e) => (e.type === 'content_block_delta' && e.delta.type === 'text_delta' ? e.delta.text : '')).join('');
-    expect(text).toMatch(/You said "tell me a longer story"/);
   });
 
   it('streams tool_use as input_json_delta, and the SDK stream helper assembles the input', async () => {

@@ -138,10 +138,25 @@ describe('metering per key, model and day', () => {
     expect(usage.totals.cost_micro_usd).toBe(2 * prompt + 3 * (completion + countTokens(text)));
   });
 
-  it('counts cached answers through recordCacheHit, free of charge', async () => {
-    const { id } = await createKey(gw, {});
-    gw.gateway.metering.recordCacheHit({ keyId: id, model: 'sn4/m', usage: { prompt_tokens: 7, completion_tokens: 11 } });
-    expect((await usageOf(id)).models['sn4/m']).toMatchObject({ requests: 1, cached_hits: 1, prompt_tokens: 7, completion_tokens: 11, cost_micro_usd: 0 });
+  it('counts a cache hit as a request and a cached hit, free of charge, with a receipt that says cached', async () => {
+    const { id, key } = await createKey(gw, {});
+    const body = { ...chat('sn4/m', 'cache this answer for the meter'), temperature: 0 };
+    const first = await gw.client({ apiKey: key }).chat.completions.create(body).withResponse();
+    const second = await gw.client({ apiKey: key }).chat.completions.create(body).withResponse();
+    expect(second.response.headers.get('x-taogate-cache')).toBe('HIT');
+    const usage = first.data.usage as OpenAI.CompletionUsage;
+    const missCost = 2 * usage.prompt_tokens + 6 * usage.completion_tokens;
+    const hit = receiptOf(second.response.headers.get('x-taogate-receipt'));
+    expect(hit).toMatchObject({ cached: true, cost_micro_usd: 0, tokens: { prompt: usage.prompt_tokens, completion: usage.completion_tokens } });
+    expect(hit.miner.hotkey).toBe(minerA.hotkey);
+    expect(receiptOf(first.response.headers.get('x-taogate-receipt')).cached).toBeUndefined();
+    expect((await usageOf(id)).models['sn4/m']).toMatchObject({
+      requests: 2,
+      cached_hits: 1,
+      prompt_tokens: 2 * usage.prompt_tokens,
+      completion_tokens: 2 * usage.completion_tokens,
+      cost_micro_usd: missCost,
+    });
   });
 });
 

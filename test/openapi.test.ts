@@ -100,6 +100,8 @@ describe('GET /openapi.json', () => {
       expect.objectContaining({ name: 'x-taogate-uids', in: 'header' }),
       expect.objectContaining({ name: 'x-taogate-private', in: 'header' }),
       expect.objectContaining({ name: 'x-taogate-route-policy', in: 'header' }),
+      expect.objectContaining({ name: 'cache-control', in: 'header' }),
+      expect.objectContaining({ name: 'x-taogate-cache-ttl', in: 'header' }),
     ]);
   });
 

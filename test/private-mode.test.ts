@@ -185,3 +185,24 @@ describe('/v1/compare in private mode', () => {
     expect(body.leaderboard).toBe('unscored');
   });
 });
+
+describe('the response cache in private mode', () => {
+  it('never reads nor writes a private request, even one that is cacheable', async () => {
+    const ask = (headers: Record<string, string>, apiKey?: string) =>
+      gw.request('/v1/chat/completions', {
+        method: 'POST',
+        headers: { ...headers, ...(apiKey && { authorization: `Bearer ${apiKey}` }) },
+        json: { model: 'sn4/deepseek-v3', temperature: 0, messages: [{ role: 'user', content: 'a cacheable secret' }] },
+      });
+    const statuses: Array<string | null> = [];
+    for (const [headers, apiKey] of [[{}], [{}], [{ 'x-taogate-private': '1' }], [{ 'x-taogate-private': '1' }], [{}, privateKey]] as const) {
+      const res = await ask(headers, apiKey);
+      expect(res.status).toBe(200);
+      statuses.push(res.headers.get('x-taogate-cache'));
+      await res.text();
+    }
+    // Stored by the public request, yet not read for the private ones, which call the subnet each time.
+    expect(statuses).toEqual(['MISS', 'HIT', 'BYPASS', 'BYPASS', 'BYPASS']);
+    expect(tee.requests).toHaveLength(4);
+  });
+});

@@ -10,6 +10,7 @@ import type { RunningMiner } from '../src/devnet/miner.js';
 import { OpenAiErrorSchema, ResponsesResponseSchema } from '../src/openapi/response-schemas.js';
 import { CODING_MODEL as MODEL, startCodingFixture, type CodingFixture } from './support/coding-fixture.js';
 import type { TestGateway } from './support/gateway-harness.js';
+import { sharedCodingApiCases } from './shared/coding-api-cases.js';
 
 let fixture: CodingFixture;
 let minerA: RunningMiner;
@@ -41,6 +42,8 @@ async function collect(stream: AsyncIterable<ResponseStreamEvent>): Promise<Resp
   for await (const event of stream) events.push(event);
   return events;
 }
+
+sharedCodingApiCases(() => ({ baseUrl: gw.url, apiKey: gw.apiKey, model: MODEL }));
 
 describe('POST /v1/responses', () => {
   it('answers a string input with instructions, as a response object with usage, receipt and miner headers', async () => {
@@ -87,34 +90,6 @@ describe('POST /v1/responses', () => {
     const messages = sentChat().messages as Array<Record<string, unknown>>;
     expect(messages.at(-2)).toMatchObject({ role: 'assistant', tool_calls: [{ id: call.call_id, function: { name: 'get_weather', arguments: call.arguments } }] });
     expect(messages.at(-1)).toEqual({ role: 'tool', tool_call_id: call.call_id, content: 'sunny, 21 C' });
-  });
-
-  it('streams text in the documented event order, ending with response.completed and usage', async () => {
-    const events = await collect(await openai.responses.create({ model: MODEL, input: 'stream me a few words please', stream: true }));
-    const types = [...new Set(events.map((e) => e.type))];
-    expect(types).toEqual([
-      'response.created',
-      'response.in_progress',
-      'response.output_item.added',
-      'response.content_part.added',
-      'response.output_text.delta',
-      'response.output_text.done',
-      'response.content_part.done',
-      'response.output_item.done',
-      'response.completed',
-    ]);
-    expect(events.map((e) => e.sequence_number)).toEqual(events.map((_, i) => i));
-    const deltas = events.filter((e) => e.type === 'response.output_text.delta');
-    expect(deltas.length).toBeGreaterThan(1);
-    const completed = events.at(-1);
-    if (completed?.type !== 'response.completed') throw new Error('no response.completed');
-    const final = ResponsesResponseSchema.parse(completed.response);
-    const text = deltas.map((d) => (d.type === 'response.output_text.delta' ? d.delta : '')).join('');
-    expect(final.output).toEqual([expect.objectContaining({ type: 'message', status: 'completed', content: [expect.objectContaining({ text })] })]);
-    expect(text).toMatch(/You said "stream me a few words please"/);
-    expect(final.usage?.output_tokens).toBeGreaterThan(0);
-    expect(final.taogate_receipt).toMatch(/^[\w-]+\.[\w-]+$/);
-    expect(events[0]?.type === 'response.created' && events[0].response.status).toBe('in_progress');
   });
 
   it('streams a function call as argument deltas, and the SDK stream helper assembles it', async () => {

@@ -4,7 +4,7 @@
  */
 import { buildApp } from '../../src/app.js';
 import { loadConfig } from '../../src/config.js';
-import { createGateway } from '../../src/gateway.js';
+import { createGateway } from '../../src/node-gateway.js';
 import { createLogger } from '../../src/log.js';
 import { listen } from '../../src/node-listen.js';
 

@@ -13,7 +13,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { encodeAddress } from '@polkadot/util-crypto';
 import { loadConfig } from '../../src/config.js';
-import { createGateway, type Gateway } from '../../src/gateway.js';
+import type { Gateway } from '../../src/gateway.js';
+import { createGateway } from '../../src/node-gateway.js';
 import { silentLogger } from '../../src/log.js';
 import type { BenchSuite } from '../support/suite.js';
 

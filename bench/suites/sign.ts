@@ -11,14 +11,10 @@ import { sr25519KeypairFromUri } from '../../src/epistula/secret-uri.js';
 import { createEpistulaSigner } from '../../src/epistula/signer.js';
 import { nonceSigningKey, signWithNonce, type SigningNonce } from '../../src/epistula/sr25519-nonce-signing.js';
 import { verifyEpistulaRequest } from '../../src/epistula/verifier.js';
+import { measure, type MeasuredRow } from '../support/measure.js';
 import type { BenchSuite } from '../support/suite.js';
 
-export interface SignBenchRow {
-  method: string;
-  iterations: number;
-  usPerOp: number;
-  opsPerSec: number;
-}
+export type SignBenchRow = MeasuredRow;
 
 const SIGNER_URI = '//Gateway';
 const MINER_SS58 = '5FHneW46xGXgs5mUiveU4sbTyGBzmstUspZC92UhjJM694ty'; // //Bob
@@ -35,31 +31,6 @@ function realisticBody(): string {
       { role: 'system', content: 'You are a helpful assistant. Answer concisely and cite sources when you can.' },
       { role: 'user', content: 'Explain how Bittensor validators score miners, '.repeat(16) },
     ],
-  });
-}
-
-interface BenchCase { method: string; op: () => unknown }
-
-/**
- * Runs the cases round-robin in ROUNDS batches (iterations split evenly) and reports each case's
- * median batch, so a noisy neighbour on a shared 2-core box skews one batch rather than one method.
- */
-const ROUNDS = 5;
-function measure(cases: BenchCase[], iterations: number): SignBenchRow[] {
-  const perRound = Math.max(1, Math.floor(iterations / ROUNDS));
-  const samples = cases.map(() => [] as number[]);
-  for (const c of cases) for (let i = 0; i < Math.min(200, perRound); i++) c.op(); // warm-up / JIT
-  for (let round = 0; round < ROUNDS; round++) {
-    cases.forEach((c, k) => {
-      const start = process.hrtime.bigint();
-      for (let i = 0; i < perRound; i++) c.op();
-      samples[k]?.push(Number(process.hrtime.bigint() - start) / 1_000 / perRound);
-    });
-  }
-  return cases.map((c, k) => {
-    const sorted = [...(samples[k] ?? [])].sort((a, b) => a - b);
-    const usPerOp = sorted[Math.floor(sorted.length / 2)] ?? Number.NaN;
-    return { method: c.method, iterations: perRound * ROUNDS, usPerOp: Math.round(usPerOp * 10) / 10, opsPerSec: Math.round(1e6 / usPerOp) };
   });
 }
 
@@ -98,7 +69,7 @@ export async function runSignBench(iterations = 5000): Promise<SignBenchRow[]> {
         if (!verdict.ok) throw new Error(`bench request failed verification: ${verdict.reason}`);
       },
     },
-  ], iterations);
+  ], iterations, () => Number(process.hrtime.bigint()) / 1e6);
 }
 
 async function takeNonces(count: number): Promise<SigningNonce[]> {

@@ -13,8 +13,8 @@ import type { Store } from '../store/store.js';
 import { rankWithPolicyChain } from './policy-chain.js';
 import { parseRankBy, type RankPolicy } from './rank-policy.js';
 import { ResilientWsProvider } from './resilient-ws-provider.js';
-import { rerankRestoredSubnet } from './restored-subnet.js';
-import { decodeSnapshot, encodeSnapshot } from './snapshot-codec.js';
+import { rerankRestoredSnapshot } from './restored-subnet.js';
+import { decodeSnapshot, encodeSnapshot, SNAPSHOT_STORE_KEY } from './snapshot-codec.js';
 import type { MetagraphSnapshot, MetagraphSource, SubnetSnapshot } from './snapshot.js';
 import { SourceHealth } from './source-health.js';
 import { createSubtensorApi } from './subtensor-api-options.js';
@@ -22,7 +22,7 @@ import { pinFinalizedBlock, readSubnetNeurons, readValidatorWeights, type Pinned
 
 type ProviderInterface = NonNullable<ApiOptions['provider']>;
 
-export const DEFAULT_SNAPSHOT_STORE_KEY = 'metagraph:snapshot';
+export const DEFAULT_SNAPSHOT_STORE_KEY = SNAPSHOT_STORE_KEY;
 
 export interface ChainSourceOptions {
   /** ws:// or wss:// (resolve aliases with resolveSubtensorUrl first). */
@@ -98,13 +98,9 @@ export function createChainSource(options: ChainSourceOptions): MetagraphSource 
       if (!text) return;
       const saved = decodeSnapshot(text, 'store');
       // Serve only subnets still configured, ranked under today's settings.
-      const subnets = new Map<number, SubnetSnapshot>();
-      for (const netuid of options.netuids) {
-        const subnet = saved.subnets.get(netuid);
-        if (subnet) subnets.set(netuid, rerankRestoredSubnet(subnet, options.modelsFor(netuid), options.addressPolicy));
-      }
-      if (subnets.size === 0 || snapshot) return;
-      swap(Object.freeze({ ...saved, subnets }));
+      const restored = rerankRestoredSnapshot(saved, options.netuids, options.modelsFor, options.addressPolicy);
+      if (!restored || snapshot) return;
+      swap(restored);
       logger.info({ block: saved.block, takenAt: new Date(saved.takenAt).toISOString() }, 'serving the saved metagraph while the chain connects');
     } catch (error) {
       logger.warn({ err: message(error) }, 'could not restore the saved metagraph; waiting for the chain');

@@ -6,7 +6,7 @@
  */
 import type { AddressPolicy } from '../router/address-guard.js';
 import { rankSubnet } from './rank.js';
-import type { SubnetSnapshot } from './snapshot.js';
+import type { MetagraphSnapshot, SubnetSnapshot } from './snapshot.js';
 
 export function rerankRestoredSubnet(saved: SubnetSnapshot, models: readonly string[], addressPolicy: AddressPolicy): SubnetSnapshot {
   const scores = new Map(saved.ranked.map((m) => [m.neuron.uid, m.score]));
@@ -25,4 +25,23 @@ export function rerankRestoredSubnet(saved: SubnetSnapshot, models: readonly str
     return Object.freeze({ ...ranked, noRouteReason: saved.noRouteReason });
   }
   return ranked;
+}
+
+/**
+ * The part of a saved snapshot this gateway serves, ranked under today's
+ * settings: only `netuids` (every saved subnet when null), each with the
+ * models `modelsFor` gives it. Null when none of them is in it.
+ */
+export function rerankRestoredSnapshot(
+  saved: MetagraphSnapshot,
+  netuids: readonly number[] | null,
+  modelsFor: (netuid: number, saved: SubnetSnapshot) => readonly string[],
+  addressPolicy: AddressPolicy,
+): MetagraphSnapshot | null {
+  const subnets = new Map<number, SubnetSnapshot>();
+  for (const netuid of netuids ?? [...saved.subnets.keys()]) {
+    const subnet = saved.subnets.get(netuid);
+    if (subnet) subnets.set(netuid, rerankRestoredSubnet(subnet, modelsFor(netuid, subnet), addressPolicy));
+  }
+  return subnets.size === 0 ? null : Object.freeze({ ...saved, subnets });
 }

@@ -10,6 +10,9 @@ import type { MetagraphSnapshot, Neuron, RankedMiner, SubnetSnapshot } from './s
 
 const CODEC_VERSION = 1;
 
+/** Where a saved snapshot lives: the chain source's store key, the Workers KV key. */
+export const SNAPSHOT_STORE_KEY = 'metagraph:snapshot';
+
 const AxonSchema = z.object({ ip: z.string(), port: z.number().int().min(1).max(65535), ipType: z.union([z.literal(4), z.literal(6)]) });
 
 const NeuronSchema = z.object({
@@ -38,7 +41,8 @@ const SubnetSchema = z.object({
   block: z.number().int().nullable(),
 });
 
-const SnapshotSchema = z.object({
+/** A saved snapshot as JSON (also the body of PUT /admin/metagraph). */
+export const SavedSnapshotSchema = z.object({
   codec: z.literal(CODEC_VERSION),
   source: z.enum(['file', 'chain', 'devnet', 'store', 'none']),
   version: z.string(),
@@ -62,7 +66,7 @@ export function encodeSnapshot(snapshot: MetagraphSnapshot): string {
     noRouteReason: s.noRouteReason,
     block: s.block,
   }));
-  const body: z.input<typeof SnapshotSchema> = {
+  const body: z.input<typeof SavedSnapshotSchema> = {
     codec: CODEC_VERSION,
     source: snapshot.source,
     version: snapshot.version,
@@ -105,7 +109,7 @@ export function decodeSnapshot(text: string, source?: MetagraphSnapshot['source'
   } catch (error) {
     throw new SnapshotCodecError(`saved snapshot is not JSON: ${(error as Error).message}`);
   }
-  const parsed = SnapshotSchema.safeParse(json);
+  const parsed = SavedSnapshotSchema.safeParse(json);
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
     throw new SnapshotCodecError(`saved snapshot is invalid at ${issue?.path.join('.') || '(root)'}: ${issue?.message ?? 'unknown'}`);

@@ -22,8 +22,6 @@ export class CheckTimeout extends Error {
   override readonly name = 'CheckTimeout';
 }
 
-const WORKER_URL = new URL('./check-worker.mjs', import.meta.url);
-
 export class CheckRunner {
   private worker: Worker | null = null;
   private nextId = 0;
@@ -57,7 +55,8 @@ export class CheckRunner {
 
   private async spawn(): Promise<Worker> {
     const { Worker } = await import('node:worker_threads');
-    const worker = new Worker(WORKER_URL);
+    // Resolved here, not at load: in a Worker bundle import.meta.url is no base URL.
+    const worker = new Worker(new URL('./check-worker.mjs', import.meta.url));
     // Idle between comparisons: it must not keep the process alive.
     worker.unref();
     worker.on('error', () => {

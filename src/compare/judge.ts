@@ -7,6 +7,7 @@
  * standing, with the reason instead of scores.
  */
 import { randomBytes, randomInt } from 'node:crypto';
+import { BYPASS_CACHE } from '../cache/cache-policy.js';
 import { runCompletion } from '../completion/run-completion.js';
 import { GatewayError } from '../errors.js';
 import type { Gateway } from '../gateway.js';
@@ -101,6 +102,8 @@ export async function runJudge(gw: Gateway, call: JudgeCall): Promise<JudgeOutco
         pinnedUids: null,
         clientSignal: call.signal,
         private: call.private === true,
+        // A retry after an unreadable verdict must reach a judge again, not the stored first reply.
+        cache: BYPASS_CACHE,
       });
       if (result.kind !== 'json') throw new Error('the judge call came back as a stream');
       const receipt = result.headers['x-taogate-receipt'];

@@ -5,6 +5,7 @@
  * measured, and read to the end into the entry.
  */
 import type { ChatCompletionRequest } from '../openai/requests.js';
+import { BYPASS_CACHE } from '../cache/cache-policy.js';
 import { runCompletion } from '../completion/run-completion.js';
 import { GatewayError } from '../errors.js';
 import type { Gateway } from '../gateway.js';
@@ -94,6 +95,8 @@ export async function runTarget(gw: Gateway, call: TargetCall): Promise<TargetAn
       pinnedUids: plan.pinnedUids,
       clientSignal: call.signal,
       private: call.private === true,
+      // A comparison measures the upstreams themselves (latency, answers): never a stored answer.
+      cache: BYPASS_CACHE,
     });
   } catch (err) {
     const error = errorOf(err);

@@ -1,71 +1,26 @@
 /**
  * One completion, from a validated request to an answer, independent of the
  * wire API the client spoke: resolve the model to candidate subnets, order
- * them by policy, plan the route, admit (limits, credit), send (failing over
- * across miners, then across subnets), and bill what was served. Chat
- * completions, legacy completions, the Responses and Messages APIs and
- * /v1/compare all come through here, so they share routing, reliability,
- * metering and receipts.
+ * them by policy, plan the route, admit (limits, credit), then answer from
+ * the response cache or send (failing over across miners, then across
+ * subnets), and bill what was served. Chat completions, legacy completions,
+ * the Responses and Messages APIs and /v1/compare all come through here, so
+ * they share routing, reliability, caching, metering and receipts.
  */
-import type { CompletionEndpoint, Upstream } from '../../providers/provider.js';
+import { BYPASS_CACHE, USE_CACHE } from '../cache/cache-policy.js';
 import type { ModelTarget } from '../catalog/model-catalog.js';
 import { requireSnapshot } from '../chain/require-snapshot.js';
 import { GatewayError } from '../errors.js';
 import type { Gateway } from '../gateway.js';
-import type { ApiKeyRecord } from '../metering/api-keys.js';
-import { createChunkRelay, type ChunkRelay, type RelayOutcome } from '../openai/chunk-relay.js';
-import type { CompletionLikeRequest } from '../openai/requests.js';
-import { answerText, type CompletionResponse } from '../openai/responses.js';
-import { rankCandidates, ROUTE_POLICY_HEADER, type RoutePolicy } from '../router/candidate-policy.js';
+import { rankCandidates } from '../router/candidate-policy.js';
 import { PRIVATE_HEADER, privateTargets } from '../router/private-routing.js';
-import { requestDeadline } from '../router/request-deadline.js';
-import { planRoute } from '../router/route-plan.js';
-import { dispatchJsonAcross, dispatchStreamAcross, type LegToSend, type Served } from '../router/subnet-failover.js';
+import { ClientDisconnected } from '../router/request-deadline.js';
+import { planRoute, type RouteLeg } from '../router/route-plan.js';
+import { answerFromEntry, followLiveStream } from './cached-answer.js';
+import type { CompletionCall, CompletionResult } from './completion-types.js';
+import { answerFromUpstreams } from './upstream-answer.js';
 
-export interface CompletionCall {
-  readonly endpoint: CompletionEndpoint;
-  /** The client's validated request; unknown fields are passed through to the upstream. */
-  readonly request: CompletionLikeRequest;
-  readonly key: ApiKeyRecord;
-  readonly requestId: string;
-  /** uids from `x-taogate-uids`, or null. */
-  readonly pinnedUids: readonly number[] | null;
-  /** Aborts when the client goes away. */
-  readonly clientSignal: AbortSignal;
-  /**
-   * Private mode asked for by the request (`x-taogate-private: 1`); a key
-   * created private is always in private mode. A private completion goes
-   * only to private subnets, must never be cached, and its body must never
-   * be logged, archived or scored (see `CompletionResult.private`).
-   */
-  readonly private?: boolean;
-  /** The request's own order for alias and `auto` candidates (`x-taogate-route-policy`). */
-  readonly routePolicy?: RoutePolicy | null;
-}
-
-interface ResultBase {
-  readonly upstream: Upstream;
-  /** The subnet model that served ("sn64/deepseek-v3"); differs from the request after failover. */
-  readonly servedModel: string;
-  /** Private mode was in effect: callers must not cache, log, archive or score this completion. */
-  readonly private: boolean;
-  /** x-taogate-* headers, x-taogate-receipt (JSON) and the key's x-ratelimit-* headers. */
-  readonly headers: Readonly<Record<string, string>>;
-}
-
-export interface JsonCompletion extends ResultBase {
-  readonly kind: 'json';
-  /** The upstream's answer with `model` set to the id the client asked for. */
-  readonly payload: CompletionResponse & { model: string };
-}
-
-export interface StreamCompletion extends ResultBase {
-  readonly kind: 'stream';
-  /** Chunks as they arrive; the last one carries `taogate_receipt`. */
-  readonly relay: ChunkRelay;
-}
-
-export type CompletionResult = JsonCompletion | StreamCompletion;
+export type { CompletionCall, CompletionResult, JsonCompletion, StreamCompletion } from './completion-types.js';
 
 /** Prompt + completion price per 1M tokens: what the `price` policy compares. */
 function priceOf(gw: Gateway, target: ModelTarget): number {
@@ -73,7 +28,7 @@ function priceOf(gw: Gateway, target: ModelTarget): number {
   return p.promptMicroUsdPer1M + p.completionMicroUsdPer1M;
 }
 
-/** Which subnets may serve, in order, and what each is sent. */
+/** Which subnets may serve, in order, and by which upstreams. */
 function routeFor(gw: Gateway, call: CompletionCall, isPrivate: boolean) {
   const { request } = call;
   const snapshot = gw.metagraph.current();
@@ -103,104 +58,53 @@ function routeFor(gw: Gateway, call: CompletionCall, isPrivate: boolean) {
     stream: request.stream === true,
     reweight: gw.blend.reweight,
   });
-  // Each subnet's own body (its upstream's model name and API quirks) and timeouts.
-  const legs: LegToSend[] = plan.legs.map((leg) => ({
-    ...leg,
-    body: leg.provider.encodeRequest(request, leg.target.upstreamModel, call.endpoint),
-    timeouts: gw.timeoutsFor(leg.target.netuid),
-  }));
-  return { snapshot, legs, policy: ranked?.applied ?? null };
+  return { snapshot, plan, policy: ranked?.applied ?? null };
 }
-
-function servedHeaders(served: Served<{ upstream: Upstream }>, isPrivate: boolean, policy: RoutePolicy | null): Record<string, string> {
-  const headers: Record<string, string> = { 'x-taogate-miner': served.value.upstream.id, 'x-taogate-served-model': served.leg.target.id };
-  if (served.failedLegs.length > 0) headers['x-taogate-failover'] = served.failedLegs.map((f) => f.leg.target.id).join(',');
-  if (policy) headers[ROUTE_POLICY_HEADER] = policy;
-  if (isPrivate) Object.assign(headers, { [PRIVATE_HEADER]: '1', 'cache-control': 'no-store' });
-  return headers;
-}
-
-/** Seconds since `started` (a performance.now() reading). */
-const secondsSince = (started: number) => (performance.now() - started) / 1000;
 
 async function complete(gw: Gateway, call: CompletionCall, isPrivate: boolean): Promise<CompletionResult> {
   const { request } = call;
   const started = performance.now();
-  const { snapshot, legs, policy } = routeFor(gw, call, isPrivate);
+  const { snapshot, plan, policy } = routeFor(gw, call, isPrivate);
+  const first = (plan.legs[0] as RouteLeg).target.id;
+
+  // Whether the cache may answer and record this request (null: BYPASS). Private requests never touch it.
+  const ticket = gw.cache.ticket({
+    endpoint: call.endpoint,
+    request,
+    key: call.key,
+    pinned: call.pinnedUids !== null,
+    directive: isPrivate ? BYPASS_CACHE : (call.cache ?? USE_CACHE),
+    model: first,
+  });
 
   // Limits and credit: 429 over RPM/TPM, 402 without credit for the worst case (at the dearest candidate's price).
-  // A postpaid key without limits passes without a store round trip.
+  // A postpaid key without limits passes without a store round trip. Hits are admitted too: they count against RPM.
   const admission = await gw.metering.admit({
     key: call.key,
     request,
     requestId: call.requestId,
     requestedModel: request.model,
-    servedModel: (legs[0] as LegToSend).target.id,
-    candidateModels: legs.map((l) => l.target.id),
+    servedModel: first,
+    candidateModels: plan.legs.map((l) => l.target.id),
   });
+  const ctx = { gw, call, snapshot, plan, policy, isPrivate, admission, started };
+  if (!ticket) return answerFromUpstreams(ctx, null);
 
-  const deadline = requestDeadline(call.clientSignal, gw.config.REQUEST_TIMEOUT_MS);
-  const failover = { legs, endpoint: call.endpoint, signal: deadline.signal, reliability: gw.reliability };
-  const failed = (err: unknown): never => {
-    deadline.release();
+  // A stored answer, an identical request in flight to follow, or the lead of a new flight.
+  const found = await gw.cache.acquire(ticket, call, request.stream === true).catch((err: unknown) => {
     admission.cancel();
+    // A client that left while following an identical request: nobody reads this answer.
+    if (err instanceof ClientDisconnected) throw new GatewayError(504, err.message, 'server_error', 'client_closed');
     throw err;
-  };
-  const receiptSnapshot = { version: snapshot?.version ?? 'none', block: snapshot?.block ?? null };
-
-  if (request.stream) {
-    // Committed to an upstream once its first valid chunk arrived; relayed as it comes.
-    const served = await dispatchStreamAcross(failover).catch(failed);
-    const opened = served.value;
-    const servedModel = served.leg.target.id;
-    // Latency is labelled with the subnet model that served it (an alias or `auto` says less).
-    gw.metrics.firstToken(servedModel, 'stream', secondsSince(started));
-    // Billed once: prompt plus what was delivered, from the upstream's usage or else the tokenizer.
-    const bill = (o: RelayOutcome) => admission.complete({ upstream: opened.upstream, servedModel, snapshot: receiptSnapshot, usage: o.usage, completionText: o.deliveredText });
-    const clientWantsUsage = request.stream_options?.include_usage === true;
-    const relay = createChunkRelay(opened, {
-      requestedModel: request.model,
-      clientWantsUsage,
-      // Headers are gone by the end of a stream: the receipt rides on its final chunk, and so does
-      // the gateway's own count when the client asked for usage and the upstream sent none.
-      finalFields: (o) => {
-        const b = bill(o);
-        if (!clientWantsUsage || o.usage) return { taogate_receipt: b.receipt };
-        const usage = { prompt_tokens: b.promptTokens, completion_tokens: b.completionTokens, total_tokens: b.promptTokens + b.completionTokens };
-        return { taogate_receipt: b.receipt, usage };
-      },
-      onEnd: (o) => {
-        deadline.release();
-        bill(o);
-        gw.metrics.completionEnded(servedModel, 'stream', o.completed ? 'ok' : o.clientAborted ? 'client_gone' : 'interrupted', secondsSince(started));
-      },
-    });
-    const headers = { ...admission.headers, ...servedHeaders(served, isPrivate, policy) };
-    return { kind: 'stream', upstream: opened.upstream, servedModel, private: isPrivate, relay, headers };
-  }
-
-  const served = await dispatchJsonAcross(failover).catch(failed);
-  deadline.release();
-  const answer = served.value;
-  const servedModel = served.leg.target.id;
-  const elapsed = secondsSince(started);
-  gw.metrics.firstToken(servedModel, 'json', elapsed);
-  gw.metrics.completionEnded(servedModel, 'json', 'ok', elapsed);
-  const { receipt } = admission.complete({
-    upstream: answer.upstream,
-    servedModel,
-    snapshot: receiptSnapshot,
-    usage: answer.payload.usage ?? null,
-    completionText: answerText(answer.payload),
   });
-  return {
-    kind: 'json',
-    upstream: answer.upstream,
-    servedModel,
-    private: isPrivate,
-    payload: { ...answer.payload, model: request.model },
-    headers: { ...admission.headers, ...servedHeaders(served, isPrivate, policy), 'x-taogate-receipt': receipt },
-  };
+  if (found.kind === 'hit') return answerFromEntry(ctx, found.entry, found.coalesced);
+  if (found.kind === 'live') return followLiveStream(ctx, found);
+  const { flight } = found;
+  return answerFromUpstreams(ctx, flight).catch((err: unknown) => {
+    // Whatever failed, followers must not wait for an answer that will never come (a no-op if already told).
+    flight.complete(null);
+    throw err;
+  });
 }
 
 export async function runCompletion(gw: Gateway, call: CompletionCall): Promise<CompletionResult> {

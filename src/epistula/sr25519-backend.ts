@@ -4,7 +4,10 @@
  * signature, @polkadot/wasm-crypto ~0.19 ms, Keyring's pure JS ~1.3 ms.
  * Signing happens once per proxied request, so the fastest one that loads
  * wins; wasm-crypto is the fallback (it also runs where the schnorrkel
- * package's Node-only loader cannot, e.g. as asm.js).
+ * package's Node-only loader cannot, e.g. as asm.js). Workers cannot load
+ * either package as published (no WebAssembly from bytes there): the Worker
+ * passes wasm-crypto instantiated from an uploaded module
+ * (src/worker/shims/wasm-crypto-init.ts; `npm run bench -- workerd-sign`).
  */
 import { sr25519Sign, waitReady } from '@polkadot/wasm-crypto';
 

@@ -46,6 +46,8 @@ export interface AdmissionParts {
   readonly promptEstimate: () => number;
   readonly limits: LimitGrant | null;
   readonly hold: CreditHold | null;
+  /** What an answer served from the response cache costs, in percent of the model's price (CACHE_HIT_PRICE_PCT). */
+  readonly cacheHitPricePercent: number;
   readonly deps: { readonly limiter: RateLimiter; readonly ledger: CreditLedger; readonly journal: UsageJournal; readonly receipts: ReceiptSigner; readonly countText: (text: string) => number; readonly priceOf: (servedModel: string) => ModelPrice };
 }
 
@@ -60,19 +62,37 @@ export class Admission {
     return this.parts.limits?.headers ?? {};
   }
 
-  /** Bills what was served. Called again (a stream's final chunk, then its end), it returns the first bill. */
+  /** Bills what an upstream served. Called again (a stream's final chunk, then its end), it returns the first bill. */
   complete(outcome: ServedOutcome): Bill {
-    if (this.bill) return this.bill;
+    return this.bill ?? this.settle(outcome, false);
+  }
+
+  /**
+   * Bills an answer served from the response cache (the outcome names the
+   * miner and subnet model that first served it): counted as a request and
+   * a cached hit, charged CACHE_HIT_PRICE_PCT of the model's price (default
+   * nothing), and its tokens do not count against the key's TPM (no miner
+   * worked for them); the request still counted against RPM when admitted.
+   */
+  completeFromCache(outcome: ServedOutcome): Bill {
+    return this.bill ?? this.settle(outcome, true);
+  }
+
+  private settle(outcome: ServedOutcome, cached: boolean): Bill {
     const { key, deps, hold, limits } = this.parts;
     const servedModel = outcome.servedModel ?? this.parts.servedModel;
     const price = deps.priceOf(servedModel);
     const reported = outcome.usage;
     const promptTokens = reported ? reported.prompt_tokens : this.parts.promptEstimate();
     const completionTokens = reported ? reported.completion_tokens : deps.countText(outcome.completionText);
-    const cost = costMicroUsd(price, promptTokens, completionTokens);
+    const fullCost = costMicroUsd(price, promptTokens, completionTokens);
+    const cost = cached ? Math.ceil((fullCost * this.parts.cacheHitPricePercent) / 100) : fullCost;
     // A prepaid request is never charged more than it reserved.
     const charged = hold ? deps.ledger.settle(hold, cost) : cost;
-    if (limits?.tokens) deps.limiter.adjust(limits.tokens.bucket, promptTokens + completionTokens - limits.tokens.precharged);
+    if (limits?.tokens) {
+      const used = cached ? 0 : promptTokens + completionTokens;
+      deps.limiter.adjust(limits.tokens.bucket, used - limits.tokens.precharged);
+    }
     const estimated = reported === null;
     deps.journal.add(key.id, servedModel, {
       requests: 1,
@@ -80,6 +100,7 @@ export class Admission {
       completion_tokens: completionTokens,
       cost_micro_usd: charged,
       estimated: estimated ? 1 : 0,
+      cached_hits: cached ? 1 : 0,
     });
     const { upstream, snapshot } = outcome;
     const receipt = deps.receipts.sign({
@@ -92,12 +113,13 @@ export class Admission {
       tokens: { prompt: promptTokens, completion: completionTokens, estimated },
       cost_micro_usd: charged,
       time: new Date().toISOString(),
+      ...(cached ? { cached: true as const } : {}),
     });
     this.bill = { promptTokens, completionTokens, estimated, costMicroUsd: charged, receipt };
     return this.bill;
   }
 
-  /** Nothing was served (every miner failed, or a cached answer was): give back the credit and the token estimate. */
+  /** Nothing was served (every upstream failed, or the client left first): give back the credit and the token estimate. */
   cancel(): void {
     if (this.bill || this.cancelled) return;
     this.cancelled = true;

@@ -2,7 +2,9 @@
  * API keys: created by an admin, stored only as SHA-256, checked on every
  * request. Lookups are cached in-process (the hot path must not wait on
  * Redis) and invalidated through the store's pub/sub when a key is revoked
- * on any replica.
+ * on any replica. Where pub/sub does not reach every client (the Durable
+ * Object store on Workers), every lookup reads the strongly consistent
+ * store instead, so a revocation holds at once in every isolate.
  */
 import * as nodeCrypto from 'node:crypto';
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
@@ -13,7 +15,7 @@ import { usdToMicro } from './metering-config.js';
 export const KEY_PREFIX = 'sk-tao-';
 const REVOKED_CHANNEL = 'keys:revoked';
 /** Safety net if a revocation message is lost (pub/sub is at-most-once). */
-const CACHE_TTL_MS = 30_000;
+const BROADCAST_CACHE_TTL_MS = 30_000;
 
 export interface ApiKeyRecord {
   readonly id: string;
@@ -85,11 +87,15 @@ export class ApiKeyRegistry {
   private readonly cache = new Map<string, { record: ApiKeyRecord; cachedAt: number }>();
   private unsubscribe: (() => Promise<void>) | null = null;
   private unwatchStore: (() => void) | null = null;
+  /** 0: always read the store; the cached record then only serves while the store is down. */
+  private readonly cacheTtlMs: number;
 
   constructor(
     private readonly store: Store,
     private readonly logger: Logger,
-  ) {}
+  ) {
+    this.cacheTtlMs = store.broadcast === 'all-clients' ? BROADCAST_CACHE_TTL_MS : 0;
+  }
 
   /** Subscribes to revocations from every replica. */
   async start(): Promise<void> {
@@ -165,7 +171,7 @@ export class ApiKeyRegistry {
     const hash = hashApiKey(presented);
     const cached = this.cache.get(hash);
     const now = Date.now();
-    if (cached && now - cached.cachedAt < CACHE_TTL_MS) return cached.record;
+    if (cached && now - cached.cachedAt < this.cacheTtlMs) return cached.record;
     let record: ApiKeyRecord | null;
     try {
       const id = await this.store.get(hashIndexKey(hash));

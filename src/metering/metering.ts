@@ -1,14 +1,13 @@
 /**
  * Metering, limits, prepaid credit and receipts behind one entry point for
- * the request path (`admit`) and one for the response cache
- * (`recordCacheHit`). Postpaid keys without RPM/TPM pass `admit` without any
- * store round trip; everything written after a response is queued in the
- * usage journal and never awaited.
+ * the request path (`admit`); the admission it returns bills the answer,
+ * whether a miner served it or the response cache did. Postpaid keys without
+ * RPM/TPM pass `admit` without any store round trip; everything written
+ * after a response is queued in the usage journal and never awaited.
  */
 import type { Config } from '../config.js';
 import type { Logger } from '../log.js';
 import type { ChatCompletionRequest, CompletionLikeRequest } from '../openai/requests.js';
-import type { Usage } from '../openai/responses.js';
 import type { Store } from '../store/store.js';
 import { Admission } from './admission.js';
 import type { ApiKeyRecord } from './api-keys.js';
@@ -48,13 +47,6 @@ export interface AdmitInput {
   readonly candidateModels?: readonly string[];
 }
 
-export interface CacheHit {
-  readonly keyId: string;
-  readonly model: string;
-  /** The cached answer's usage, counted as tokens but not charged. */
-  readonly usage?: Usage | null;
-}
-
 export class Metering {
   private constructor(
     readonly prices: PriceBook,
@@ -65,6 +57,7 @@ export class Metering {
     private readonly journal: UsageJournal,
     private readonly store: Store,
     private readonly reserveCompletionTokens: number,
+    private readonly cacheHitPricePercent: number,
   ) {}
 
   static async create(config: Config, store: Store, logger: Logger): Promise<Metering> {
@@ -90,6 +83,7 @@ export class Metering {
       journal,
       store,
       config.CREDIT_RESERVE_MAX_COMPLETION_TOKENS,
+      config.CACHE_HIT_PRICE_PCT,
     );
   }
 
@@ -125,6 +119,7 @@ export class Metering {
       promptEstimate,
       limits,
       hold,
+      cacheHitPricePercent: this.cacheHitPricePercent,
       deps: { limiter: this.limiter, ledger: this.ledger, journal: this.journal, receipts: this.receipts, countText: (t) => this.tokens.text(t), priceOf },
     });
   }
@@ -132,20 +127,6 @@ export class Metering {
   /** A prompt's tokens by the gateway's tokenizer: count_tokens, and what a stream states before the miner reports usage. */
   promptTokens(request: CompletionLikeRequest): number {
     return this.tokens.prompt(request);
-  }
-
-  /**
-   * For the response cache: an answer served from cache counts as a request
-   * and a cached hit (with its tokens) and costs nothing. If the request was
-   * admitted first, call `admission.cancel()` too, which releases its credit.
-   */
-  recordCacheHit(hit: CacheHit): void {
-    this.journal.add(hit.keyId, hit.model, {
-      requests: 1,
-      cached_hits: 1,
-      prompt_tokens: hit.usage?.prompt_tokens ?? 0,
-      completion_tokens: hit.usage?.completion_tokens ?? 0,
-    });
   }
 
   /** A key's usage (what reached the store; this replica's last METERING_FLUSH_MS may still be on its way). */

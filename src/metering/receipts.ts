@@ -27,6 +27,8 @@ export interface ReceiptBody {
   readonly cost_micro_usd: number;
   /** ISO 8601, when the request was billed. */
   readonly time: string;
+  /** Present (true) when the answer came from the response cache; `miner` is then the miner that first served it. */
+  readonly cached?: true;
 }
 
 export interface ReceiptSigner {

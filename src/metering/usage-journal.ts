@@ -68,7 +68,9 @@ export class UsageJournal {
     this.timer = setInterval(() => {
       if (!this.flushing) void this.flush();
     }, this.options.flushMs);
-    this.timer.unref();
+    // Workers' timers have no unref, and one set while serving a request dies
+    // with it: the Worker entry flushes after every response instead.
+    this.timer.unref?.();
     // Back from an outage: write what waited, now rather than at the next tick.
     this.unwatch = this.store.onStateChange((state) => {
       if (state === 'up') void this.flush();

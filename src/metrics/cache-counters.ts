@@ -3,18 +3,7 @@
  * running totals (`stats()`), so a lookup costs the metrics nothing.
  */
 import { Counter, type Registry } from 'prom-client';
-
-/** Running totals since the cache was created. */
-export interface CacheStats {
-  readonly hits: number;
-  readonly misses: number;
-  /** Requests the cache did not apply to (streams it does not cache, no-cache requests…). */
-  readonly bypasses: number;
-  /** Store failures the cache absorbed by failing open. */
-  readonly errors: number;
-  /** Requests that waited for an identical one in flight instead of going upstream. */
-  readonly coalesced: number;
-}
+import type { CacheStats } from '../cache/response-cache.js';
 
 const EVENTS = { hit: 'hits', miss: 'misses', bypass: 'bypasses', error: 'errors', coalesced: 'coalesced' } as const satisfies Record<string, keyof CacheStats>;
 

@@ -200,3 +200,26 @@ export const LeaderboardSchema = z.looseObject({
     }),
   ),
 });
+
+export const MetagraphPushResultSchema = z.object({
+  version: z.string(),
+  block: z.number().int().nullable(),
+  taken_at: z.string().describe('When the syncer read the chain (ISO 8601).'),
+  subnets: z.array(z.object({ netuid: z.number().int(), routable: z.number().int() })),
+});
+
+export const CacheStatsSchema = z.object({
+  enabled: z.boolean(),
+  hits: z.number().int().describe('Answers served without an upstream call of their own (coalesced followers included).'),
+  misses: z.number().int(),
+  bypasses: z.number().int(),
+  coalesced: z.number().int().describe('Hits that followed an identical request in flight, here or on another replica.'),
+  stored: z.number().int(),
+  tooLarge: z.number().int(),
+  errors: z.number().int().describe('Redis cache calls that failed or timed out (each failed open).'),
+  evictions: z.number().int(),
+  memoryEntries: z.number().int(),
+  memoryBytes: z.number().int(),
+  inFlight: z.number().int(),
+  shared: z.enum(['up', 'down', 'none']),
+});

@@ -8,7 +8,7 @@
 import type { Store } from './store.js';
 
 /** The store's asynchronous operations: what a failure is reported as. */
-export type StoreOperation = Exclude<keyof Store, 'kind' | 'state' | 'onStateChange' | 'close'>;
+export type StoreOperation = Exclude<keyof Store, 'kind' | 'broadcast' | 'state' | 'onStateChange' | 'close'>;
 
 /** Every operation, so a new Store method that is not listed here fails to compile. */
 const OPERATIONS: Readonly<Record<StoreOperation, true>> = {
@@ -50,6 +50,7 @@ export function mapStoreRejections(store: Store, onRejection: (operation: StoreO
   return {
     ...operations,
     kind: store.kind,
+    broadcast: store.broadcast,
     state: () => store.state(),
     onStateChange: (listener) => store.onStateChange(listener),
     close: () => store.close(),

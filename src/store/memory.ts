@@ -52,6 +52,7 @@ export function createMemoryStore(): Store {
 
   return {
     kind: 'memory',
+    broadcast: 'all-clients',
     async get(key) {
       return live(key)?.value ?? null;
     },

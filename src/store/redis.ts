@@ -85,6 +85,7 @@ export async function createRedisStore(options: RedisStoreOptions): Promise<Stor
 
   const store: Store = {
     kind: 'redis',
+    broadcast: 'all-clients',
     async get(key) {
       return client.get(key);
     },

@@ -1,8 +1,9 @@
 /**
- * The one storage interface of the gateway. Two implementations: memory
- * (single process, the default without REDIS_URL) and Redis (shared by
- * replicas). Keys are plain strings; each implementation adds its own
- * namespace prefix so tests and deployments never collide.
+ * The one storage interface of the gateway. Three implementations: memory
+ * (single process, the default without REDIS_URL), Redis (shared by Node
+ * replicas) and a Durable Object (shared by every Worker isolate). Keys are
+ * plain strings; each implementation keeps its own namespace (a key prefix,
+ * an object per name) so tests and deployments never collide.
  *
  * Every method may reject when the backing service is down, with a
  * StoreUnavailableError; callers decide whether to fail open (cache) or
@@ -90,7 +91,15 @@ export interface TopUpResult {
 }
 
 export interface Store {
-  readonly kind: 'memory' | 'redis';
+  readonly kind: 'memory' | 'redis' | 'durable-object';
+  /**
+   * Who receives publish(): 'all-clients' when every client of this store
+   * hears it (one process for memory, every replica for Redis);
+   * 'this-isolate' when only subscribers in this isolate do (Workers hold no
+   * connection between requests). Caches invalidated by messages must read
+   * through when it is 'this-isolate'.
+   */
+  readonly broadcast: 'all-clients' | 'this-isolate';
 
   get(key: string): Promise<string | null>;
   /** Returns true when the value was written. */

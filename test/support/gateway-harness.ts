@@ -11,7 +11,8 @@ import { buildApp } from '../../src/app.js';
 import { loadConfig } from '../../src/config.js';
 import { parseGatewayConfig } from '../../src/config-file.js';
 import type { RunningMiner } from '../../src/devnet/miner.js';
-import { createGateway, type Gateway, type GatewayOverrides } from '../../src/gateway.js';
+import type { Gateway } from '../../src/gateway.js';
+import { createGateway, type GatewayOverrides } from '../../src/node-gateway.js';
 import { silentLogger, type Logger } from '../../src/log.js';
 import { listen } from '../../src/node-listen.js';
 

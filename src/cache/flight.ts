@@ -1,0 +1,133 @@
+/**
+ * One miner call that identical requests share (single-flight). The first
+ * request leads: it calls the miner and completes the flight with the
+ * answer. Requests that arrive meanwhile follow: a stream follower joins
+ * the leader's live stream as soon as it has started, anyone else waits for
+ * the whole answer. If the leader fails, or its answer cannot be kept, the
+ * followers are told so and each calls a miner itself.
+ *
+ * The miner call belongs to the flight, not to the leader's client: it is
+ * stopped only when every client that waits for it has gone.
+ */
+import type { Upstream } from '../../providers/provider.js';
+import { ClientDisconnected } from '../router/request-deadline.js';
+import type { CacheEntry, EntrySnapshot } from './cache-entry.js';
+import type { SharedStream } from './shared-stream.js';
+
+export interface CacheTicket {
+  /** SHA-256 of the normalized request (base64url). */
+  readonly key: string;
+  /** The subnet model the key was computed for; an answer another subnet served after failover is not stored under it. */
+  readonly model: string;
+  /** How long the answer is kept. */
+  readonly ttlS: number;
+}
+
+export interface LiveStream {
+  readonly stream: SharedStream;
+  readonly upstream: Upstream;
+  readonly servedModel: string;
+  readonly snapshot: EntrySnapshot;
+}
+
+export type FlightOutcome =
+  | { readonly kind: 'entry'; readonly entry: CacheEntry }
+  | ({ readonly kind: 'live' } & LiveStream)
+  /** No answer to share: the leader failed, or its answer could not be kept. */
+  | { readonly kind: 'none' };
+
+const NONE: FlightOutcome = Object.freeze({ kind: 'none' });
+
+export class Flight {
+  /** Set when this replica holds the cross-replica claim on the key (it must release it). */
+  claimed = false;
+  private participants = 0;
+  private readonly controller = new AbortController();
+  private live: LiveStream | null = null;
+  private final: FlightOutcome | null = null;
+  private readonly listeners = new Set<() => void>();
+  private entryWaiters = 0;
+
+  constructor(
+    readonly ticket: CacheTicket,
+    /** Stores the leader's answer (and releases the claim); called once, before followers are woken. */
+    private readonly record: (flight: Flight, entry: CacheEntry | null) => void,
+  ) {}
+
+  /** Aborts once every client waiting for this answer has gone: the miner call's signal. */
+  get signal(): AbortSignal {
+    return this.controller.signal;
+  }
+
+  get done(): boolean {
+    return this.final !== null;
+  }
+
+  /** True while some follower waits for the whole answer (so a stream is read to its end even if its readers left). */
+  get awaitsWholeAnswer(): boolean {
+    return this.entryWaiters > 0;
+  }
+
+  /** Counts a client in; its leaving stops the miner call only if it was the last one. */
+  join(clientSignal: AbortSignal): void {
+    this.participants++;
+    const leave = () => {
+      if (--this.participants === 0 && this.final === null) this.controller.abort(new ClientDisconnected('every client waiting for this answer went away'));
+    };
+    if (clientSignal.aborted) leave();
+    else clientSignal.addEventListener('abort', leave, { once: true });
+  }
+
+  /** The leader's stream has started: stream followers may read it from now on. */
+  goLive(live: LiveStream): void {
+    this.live = live;
+    this.notify();
+  }
+
+  /** The leader's answer (null: none to share). Stored first, then followers are woken. */
+  complete(entry: CacheEntry | null): void {
+    if (this.final !== null) return;
+    this.record(this, entry);
+    this.settle(entry);
+  }
+
+  /** Ends the flight without recording (an answer that came from elsewhere, e.g. another replica). */
+  settle(entry: CacheEntry | null): void {
+    if (this.final !== null) return;
+    this.final = entry ? { kind: 'entry', entry } : NONE;
+    this.notify();
+  }
+
+  /** What a follower gets: the live stream (stream followers, once it started) or the final outcome. */
+  wait(wantsStream: boolean, clientSignal: AbortSignal): Promise<FlightOutcome> {
+    const ready = (): FlightOutcome | null => this.final ?? (wantsStream && this.live ? { kind: 'live', ...this.live } : null);
+    const now = ready();
+    if (now) return Promise.resolve(now);
+    if (clientSignal.aborted) return Promise.reject(new ClientDisconnected('the client closed the connection'));
+    return new Promise<FlightOutcome>((resolve, reject) => {
+      const waitsForEntry = !wantsStream;
+      if (waitsForEntry) this.entryWaiters++;
+      const stop = () => {
+        this.listeners.delete(onChange);
+        clientSignal.removeEventListener('abort', onAbort);
+        if (waitsForEntry) this.entryWaiters--;
+      };
+      const onChange = () => {
+        const outcome = ready();
+        if (!outcome) return;
+        stop();
+        resolve(outcome);
+      };
+      const onAbort = () => {
+        stop();
+        reject(new ClientDisconnected('the client closed the connection while waiting for an identical request'));
+      };
+      this.listeners.add(onChange);
+      clientSignal.addEventListener('abort', onAbort, { once: true });
+    });
+  }
+
+  private notify(): void {
+    for (const listener of [...this.listeners]) listener();
+  }
+}

@@ -1,0 +1,16 @@
+/**
+ * What the last chunk of a stream carries, whoever served it (an upstream,
+ * or the response cache): the receipt, and the gateway's own token count
+ * when the client asked for usage and the upstream sent none.
+ */
+import type { Bill } from '../metering/admission.js';
+import type { RelayOutcome } from '../openai/chunk-relay.js';
+
+export function streamFinalFields(bill: (o: RelayOutcome) => Bill, clientWantsUsage: boolean) {
+  return (o: RelayOutcome): Record<string, unknown> => {
+    const b = bill(o);
+    if (!clientWantsUsage || o.usage) return { taogate_receipt: b.receipt };
+    const usage = { prompt_tokens: b.promptTokens, completion_tokens: b.completionTokens, total_tokens: b.promptTokens + b.completionTokens };
+    return { taogate_receipt: b.receipt, usage };
+  };
+}

@@ -1,0 +1,178 @@
+/**
+ * Gateway behaviour that must hold on every runtime, written once and run
+ * by each runtime's test file against its own gateway: test/gateway-core.test.ts
+ * (Node, `npm start`'s build) and test/worker.test.ts (the Worker bundle in
+ * workerd). A case added here runs on both; a runtime that cannot pass it
+ * yet fails, which is the point. The target serves `model` on one subnet
+ * through `miners`, which verify Epistula signatures.
+ */
+import OpenAI from 'openai';
+import { beforeEach, describe, expect, it } from 'vitest';
+import type { RunningMiner } from '../../src/devnet/miner.js';
+import { parsePublicKey, verifyReceipt } from '../../src/metering/receipts.js';
+
+export interface GatewayUnderTest {
+  /** http://127.0.0.1:<port> */
+  readonly baseUrl: string;
+  /** A key created through the admin API. */
+  readonly apiKey: string;
+  readonly adminToken: string;
+  /** ss58 of the hotkey the gateway signs with. */
+  readonly signerSs58: string;
+  readonly netuid: number;
+  /** Miners of `netuid`; miners[i] is uid i. */
+  readonly miners: readonly RunningMiner[];
+  /** The client-facing id (sn<netuid>/<name>) and the name the miners see. */
+  readonly model: string;
+  readonly upstreamModel: string;
+}
+
+export function gatewayClient(target: GatewayUnderTest, apiKey = target.apiKey): OpenAI {
+  return new OpenAI({ baseURL: `${target.baseUrl}/v1`, apiKey, maxRetries: 0 });
+}
+
+export function adminRequest(target: GatewayUnderTest, path: string, init: { method?: string; json?: unknown } = {}): Promise<Response> {
+  return fetch(`${target.baseUrl}${path}`, {
+    method: init.method ?? 'GET',
+    headers: { authorization: `Bearer ${target.adminToken}`, 'content-type': 'application/json' },
+    body: init.json === undefined ? undefined : JSON.stringify(init.json),
+  });
+}
+
+const servedBy = (target: GatewayUnderTest) => target.miners.find((m) => m.requestCount > 0);
+
+export function sharedGatewayCases(target: () => GatewayUnderTest): void {
+  describe('shared gateway cases', () => {
+    beforeEach(async () => {
+      for (const m of target().miners) {
+        await m.setFault('none');
+        m.reset();
+      }
+    });
+
+    it('answers a chat completion through an Epistula-verifying miner, with the requested model id and miner header', async () => {
+      const t = target();
+      const { data, response } = await gatewayClient(t)
+        .chat.completions.create({ model: t.model, messages: [{ role: 'user', content: 'hello there' }] })
+        .withResponse();
+      expect(data.object).toBe('chat.completion');
+      expect(data.model).toBe(t.model);
+      expect(data.choices[0]?.message.content).toMatch(/devnet miner/);
+      expect(data.usage?.total_tokens).toBeGreaterThan(0);
+      expect(response.headers.get('x-request-id')).toMatch(/[0-9a-f-]{36}/);
+      const minerHeader = response.headers.get('x-taogate-miner') ?? '';
+      const [netuid, uid, hotkey] = minerHeader.split('/');
+      expect(Number(netuid)).toBe(t.netuid);
+      const served = t.miners[Number(uid)];
+      expect(served?.hotkey).toBe(hotkey);
+      // The miner checked the signature (it answers 401 otherwise) and recorded what it was sent.
+      const sent = served?.lastRequest;
+      expect(sent?.parsed?.model).toBe(t.upstreamModel);
+      expect(sent?.headers['epistula-signed-by']).toBe(t.signerSs58);
+      expect(sent?.headers['epistula-signed-for']).toBe(served?.hotkey);
+      expect(sent?.headers['epistula-request-signature']).toMatch(/^0x[0-9a-f]{128}$/);
+    });
+
+    it('streams chunk by chunk, ending with a usage chunk when asked', async () => {
+      const t = target();
+      const stream = await gatewayClient(t).chat.completions.create({
+        model: t.model,
+        messages: [{ role: 'user', content: 'stream me a story' }],
+        stream: true,
+        stream_options: { include_usage: true },
+      });
+      const chunks = [];
+      for await (const chunk of stream) chunks.push(chunk);
+      expect(chunks.length).toBeGreaterThan(3);
+      expect(chunks.every((c) => c.model === t.model)).toBe(true);
+      const text = chunks.map((c) => c.choices[0]?.delta?.content ?? '').join('');
+      expect(text).toMatch(/devnet miner/);
+      const last = chunks.at(-1);
+      expect(last?.choices).toEqual([]);
+      expect(last?.usage?.completion_tokens).toBeGreaterThan(0);
+      expect(servedBy(t)?.lastRequest?.parsed?.stream).toBe(true);
+    });
+
+    it('passes a stream through as it arrives: chunks reach the client while the miner is still answering', async () => {
+      const t = target();
+      // The miners send two events, then hold the answer open without finishing it.
+      for (const m of t.miners) await m.setFault('stallMidStream');
+      const controller = new AbortController();
+      const stream = await gatewayClient(t).chat.completions.create(
+        { model: t.model, messages: [{ role: 'user', content: 'x' }], stream: true },
+        { signal: controller.signal },
+      );
+      // A gateway that buffered the body would have nothing to give until the miner finished.
+      const first = await stream[Symbol.asyncIterator]().next();
+      expect(first.done).toBe(false);
+      expect(first.value?.model).toBe(t.model);
+      expect(servedBy(t)?.lastRequest?.parsed?.stream).toBe(true);
+      controller.abort();
+    });
+
+    it('signs a receipt for each answer that verifies offline against the published key and names the miner that served', async () => {
+      const t = target();
+      const published = (await (await fetch(`${t.baseUrl}/v1/receipts/public-key`)).json()) as { public_key_hex: string };
+      const { response } = await gatewayClient(t).chat.completions.create({ model: t.model, messages: [{ role: 'user', content: 'receipt please' }] }).withResponse();
+      const check = verifyReceipt(response.headers.get('x-taogate-receipt') ?? '', parsePublicKey(published.public_key_hex));
+      expect(check.valid).toBe(true);
+      const [netuid, uid, hotkey] = (response.headers.get('x-taogate-miner') ?? '').split('/');
+      expect(check.valid && check.body).toMatchObject({ model: t.model, request_id: response.headers.get('x-request-id'), miner: { netuid: Number(netuid), uid: Number(uid), hotkey } });
+    });
+
+    it('401 for a missing or unknown key; an admin-created key works until it is revoked', async () => {
+      const t = target();
+      const missing = await fetch(`${t.baseUrl}/v1/models`);
+      expect(missing.status).toBe(401);
+      expect(((await missing.json()) as { error: { code: string } }).error.code).toBe('missing_api_key');
+      const unknown = await gatewayClient(t, 'sk-tao-not-a-real-key').models.list().catch((e: unknown) => e);
+      expect(unknown).toBeInstanceOf(OpenAI.AuthenticationError);
+
+      const created = (await (await adminRequest(t, '/admin/keys', { method: 'POST', json: { name: 'doomed' } })).json()) as { id: string; key: string };
+      const client = gatewayClient(t, created.key);
+      const ask = () => client.chat.completions.create({ model: t.model, messages: [{ role: 'user', content: 'x' }] });
+      expect((await ask()).object).toBe('chat.completion');
+      expect((await adminRequest(t, `/admin/keys/${created.id}`, { method: 'DELETE' })).status).toBe(200);
+      expect(await ask().catch((e: unknown) => e)).toBeInstanceOf(OpenAI.AuthenticationError);
+    });
+
+    it('serves an identical deterministic request from the cache: HIT with age, and no miner sees it', async () => {
+      const t = target();
+      // A nonce keeps this entry apart from other runs that share the store.
+      const body = { model: t.model, temperature: 0, messages: [{ role: 'user' as const, content: `cache me ${crypto.randomUUID()}` }] };
+      const first = await gatewayClient(t).chat.completions.create(body).withResponse();
+      expect(first.response.headers.get('x-taogate-cache')).toBe('MISS');
+      const calls = t.miners.reduce((n, m) => n + m.requestCount, 0);
+      expect(calls).toBe(1);
+
+      const second = await gatewayClient(t).chat.completions.create(body).withResponse();
+      expect(second.response.headers.get('x-taogate-cache')).toBe('HIT');
+      expect(Number(second.response.headers.get('age'))).toBeGreaterThanOrEqual(0);
+      expect(second.data.choices[0]?.message.content).toBe(first.data.choices[0]?.message.content);
+      expect(second.data.model).toBe(t.model);
+      expect(t.miners.reduce((n, m) => n + m.requestCount, 0)).toBe(calls);
+
+      // Not deterministic: never from the cache.
+      const sampled = await gatewayClient(t).chat.completions.create({ ...body, temperature: 0.7 }).withResponse();
+      expect(sampled.response.headers.get('x-taogate-cache')).toBe('BYPASS');
+      expect(t.miners.reduce((n, m) => n + m.requestCount, 0)).toBe(calls + 1);
+    });
+
+    it('404 model_not_found in the OpenAI envelope for unknown models and unconfigured subnets', async () => {
+      const t = target();
+      for (const model of ['gpt-4o', 'sn65000/whatever', `sn${t.netuid}/not-served`]) {
+        const res = await fetch(`${t.baseUrl}/v1/chat/completions`, {
+          method: 'POST',
+          headers: { authorization: `Bearer ${t.apiKey}`, 'content-type': 'application/json' },
+          body: JSON.stringify({ model, messages: [{ role: 'user', content: 'x' }] }),
+        });
+        expect(res.status).toBe(404);
+        const { error } = (await res.json()) as { error: Record<string, unknown> };
+        expect(Object.keys(error).sort()).toEqual(['code', 'message', 'param', 'type']);
+        expect(error).toMatchObject({ code: 'model_not_found', param: 'model' });
+      }
+      const sdk = await gatewayClient(t).chat.completions.create({ model: 'sn65000/x', messages: [{ role: 'user', content: 'x' }] }).catch((e: unknown) => e);
+      expect(sdk).toBeInstanceOf(OpenAI.NotFoundError);
+    });
+  });
+}
