@@ -233,6 +233,7 @@ export async function assembleGateway(envConfig: Config, logger: Logger, parts: 
       await metering.close();
       await transport.close();
       await apiTransport.close();
+      await signer.close();
       if (parts.ownsStore) await store.close();
       if (parts.ownsStore && cacheStore !== store) await cacheStore.close();
     },
