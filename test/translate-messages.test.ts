@@ -9,6 +9,7 @@ import { MessagesResponseSchema } from '../src/openapi/response-schemas.js';
 import { MessagesRequestSchema, messagesToChat } from '../src/translate/messages-request.js';
 import { chatToMessage, stopReasonOf, toolInput } from '../src/translate/messages-response.js';
 import { MessagesStreamEncoder } from '../src/translate/messages-stream.js';
+import { chunk, INTERLEAVED_ARGUMENTS, INTERLEAVED_CALLS, TEXT_THEN_INTERLEAVED_CALLS, toolDelta } from './support/chat-chunks.js';
 
 const parse = (body: Record<string, unknown>) => MessagesRequestSchema.parse({ model: 'm', max_tokens: 100, ...body });
 
@@ -185,8 +186,6 @@ describe('chatToMessage', () => {
   });
 });
 
-const chunk = (delta: Record<string, unknown>, finish: string | null = null): Chunk => ({ id: 'c', choices: [{ index: 0, delta, finish_reason: finish }] });
-const toolDelta = (index: number, fn: Record<string, unknown>, id?: string): Chunk => chunk({ tool_calls: [{ index, ...(id ? { id } : {}), function: fn }] });
 const usageChunk: Chunk = { id: 'c', choices: [], usage: { prompt_tokens: 5, completion_tokens: 4 }, taogate_receipt: 'r.s' };
 
 function run(chunks: Chunk[], end: 'end' | 'error' = 'end') {
@@ -230,19 +229,10 @@ describe('MessagesStreamEncoder', () => {
     {
       // Pieces of call 0 arrive after call 1 began: call 1 waits, buffered, until call 0 is whole, so blocks stay sequential.
       name: 'text, then two parallel tool calls whose pieces interleave',
-      chunks: [
-        chunk({ content: 'ok' }),
-        toolDelta(0, { name: 'f', arguments: '{"a"' }, 'call_1'),
-        toolDelta(1, { name: 'g', arguments: '{"b"' }, 'call_2'),
-        toolDelta(0, { arguments: ':1' }),
-        toolDelta(1, { arguments: ':2' }),
-        toolDelta(0, { arguments: '}' }),
-        toolDelta(1, { arguments: '}' }),
-        chunk({}, 'tool_calls'),
-      ],
+      chunks: [...TEXT_THEN_INTERLEAVED_CALLS],
       events: [
         'message_start', 'ping', 'start:text@0', 'text_delta@0', 'stop@0', 'start:tool_use@1', 'input_json_delta@1', 'input_json_delta@1',
-        'input_json_delta@1', 'stop@1', 'start:tool_use@2', 'input_json_delta@2', 'input_json_delta@2', 'stop@2', 'message_delta:tool_use', 'message_stop',
+        'stop@1', 'start:tool_use@2', 'input_json_delta@2', 'input_json_delta@2', 'stop@2', 'message_delta:tool_use', 'message_stop',
       ],
     },
     {
@@ -270,13 +260,7 @@ describe('MessagesStreamEncoder', () => {
   });
 
   it('every interleaved piece lands in its own block, and only while that block is the one open', () => {
-    const events = run([
-      toolDelta(0, { name: 'f', arguments: '{"path":' }, 'call_1'),
-      toolDelta(1, { name: 'g', arguments: '{"n":' }, 'call_2'),
-      toolDelta(0, { arguments: '"a"}' }),
-      toolDelta(1, { arguments: '42}' }),
-      chunk({}, 'tool_calls'),
-    ]);
+    const events = run([...INTERLEAVED_CALLS]);
     const inputs = new Map<number, string>();
     let open: unknown = null;
     for (const e of events) {
@@ -286,7 +270,7 @@ describe('MessagesStreamEncoder', () => {
       expect(e.index).toBe(open);
       inputs.set(e.index as number, (inputs.get(e.index as number) ?? '') + (e.delta as { partial_json: string }).partial_json);
     }
-    expect([...inputs.entries()].map(([i, json]) => [i, JSON.parse(json)])).toEqual([[0, { path: 'a' }], [1, { n: 42 }]]);
+    expect([...inputs.values()].map((json) => JSON.parse(json))).toEqual(INTERLEAVED_ARGUMENTS);
     expect(events.filter((e) => e.type === 'content_block_start').map((e) => e.content_block)).toEqual([
       { type: 'tool_use', id: 'call_1', name: 'f', input: {} },
       { type: 'tool_use', id: 'call_2', name: 'g', input: {} },

@@ -10,6 +10,7 @@ import { ResponsesResponseSchema } from '../src/openapi/response-schemas.js';
 import { ResponsesRequestSchema, responsesToChat } from '../src/translate/responses-request.js';
 import { chatToResponse } from '../src/translate/responses-response.js';
 import { ResponsesStreamEncoder } from '../src/translate/responses-stream.js';
+import { chunk, INTERLEAVED_ARGUMENTS, INTERLEAVED_CALLS, TEXT_THEN_INTERLEAVED_CALLS, toolDelta } from './support/chat-chunks.js';
 
 const parse = (body: Record<string, unknown>) => ResponsesRequestSchema.parse({ model: 'm', ...body });
 
@@ -176,8 +177,6 @@ describe('chatToResponse', () => {
   });
 });
 
-const chunk = (delta: Record<string, unknown>, finish: string | null = null): Chunk => ({ id: 'c', object: 'chat.completion.chunk', choices: [{ index: 0, delta, finish_reason: finish }] });
-const toolDelta = (index: number, fn: Record<string, unknown>, id?: string): Chunk => chunk({ tool_calls: [{ index, ...(id ? { id, type: 'function' } : {}), function: fn }] });
 const usageChunk: Chunk = { id: 'c', choices: [], usage: { prompt_tokens: 5, completion_tokens: 4, total_tokens: 9 }, taogate_receipt: 'r.s' };
 
 function run(chunks: Chunk[], end: 'end' | 'error' = 'end') {
@@ -220,14 +219,7 @@ describe('ResponsesStreamEncoder', () => {
     {
       // Call 0 is not whole when call 1 begins: both stay open, and every piece goes to its own item; both finish at the end.
       name: 'text, then two parallel tool calls whose pieces interleave',
-      chunks: [
-        chunk({ content: 'ok' }),
-        toolDelta(0, { name: 'f', arguments: '{"a"' }, 'call_1'),
-        toolDelta(1, { name: 'g', arguments: '{"b"' }, 'call_2'),
-        toolDelta(0, { arguments: ':1}' }),
-        toolDelta(1, { arguments: ':2}' }),
-        chunk({}, 'tool_calls'),
-      ],
+      chunks: [...TEXT_THEN_INTERLEAVED_CALLS],
       types: [
         'response.created', 'response.in_progress', 'response.output_item.added', 'response.content_part.added', 'response.output_text.delta',
         'response.output_text.done', 'response.content_part.done', 'response.output_item.done',
@@ -262,13 +254,7 @@ describe('ResponsesStreamEncoder', () => {
   });
 
   it('interleaved pieces go to their own items, and no event names an item after its done event', () => {
-    const events = run([
-      toolDelta(0, { name: 'f', arguments: '{"path":' }, 'call_1'),
-      toolDelta(1, { name: 'g', arguments: '{"n":' }, 'call_2'),
-      toolDelta(0, { arguments: '"a"}' }),
-      toolDelta(1, { arguments: '42}' }),
-      chunk({}, 'tool_calls'),
-    ]);
+    const events = run([...INTERLEAVED_CALLS]);
     const done = new Set<unknown>();
     const args = new Map<unknown, string>();
     for (const e of events) {
@@ -278,7 +264,7 @@ describe('ResponsesStreamEncoder', () => {
       }
       if (e.type === 'response.output_item.done') done.add(e.output_index);
     }
-    expect([...args.entries()].map(([i, json]) => [i, JSON.parse(json)])).toEqual([[0, { path: 'a' }], [1, { n: 42 }]]);
+    expect([...args.values()].map((json) => JSON.parse(json))).toEqual(INTERLEAVED_ARGUMENTS);
     const { response } = events.at(-1) as unknown as { response: { output: unknown[] } };
     expect(response.output).toMatchObject([
       { type: 'function_call', status: 'completed', call_id: 'call_1', arguments: '{"path":"a"}' },
