@@ -14,7 +14,7 @@ import { recordComparison, type ComparisonFlags, type LeaderboardStatus } from '
 import type { ApiKeyRecord } from '../metering/api-keys.js';
 import type { ChatCompletionRequest } from '../openai/requests.js';
 import type { Check, CompareRequest } from './compare-request.js';
-import { runChecks, validateChecks, type CheckResult } from './checks.js';
+import { compileChecks, runChecks, type CheckResult, type CompiledChecks } from './checks.js';
 import { DEFAULT_RUBRIC } from './judge-prompt.js';
 import { runJudge, taskText, type JudgeOutcome } from './judge.js';
 import { runTarget, type TargetAnswer } from './run-target.js';
@@ -61,7 +61,7 @@ export interface PreparedComparison {
   readonly input: CompareInput;
   readonly plans: readonly PlannedTarget[];
   readonly messages: ChatCompletionRequest['messages'];
-  readonly checks: readonly Check[];
+  readonly checks: CompiledChecks;
   readonly judge: { readonly model: string; readonly rubric: string } | null;
 }
 
@@ -70,8 +70,7 @@ export async function prepareComparison(gw: Gateway, input: CompareInput): Promi
   const { request } = input;
   const snapshot = requireSnapshot(gw.metagraph);
   const plans = planTargets(request, { catalog: gw.catalog, snapshot, routingOrder: (subnet) => gw.blend.routingOrder(subnet) }, gw.config.COMPARE_MAX_TARGETS);
-  const checks = request.checks ?? [];
-  await validateChecks(checks, gw.checkRunner);
+  const checks = compileChecks(request.checks ?? []);
   if (request.judge !== undefined) {
     try {
       gw.catalog.resolve(request.judge, snapshot);
@@ -125,7 +124,7 @@ export async function runComparison(gw: Gateway, prepared: PreparedComparison, l
       signal: input.signal,
       private: input.flags.private,
     });
-    const checked: CheckResult[] | null = answered(answer) ? await runChecks(checks, answer.answer ?? '', gw.checkRunner) : null;
+    const checked: CheckResult[] | null = answered(answer) ? await runChecks(checks, answer.answer ?? '') : null;
     listener.onEntry?.({ ...answer, index, scores: entryScores(checked, null, index) });
     return { answer, checked };
   });
@@ -151,7 +150,7 @@ export async function runComparison(gw: Gateway, prepared: PreparedComparison, l
   const leaderboard = input.signal.aborted ? 'aborted' : await recordComparison(
     { leaderboard: gw.leaderboard, logger: gw.logger, onRecorded: (netuids) => gw.blend.refresh(netuids) },
     {
-      scored: checks.length > 0 || prepared.judge !== null,
+      scored: checks.checks.length > 0 || prepared.judge !== null,
       winners,
       entries: entries.map((e) => ({
         model: e.served_model ?? e.model,
@@ -163,5 +162,5 @@ export async function runComparison(gw: Gateway, prepared: PreparedComparison, l
     },
     input.flags,
   );
-  return { id, object: 'comparison', created, checks, judge: judgeSummary, entries, winners, leaderboard };
+  return { id, object: 'comparison', created, checks: checks.checks, judge: judgeSummary, entries, winners, leaderboard };
 }

@@ -163,7 +163,7 @@ const CompareEntrySchema = z.looseObject({
   receipt: nullableString,
   error: z.looseObject({ status: z.number().int(), type: z.string(), code: nullableString, message: z.string() }).nullable(),
   scores: z.looseObject({
-    checks: z.array(z.looseObject({ type: z.string(), passed: z.boolean(), detail: nullableString })),
+    checks: z.array(z.looseObject({ type: z.string(), passed: z.boolean().nullable(), detail: nullableString })),
     checks_passed: z.number().int(),
     checks_total: z.number().int(),
     judge: z.looseObject({ score: z.number().nullable(), reason: nullableString }).nullable(),
