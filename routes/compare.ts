@@ -50,7 +50,7 @@ export function compareRoutes(gw: Gateway) {
       signal,
       // The one place the call's privacy reaches the leaderboard (never stored when private):
       // a private key, or `x-taogate-private: 1`; its targets and judge go to private subnets only.
-      flags: { private: key.private || parsePrivateHeader(c.req.header(PRIVATE_HEADER)) },
+      flags: { private: key.private || parsePrivateHeader(c.req.header(PRIVATE_HEADER)), trustedScorer: key.trustedScorer },
     });
 
     // 3. Every entry as it finishes, then the scored comparison; or the whole comparison as JSON.

@@ -2,7 +2,10 @@
  * GET /v1/leaderboard?netuid=&window=: how each miner (hotkey) and model of
  * a subnet did in scored comparisons over a rolling window: count, mean
  * score, win rate, latency percentiles, error rate. Aggregates only, no
- * prompts or answers, so it is public like the ranked snapshot.
+ * prompts or answers, so it is public like the ranked snapshot. By default
+ * every stored comparison counts; `trusted=true` shows only those run by
+ * `trusted_scorer` keys, which is what routing reads (any key can compare
+ * with checks and a rubric of its choosing).
  */
 import { Hono } from 'hono';
 import { requireSnapshot } from '../src/chain/require-snapshot.js';
@@ -24,6 +27,7 @@ export function leaderboardRoutes(gw: Gateway) {
     query: {
       netuid: { description: 'One subnet (default: every served subnet)', schema: z.string().regex(/^\d+$/) },
       window: { description: 'Rolling window, 5m to 7d, e.g. 1h, 24h (default), 7d', schema: z.string().regex(/^\d{1,4}[mhd]$/) },
+      trusted: { description: '`true`: only comparisons run by trusted-scorer keys (what blend and the `quality` policy route on); default `false`: all', schema: z.enum(['true', 'false']) },
     },
     responses: { 200: { description: 'One row per subnet, model and miner hotkey, best first', json: { name: 'Leaderboard', schema: LeaderboardSchema } } },
     errors: [400, 404, 503],
@@ -42,11 +46,14 @@ export function leaderboardRoutes(gw: Gateway) {
     }
     const window = parseWindow(c.req.query('window') ?? DEFAULT_LEADERBOARD_WINDOW);
     if (typeof window === 'string') throw invalidRequest(`window: ${window}`, 'window');
+    const trustedText = c.req.query('trusted') ?? 'false';
+    if (trustedText !== 'true' && trustedText !== 'false') throw invalidRequest(`trusted must be true or false, got "${trustedText}"`, 'trusted');
+    const view = trustedText === 'true' ? 'trusted' : 'all';
 
     // 2. The rows from the store's time buckets (503 while it is unreachable).
     let rows;
     try {
-      rows = (await Promise.all(netuids.map((n) => gw.leaderboard.read(n, window)))).flat();
+      rows = (await Promise.all(netuids.map((n) => gw.leaderboard.read(n, window, view)))).flat();
     } catch {
       throw new GatewayError(503, 'the leaderboard store is unreachable; retry shortly', 'server_error', 'store_unavailable');
     }
@@ -57,6 +64,7 @@ export function leaderboardRoutes(gw: Gateway) {
     return c.json({
       object: 'list',
       window: window.text,
+      trusted: view === 'trusted',
       bucket_s: window.resolution.bucketMs / 1000,
       data: rows.map((row) => ({ ...row, uid: uidOf(row.netuid, row.hotkey) })),
     });

@@ -74,7 +74,7 @@ describe('the quality policy over the real leaderboard', () => {
   it('ranks subnets by their scored miners’ mean, the way QualityIndex reads it from the store', async () => {
     const leaderboard = new Leaderboard(createMemoryStore());
     const entry = (netuid: number, hotkey: string, score: number) => ({ netuid, model: 'm', hotkey, score, failed: false, latencyMs: 100, contested: false, won: false });
-    await leaderboard.record([entry(64, '5A', 4), entry(64, '5B', 6), entry(19, '5C', 9), entry(4, '5D', 2)]);
+    await leaderboard.record([entry(64, '5A', 4), entry(64, '5B', 6), entry(19, '5C', 9), entry(4, '5D', 2)], { trusted: true });
     const index = new QualityIndex(leaderboard, parseWindow('24h') as LeaderboardWindow, silentLogger());
     expect(rankCandidates([A, B, C], 'quality', inputs(index).policy).applied).toBe('order'); // nothing read yet
     await index.refresh([64, 19, 4]);

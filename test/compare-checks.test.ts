@@ -4,7 +4,8 @@
  * bounded in what they read, and a check that could not run is no verdict.
  */
 import { describe, expect, it } from 'vitest';
-import { compileChecks, MAX_CHECKED_CHARS, runChecks } from '../src/compare/checks.js';
+import { compileChecks, MAX_CHECKED_CHARS, runChecks, type CheckResult } from '../src/compare/checks.js';
+import { entryScores } from '../src/compare/scores.js';
 import type { Check } from '../src/compare/compare-request.js';
 import { GatewayError } from '../src/errors.js';
 
@@ -77,5 +78,15 @@ describe('JSON Schema checks', () => {
   it('keeps one comparison’s $ids apart from another’s', async () => {
     const schema = { $id: 'https://example.com/answer.json', type: 'object', required: ['a'] };
     for (let i = 0; i < 2; i++) expect((await run([{ type: 'json_schema', schema }], '{"a":1}'))[0]?.passed).toBe(true);
+  });
+});
+
+describe('scores', () => {
+  const check = (passed: boolean | null): CheckResult => ({ type: 'regex', passed, detail: passed === true ? null : 'why' });
+
+  it('leave a check that could not run out of the score: no verdict is not a 0', () => {
+    expect(entryScores([check(null)], null, 0)).toMatchObject({ overall: null, checks_passed: 0, checks_total: 1, checks_not_run: 1 });
+    expect(entryScores([check(null), check(true), check(false)], null, 0)).toMatchObject({ overall: 5, checks_passed: 1, checks_total: 3, checks_not_run: 1 });
+    expect(entryScores([check(false)], null, 0).overall).toBe(0);
   });
 });

@@ -7,6 +7,8 @@ import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startMiner, type RunningMiner } from '../src/devnet/miner.js';
 import { Leaderboard, type LeaderboardEntry } from '../src/leaderboard/leaderboard.js';
+import { recordComparison } from '../src/leaderboard/record-comparison.js';
+import { silentLogger } from '../src/log.js';
 import { parseWindow, type LeaderboardWindow } from '../src/leaderboard/window.js';
 import { LeaderboardSchema } from '../src/openapi/response-schemas.js';
 import { createMemoryStore } from '../src/store/memory.js';
@@ -19,6 +21,7 @@ import { startTestGateway, type TestGateway } from './support/gateway-harness.js
 const REDIS_URL = process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
 const HOUR = 3_600_000;
 const win = (text: string) => parseWindow(text) as LeaderboardWindow;
+const UNTRUSTED = { trusted: false };
 
 const entry = (hotkey: string, over: Partial<LeaderboardEntry> = {}): LeaderboardEntry => ({
   netuid: 4,
@@ -62,11 +65,11 @@ describe.each(stores)('aggregation on the %s store', (_name, open) => {
   it('counts entries, mean score, wins, errors and latency percentiles per model and hotkey', async () => {
     now = Date.UTC(2026, 0, 10, 12, 30);
     // Three comparisons between A and B: A wins twice; B fails once.
-    await board.record([entry('A', { score: 9, won: true, latencyMs: 200 }), entry('B', { score: 4, latencyMs: 1500 })]);
-    await board.record([entry('A', { score: 7, won: true, latencyMs: 400 }), entry('B', { score: 6, latencyMs: 3000 })]);
-    await board.record([entry('A', { score: 8, contested: false, latencyMs: 600 }), entry('B', { score: null, failed: true, contested: false })]);
+    await board.record([entry('A', { score: 9, won: true, latencyMs: 200 }), entry('B', { score: 4, latencyMs: 1500 })], UNTRUSTED);
+    await board.record([entry('A', { score: 7, won: true, latencyMs: 400 }), entry('B', { score: 6, latencyMs: 3000 })], UNTRUSTED);
+    await board.record([entry('A', { score: 8, contested: false, latencyMs: 600 }), entry('B', { score: null, failed: true, contested: false })], UNTRUSTED);
     // Another model of A's is its own row.
-    await board.record([entry('A', { model: 'sn4/qwen', score: 2, contested: false })]);
+    await board.record([entry('A', { model: 'sn4/qwen', score: 2, contested: false })], UNTRUSTED);
     const rows = await board.read(4, win('1h'));
     expect(rows.map((r) => `${r.hotkey} ${r.model}`)).toEqual(['A sn4/llama-3.1-8b', 'B sn4/llama-3.1-8b', 'A sn4/qwen']);
     const [a, b] = rows;
@@ -84,17 +87,52 @@ describe.each(stores)('aggregation on the %s store', (_name, open) => {
   it('reads a rolling window: older buckets drop out of shorter windows', async () => {
     const base = Date.UTC(2026, 0, 20, 12, 0);
     now = base - 3 * HOUR; // 3 h ago: in 6h, 24h and 7d
-    await board.record([entry('old', { netuid: 7, score: 2 })]);
+    await board.record([entry('old', { netuid: 7, score: 2 })], UNTRUSTED);
     now = base - 2 * 24 * HOUR; // 2 days ago: only in 7d
-    await board.record([entry('older', { netuid: 7, score: 3 })]);
+    await board.record([entry('older', { netuid: 7, score: 3 })], UNTRUSTED);
     now = base - 20 * 60_000; // 20 min ago: in every window from 30m
-    await board.record([entry('new', { netuid: 7, score: 9 })]);
+    await board.record([entry('new', { netuid: 7, score: 9 })], UNTRUSTED);
     now = base;
     const hotkeys = async (w: string) => (await board.read(7, win(w))).map((r) => r.hotkey).sort();
     expect(await hotkeys('30m')).toEqual(['new']);
     expect(await hotkeys('6h')).toEqual(['new', 'old']);
     expect(await hotkeys('24h')).toEqual(['new', 'old']);
     expect(await hotkeys('7d')).toEqual(['new', 'old', 'older']);
+  });
+
+  it('keeps the trusted view apart: every comparison counts in `all`, only trusted ones in `trusted`', async () => {
+    now = Date.UTC(2026, 0, 30, 12, 0);
+    await board.record([entry('T', { netuid: 8, score: 9 })], { trusted: true });
+    await board.record([entry('U', { netuid: 8, score: 1 })], UNTRUSTED);
+    expect((await board.read(8, win('1h'))).map((r) => r.hotkey)).toEqual(['T', 'U']);
+    expect((await board.read(8, win('1h'), 'trusted')).map((r) => [r.hotkey, r.mean_score])).toEqual([['T', 9]]);
+  });
+});
+
+describe('a finished comparison on the leaderboard', () => {
+  const scored = (hotkey: string, overall: number | null) => ({ model: 'sn4/m', miner: { netuid: 4, hotkey }, failed: false, latencyMs: 100, overall });
+  const record = async (entries: ReturnType<typeof scored>[], winners: number[]) => {
+    const board = new Leaderboard(createMemoryStore());
+    const status = await recordComparison({ leaderboard: board, logger: silentLogger() }, { scored: true, entries, winners }, { private: false, trustedScorer: false });
+    expect(status).toBe('recorded');
+    return new Map((await board.read(4, win('1h'))).map((r) => [r.hotkey, r]));
+  };
+
+  it('counts a tie as a contest for each, and a win for none', async () => {
+    const rows = await record([scored('A', 10), scored('B', 10), scored('C', 4)], [0, 1]);
+    for (const hotkey of ['A', 'B', 'C']) expect(rows.get(hotkey)).toMatchObject({ contests: 1, wins: 0, win_rate: 0 });
+  });
+
+  it('counts the one best entry’s win', async () => {
+    const rows = await record([scored('A', 10), scored('B', 7)], [0]);
+    expect(rows.get('A')).toMatchObject({ contests: 1, wins: 1 });
+    expect(rows.get('B')).toMatchObject({ contests: 1, wins: 0 });
+  });
+
+  it('holds an entry nothing could score (overall null) as counted but unscored, never as a 0', async () => {
+    const rows = await record([scored('A', null), scored('B', 7)], [1]);
+    expect(rows.get('A')).toMatchObject({ count: 1, scored: 0, mean_score: null, contests: 0 });
+    expect(rows.get('B')).toMatchObject({ scored: 1, mean_score: 7, contests: 0, wins: 0 });
   });
 });
 
@@ -130,23 +168,34 @@ describe('GET /v1/leaderboard', () => {
     await low.setFault('none');
     const unscored = await compareOk(gw, { prompt: 'no score', targets: ['sn4/uid:1', 'sn4/uid:2'] });
     expect(unscored.leaderboard).toBe('unscored');
+    // A key that is no trusted scorer: its comparison is on the board, but not in the trusted view.
+    const untrusted = await createKey(gw, { name: 'untrusted' });
+    await compareOk(gw, { prompt: 'rigged', targets: ['sn4/uid:1', 'sn4/uid:2'], checks: [{ type: 'contains', value: 'devnet miner low' }] }, untrusted.key);
     const secret = await createKey(gw, { name: 'secret', private: true });
     const hidden = await compareOk(gw, { prompt: 'private', targets: ['sn4/uid:1', 'sn4/uid:2'], judge: 'sn62/coder' }, secret.key);
     expect(hidden.leaderboard).toBe('private');
 
     const res = await fetch(`${gw.url}/v1/leaderboard?netuid=4&window=1h`);
     expect(res.status).toBe(200);
-    const body = (await res.json()) as { window: string; data: Array<Record<string, any>> };
+    const body = (await res.json()) as { window: string; trusted: boolean; data: Array<Record<string, any>> };
     expect(LeaderboardSchema.safeParse(body).success).toBe(true);
     expect(body.window).toBe('1h');
     expect(body.data.map((r) => r.uid)).toEqual([2, 1]);
     const [best, worst] = body.data;
-    expect(best).toMatchObject({ hotkey: high.hotkey, model: 'sn4/llama-3.1-8b', count: 4, errors: 0, scored: 4, wins: 3, contests: 3, win_rate: 1 });
+    expect(body.trusted).toBe(false);
+    expect(best).toMatchObject({ hotkey: high.hotkey, model: 'sn4/llama-3.1-8b', count: 5, errors: 0, scored: 5, wins: 3, contests: 4 });
     // (The comparison where low failed had one scored entry: no contest, so no win.)
-    // Three judge scores of 8 and one all-checks-passed 10.
-    expect(best?.mean_score).toBe(8.5);
-    expect(worst).toMatchObject({ hotkey: low.hotkey, count: 4, errors: 1, error_rate: 0.25, scored: 3, mean_score: 3, wins: 0 });
+    // Three judge scores of 8, one all-checks-passed 10, and the rigged check's 0.
+    expect(best?.mean_score).toBe(6.8);
+    expect(worst).toMatchObject({ hotkey: low.hotkey, count: 5, errors: 1, error_rate: 0.2, scored: 4, mean_score: 4.75, wins: 1 });
     expect(worst?.latency_ms.p50).toBeGreaterThan(0);
+    // The trusted view, which routing reads, leaves the untrusted key's comparison out.
+    const trusted = (await (await fetch(`${gw.url}/v1/leaderboard?netuid=4&window=1h&trusted=true`)).json()) as { trusted: boolean; data: Array<Record<string, any>> };
+    expect(trusted.trusted).toBe(true);
+    expect(trusted.data.map((r) => [r.hotkey, r.count, r.mean_score, r.wins])).toEqual([
+      [high.hotkey, 4, 8.5, 3],
+      [low.hotkey, 4, 3, 0],
+    ]);
     // Every subnet when no netuid is given.
     const all = (await (await fetch(`${gw.url}/v1/leaderboard`)).json()) as { window: string; data: unknown[] };
     expect(all.window).toBe('24h');
@@ -159,6 +208,7 @@ describe('GET /v1/leaderboard', () => {
     ['netuid=99', 404, null],
     ['window=2y', 400, 'window'],
     ['window=30d', 400, 'window'],
+    ['trusted=yes', 400, 'trusted'],
   ])('?%s → %i', async (query, status, param) => {
     const res = await fetch(`${gw.url}/v1/leaderboard?${query}`);
     expect(res.status).toBe(status);

@@ -78,7 +78,7 @@ async function fillLeaderboard(gw: Gateway): Promise<{ recordUs: number }> {
     });
   let offset = 0;
   const recordUs = await medianUs(64, async () => {
-    await gw.leaderboard.record(comparison(offset));
+    await gw.leaderboard.record(comparison(offset), { trusted: true });
     offset += 8;
   });
   return { recordUs };

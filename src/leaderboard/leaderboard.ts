@@ -7,6 +7,12 @@
  *
  * Field names are `<model>|<hotkey>|<metric>`: hotkeys and metrics never
  * contain "|", so a model that does is still split right (from the end).
+ *
+ * Two views: `all` counts every stored comparison, `trusted` only those run
+ * by keys flagged `trusted_scorer`. Any key can compare with checks and a
+ * rubric of its own choosing, so only the trusted view may move traffic
+ * (blend quality, the `quality` candidate policy); the public board shows
+ * either.
  */
 import type { Store } from '../store/store.js';
 import { LATENCY_BOUNDS_MS, latencyBucket, latencyQuantile } from './latency-buckets.js';
@@ -23,7 +29,7 @@ export interface LeaderboardEntry {
   readonly latencyMs: number;
   /** Scored in a comparison with at least one other scored entry. */
   readonly contested: boolean;
-  /** Had the best score of that comparison (ties share the win). */
+  /** Had the best score of that comparison alone (a tie is no one's win). */
   readonly won: boolean;
 }
 
@@ -47,7 +53,10 @@ export interface LeaderboardRow {
 const METRICS: ReadonlySet<string> = new Set(['n', 'err', 'scored', 'score_milli', 'contests', 'wins', 'lat_sum', ...LATENCY_BOUNDS_MS.map((_, i) => `h${i}`)]);
 type Counts = Record<string, number>;
 
-const bucketKey = (netuid: number, resolution: Resolution, index: number) => `lb:${netuid}:${resolution.name}:${index}`;
+export type LeaderboardView = 'all' | 'trusted';
+
+const VIEW_PREFIX: Readonly<Record<LeaderboardView, string>> = { all: 'lb', trusted: 'lb-trusted' };
+const bucketKey = (view: LeaderboardView, netuid: number, resolution: Resolution, index: number) => `${VIEW_PREFIX[view]}:${netuid}:${resolution.name}:${index}`;
 const round = (x: number, digits: number) => Math.round(x * 10 ** digits) / 10 ** digits;
 
 function incrementsOf(entries: readonly LeaderboardEntry[]): Counts {
@@ -111,28 +120,31 @@ export class Leaderboard {
     private readonly clock: () => number = Date.now,
   ) {}
 
-  /** Counts one comparison's entries into the current bucket of every resolution. */
-  async record(entries: readonly LeaderboardEntry[]): Promise<void> {
+  /** Counts one comparison's entries into the current bucket of every resolution, of the trusted view too when `trusted`. */
+  async record(entries: readonly LeaderboardEntry[], options: { readonly trusted: boolean }): Promise<void> {
     const now = this.clock();
+    const views: LeaderboardView[] = options.trusted ? ['all', 'trusted'] : ['all'];
     const byNetuid = new Map<number, LeaderboardEntry[]>();
     for (const e of entries) byNetuid.set(e.netuid, [...(byNetuid.get(e.netuid) ?? []), e]);
     const writes: Array<Promise<unknown>> = [];
     for (const [netuid, group] of byNetuid) {
       const increments = incrementsOf(group);
-      for (const resolution of RESOLUTIONS) {
-        const index = Math.floor(now / resolution.bucketMs);
-        writes.push(this.store.hincrby(bucketKey(netuid, resolution, index), increments, { ttlMs: resolution.retainMs + resolution.bucketMs }));
+      for (const view of views) {
+        for (const resolution of RESOLUTIONS) {
+          const index = Math.floor(now / resolution.bucketMs);
+          writes.push(this.store.hincrby(bucketKey(view, netuid, resolution, index), increments, { ttlMs: resolution.retainMs + resolution.bucketMs }));
+        }
       }
     }
     await Promise.all(writes);
   }
 
   /** Every (model, hotkey) of the subnet seen in the window, best first. */
-  async read(netuid: number, window: LeaderboardWindow): Promise<LeaderboardRow[]> {
+  async read(netuid: number, window: LeaderboardWindow, view: LeaderboardView = 'all'): Promise<LeaderboardRow[]> {
     const { resolution } = window;
     const current = Math.floor(this.clock() / resolution.bucketMs);
     const hashes = await Promise.all(
-      Array.from({ length: window.buckets }, (_, i) => this.store.hgetall(bucketKey(netuid, resolution, current - i))),
+      Array.from({ length: window.buckets }, (_, i) => this.store.hgetall(bucketKey(view, netuid, resolution, current - i))),
     );
     const sums = new Map<string, Counts>();
     for (const hash of hashes) {

@@ -15,6 +15,8 @@ const MAX_MODEL_CHARS = 128;
 export interface ComparisonFlags {
   /** The request must leave no trace in shared stores (leaderboard, archives). */
   readonly private: boolean;
+  /** Made with a `trusted_scorer` key: it counts in the leaderboard's trusted view, the one routing reads. */
+  readonly trustedScorer: boolean;
 }
 
 /** What a comparison says about each entry, as far as the leaderboard cares. */
@@ -50,6 +52,8 @@ export async function recordComparison(deps: RecordDeps, result: ComparedResult,
   if (flags.private) return 'private';
   if (!result.scored) return 'unscored';
   const scoredCount = result.entries.filter((e) => e.overall !== null).length;
+  // A tie is no one's win: otherwise checks every answer passes would hand each entry a win.
+  const outright = result.winners.length === 1 ? result.winners[0] : undefined;
   const entries: LeaderboardEntry[] = [];
   result.entries.forEach((e, i) => {
     // Entries refused before a miner was chosen (no route, limits) say nothing about any miner.
@@ -62,12 +66,12 @@ export async function recordComparison(deps: RecordDeps, result: ComparedResult,
       failed: e.failed,
       latencyMs: e.latencyMs,
       contested: e.overall !== null && scoredCount >= 2,
-      won: e.overall !== null && scoredCount >= 2 && result.winners.includes(i),
+      won: e.overall !== null && scoredCount >= 2 && outright === i,
     });
   });
   if (entries.length === 0) return 'unscored';
   try {
-    await deps.leaderboard.record(entries);
+    await deps.leaderboard.record(entries, { trusted: flags.trustedScorer });
   } catch (err) {
     deps.logger.warn({ err: (err as Error).message }, 'leaderboard: could not record a comparison (store unreachable); it is dropped');
     return 'failed';

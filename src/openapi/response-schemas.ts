@@ -136,6 +136,7 @@ export const ApiKeySchema = z.object({
   rpm: z.number().int().nullable(),
   tpm: z.number().int().nullable(),
   private: z.boolean(),
+  trusted_scorer: z.boolean().describe("Its comparisons count for routing (blend quality, the `quality` candidate policy)"),
 });
 
 export const CreatedApiKeySchema = ApiKeySchema.extend({ key: z.string().describe('The plaintext key, shown only once.') });
@@ -166,6 +167,7 @@ const CompareEntrySchema = z.looseObject({
     checks: z.array(z.looseObject({ type: z.string(), passed: z.boolean().nullable(), detail: nullableString })),
     checks_passed: z.number().int(),
     checks_total: z.number().int(),
+    checks_not_run: z.number().int(),
     judge: z.looseObject({ score: z.number().nullable(), reason: nullableString }).nullable(),
     overall: z.number().nullable(),
   }),
@@ -184,6 +186,7 @@ export const ComparisonSchema = z.looseObject({
 export const LeaderboardSchema = z.looseObject({
   object: z.literal('list'),
   window: z.string(),
+  trusted: z.boolean(),
   bucket_s: z.number(),
   data: z.array(
     z.looseObject({
