@@ -60,7 +60,7 @@ describe('compare entries', () => {
     expect(c.entries.map((e) => e.target)).toEqual([...PINNED, 'sn62']);
     expect(c.entries.map((e) => e.index)).toEqual([0, 1, 2, 3]);
     const e = byTarget(c, 'sn4/uid:2');
-    expect(e?.miner).toEqual({ netuid: 4, uid: 2, hotkey: high.hotkey });
+    expect(e?.miner).toEqual({ netuid: 4, uid: 2, hotkey: high.hotkey, upstream: `4/2/${high.hotkey}` });
     expect(e?.model).toBe('sn4/llama-3.1-8b');
     expect(e?.served_model).toBe('sn4/llama-3.1-8b');
     expect(e?.answer).toContain('devnet miner high (quality 9/10)');

@@ -17,6 +17,7 @@ import type { Check, CompareRequest } from './compare-request.js';
 import { compileChecks, runChecks, type CheckResult, type CompiledChecks } from './checks.js';
 import { DEFAULT_RUBRIC } from './judge-prompt.js';
 import { runJudge, taskText, type JudgeOutcome } from './judge.js';
+import { checkJudgeRoute, contestantsOf } from './judge-route.js';
 import { runTarget, type TargetAnswer } from './run-target.js';
 import { entryScores, winnersOf, type EntryScores } from './scores.js';
 import { planTargets, type PlannedTarget } from './targets.js';
@@ -65,22 +66,14 @@ export interface PreparedComparison {
   readonly judge: { readonly model: string; readonly rubric: string } | null;
 }
 
-/** Everything a comparison needs, validated: throws the 400 (target, check, top_n), 404 (judge) or 503 (no snapshot). */
+/** Everything a comparison needs, validated: throws the 400 (target, check, top_n, a judge that would grade itself), 404 (judge) or 503 (no snapshot). */
 export async function prepareComparison(gw: Gateway, input: CompareInput): Promise<PreparedComparison> {
   const { request } = input;
   const snapshot = requireSnapshot(gw.metagraph);
   const plans = planTargets(request, { catalog: gw.catalog, snapshot, routingOrder: (subnet) => gw.blend.routingOrder(subnet) }, gw.config.COMPARE_MAX_TARGETS);
   const checks = compileChecks(request.checks ?? []);
-  if (request.judge !== undefined) {
-    try {
-      gw.catalog.resolve(request.judge, snapshot);
-    } catch (err) {
-      if (err instanceof GatewayError && err.status === 404) {
-        throw new GatewayError(404, `judge: ${err.message}`, 'invalid_request_error', 'judge_not_found', 'judge');
-      }
-      throw err;
-    }
-  }
+  // 404 for an unknown judge; 400 when it could only be routed to upstreams it would grade.
+  if (request.judge !== undefined) checkJudgeRoute(gw, request.judge, plans, snapshot);
   const messages: ChatCompletionRequest['messages'] = request.messages ?? [{ role: 'user', content: request.prompt ?? '' }];
   const judge = request.judge === undefined ? null : { model: request.judge, rubric: request.rubric ?? DEFAULT_RUBRIC };
   return { input, plans, messages, checks, judge };
@@ -137,7 +130,8 @@ export async function runComparison(gw: Gateway, prepared: PreparedComparison, l
       if (answered(answer)) graded.set(i, answer.answer ?? '');
     });
     if (graded.size > 0) {
-      judge = await runJudge(gw, { ...prepared.judge, task: taskText(messages), answers: graded, key: input.key, requestId: input.requestId, signal: input.signal, private: input.flags.private });
+      const exclude = contestantsOf(answers.map(({ answer }) => answer.miner));
+      judge = await runJudge(gw, { ...prepared.judge, task: taskText(messages), answers: graded, exclude, key: input.key, requestId: input.requestId, signal: input.signal, private: input.flags.private });
       judgeSummary = { model: judge.model, rubric: judge.rubric, status: judge.status, error: judge.error, attempts: judge.attempts, receipts: judge.receipts };
     } else {
       judgeSummary = { ...prepared.judge, status: 'skipped', error: 'no target answered, so there was nothing to judge', attempts: 0, receipts: [] };

@@ -26,6 +26,8 @@ export interface EntryMiner {
   readonly netuid: number;
   readonly uid: number | null;
   readonly hotkey: string | null;
+  /** The upstream's id as in `x-taogate-miner` ("4/12/5F…", "64/api/chutes"); null for a pinned miner that failed before answering. */
+  readonly upstream: string | null;
 }
 
 /** What one target answered; scores are added once checks and the judge have run. */
@@ -101,7 +103,7 @@ export async function runTarget(gw: Gateway, call: TargetCall): Promise<TargetAn
   } catch (err) {
     const error = errorOf(err);
     // A pinned miner that failed (502) or ran out of time (504) failed this entry; a refusal (429, 402, 503) is no one miner's doing.
-    const miner = plan.pinnedMiner && (error.status === 502 || error.status === 504) ? plan.pinnedMiner : null;
+    const miner = plan.pinnedMiner && (error.status === 502 || error.status === 504) ? { ...plan.pinnedMiner, upstream: null } : null;
     // A pin always names one subnet's model, so that is what the failed miner was asked to serve.
     return { ...base, served_model: miner ? plan.model : null, miner, answer: null, finish_reason: null, latency_ms: elapsed(), ttft_ms: null, tokens: null, cost_micro_usd: null, receipt: null, error };
   }
@@ -129,7 +131,7 @@ export async function runTarget(gw: Gateway, call: TargetCall): Promise<TargetAn
   return {
     ...base,
     served_model: servedModel,
-    miner: { netuid: upstream.netuid, uid: upstream.uid, hotkey: upstream.hotkey },
+    miner: { netuid: upstream.netuid, uid: upstream.uid, hotkey: upstream.hotkey, upstream: upstream.id },
     answer: text === '' && error ? null : text,
     finish_reason: finish,
     latency_ms: elapsed(),

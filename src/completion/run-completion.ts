@@ -54,6 +54,7 @@ function routeFor(gw: Gateway, call: CompletionCall, isPrivate: boolean) {
     maxAttempts: gw.config.MAX_ATTEMPTS,
     maxSubnets: gw.config.MAX_SUBNETS,
     pinnedUids: call.pinnedUids,
+    exclude: call.exclude,
     health: gw.reliability.health,
     stream: request.stream === true,
     reweight: gw.blend.reweight,

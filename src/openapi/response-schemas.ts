@@ -155,7 +155,7 @@ const CompareEntrySchema = z.looseObject({
   target: z.string(),
   model: z.string(),
   served_model: nullableString,
-  miner: z.looseObject({ netuid: z.number().int(), uid: z.number().int().nullable(), hotkey: nullableString }).nullable(),
+  miner: z.looseObject({ netuid: z.number().int(), uid: z.number().int().nullable(), hotkey: nullableString, upstream: nullableString }).nullable(),
   answer: nullableString,
   latency_ms: z.number(),
   ttft_ms: z.number().nullable(),
