@@ -170,11 +170,35 @@ describe('/v1/compare in private mode', () => {
       json: { prompt: 'a secret', targets: ['sn4', 'sn19/deepseek-v3'], checks: [{ type: 'contains', value: 'secret' }] },
     });
     expect(res.status).toBe(200);
+    expect(res.headers.get('x-taogate-private')).toBe('1');
+    expect(res.headers.get('cache-control')).toBe('no-store');
     const body = (await res.json()) as { leaderboard: string; entries: Array<{ target: string; served_model: string | null; error: { status: number; code: string } | null }> };
     expect(body.leaderboard).toBe('private');
     expect(body.entries[0]).toMatchObject({ target: 'sn4', served_model: 'sn4/deepseek-v3', error: null });
     expect(body.entries[1]).toMatchObject({ target: 'sn19/deepseek-v3', served_model: null, error: { status: 503, code: 'no_private_subnet' } });
     expect(open.requests).toHaveLength(0);
+  });
+
+  it('marks its stream and its errors private too, whether the key or the header asked for it', async () => {
+    const compare = (json: unknown, headers: Record<string, string>) => gw.request('/v1/compare', { method: 'POST', headers, json });
+    const asKey = { authorization: `Bearer ${privateKey}` };
+    const responses = [
+      await compare({ prompt: 'a secret', targets: ['sn4'], stream: true }, { 'x-taogate-private': '1' }),
+      await compare({ prompt: 'a secret', targets: ['sn4'], stream: true }, asKey),
+      await compare({ prompt: 'x', targets: ['sn99'] }, { 'x-taogate-private': '1' }),
+      await compare({ prompt: 'x', targets: ['sn4'], judge: 'sn77/nope' }, asKey),
+      await compare({ prompt: 'x', targets: ['sn4'], typo: 1 }, asKey),
+    ];
+    expect(responses.map((r) => r.status)).toEqual([200, 200, 400, 404, 400]);
+    for (const res of responses) {
+      expect(res.headers.get('x-taogate-private')).toBe('1');
+      expect(res.headers.get('cache-control')).toBe('no-store');
+      await res.text();
+    }
+    expect(responses[0]?.headers.get('content-type')).toContain('text/event-stream');
+    // Not private: no marking.
+    const normal = await compare({ prompt: 'x', targets: ['sn99'] }, {});
+    expect(normal.headers.get('x-taogate-private')).toBeNull();
   });
 
   it('without it, the same comparison reaches both subnets and is recorded', async () => {
