@@ -110,7 +110,7 @@ describe.each(stores)('aggregation on the %s store', (_name, open) => {
 });
 
 describe('a finished comparison on the leaderboard', () => {
-  const scored = (hotkey: string, overall: number | null) => ({ model: 'sn4/m', miner: { netuid: 4, hotkey }, failed: false, latencyMs: 100, overall });
+  const scored = (hotkey: string, overall: number | null) => ({ model: 'sn4/m', miner: { netuid: 4, hotkey, upstream: `4/1/${hotkey}` }, failed: false, latencyMs: 100, overall });
   const record = async (entries: ReturnType<typeof scored>[], winners: number[]) => {
     const board = new Leaderboard(createMemoryStore());
     const status = await recordComparison({ leaderboard: board, logger: silentLogger() }, { scored: true, entries, winners }, { private: false, trustedScorer: false });

@@ -205,8 +205,8 @@ describe('/v1/compare in private mode', () => {
     const res = await gw.request('/v1/compare', { method: 'POST', json: { prompt: 'open', targets: ['sn4', 'sn19/deepseek-v3'], checks: [{ type: 'contains', value: 'open' }] } });
     const body = (await res.json()) as { leaderboard: string; entries: Array<{ error: unknown }> };
     expect(body.entries.map((e) => e.error)).toEqual([null, null]);
-    // Subnet APIs have no miner hotkey for the per-miner leaderboard, so there is nothing to record.
-    expect(body.leaderboard).toBe('unscored');
+    // Subnet APIs stand on the leaderboard under their upstream ids.
+    expect(body.leaderboard).toBe('recorded');
   });
 });
 

@@ -22,6 +22,7 @@ import { RESOLUTIONS, type LeaderboardWindow, type Resolution } from './window.j
 export interface LeaderboardEntry {
   readonly netuid: number;
   readonly model: string;
+  /** The miner's hotkey, or for a subnet served by its own API the upstream's id ("64/api/chutes"). */
   readonly hotkey: string;
   /** 0-10, null when the entry failed or nothing scored it. */
   readonly score: number | null;

@@ -17,6 +17,11 @@ export interface MinerQuality {
   readonly scored: number;
 }
 
+/**
+ * Keyed per subnet by the leaderboard's hotkey: a miner's hotkey, or for a
+ * subnet served by its own API the upstream's id, so the `quality` policy
+ * scores API-served subnets as it does miner subnets.
+ */
 export class QualityIndex {
   private readonly bySubnet = new Map<number, ReadonlyMap<string, MinerQuality>>();
   private timer: ReturnType<typeof setInterval> | null = null;

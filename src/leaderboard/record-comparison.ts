@@ -22,7 +22,8 @@ export interface ComparisonFlags {
 /** What a comparison says about each entry, as far as the leaderboard cares. */
 export interface ComparedEntry {
   readonly model: string;
-  readonly miner: { readonly netuid: number; readonly hotkey: string | null } | null;
+  /** `upstream` is the upstream's id ("64/api/chutes"): a subnet served by its own API has no hotkey. */
+  readonly miner: { readonly netuid: number; readonly hotkey: string | null; readonly upstream: string | null } | null;
   readonly failed: boolean;
   readonly latencyMs: number;
   readonly overall: number | null;
@@ -56,12 +57,14 @@ export async function recordComparison(deps: RecordDeps, result: ComparedResult,
   const outright = result.winners.length === 1 ? result.winners[0] : undefined;
   const entries: LeaderboardEntry[] = [];
   result.entries.forEach((e, i) => {
+    // A subnet's own API stands on the board under its upstream id ("64/api/chutes"), which is as stable as a hotkey.
+    const hotkey = e.miner?.hotkey ?? e.miner?.upstream;
     // Entries refused before a miner was chosen (no route, limits) say nothing about any miner.
-    if (!e.miner?.hotkey) return;
+    if (!e.miner || !hotkey) return;
     entries.push({
       netuid: e.miner.netuid,
       model: e.model.slice(0, MAX_MODEL_CHARS),
-      hotkey: e.miner.hotkey,
+      hotkey,
       score: e.failed ? null : e.overall,
       failed: e.failed,
       latencyMs: e.latencyMs,
