@@ -52,7 +52,7 @@ function apiSubnetSummary(gw: Gateway, netuid: number) {
     netuid,
     provider: provider.kind,
     private: gw.catalog.isPrivate(netuid),
-    models: gw.catalog.list(null).filter((e) => e.kind === 'subnet' && e.ownedBy === `sn${netuid}`).map((e) => e.id),
+    models: gw.catalog.modelIds(netuid, null),
     origin: upstream?.origin ?? null,
     routable: 1,
     health: upstream ? gw.reliability.health.view(upstream.id) : null,

@@ -172,7 +172,10 @@ export async function assembleGateway(envConfig: Config, logger: Logger, parts: 
     metagraph,
     catalog,
     health: reliability.health,
-    upstreamsOf: (subnet) => providerFor(subnet.netuid).upstreams(subnet),
+    upstreamsOf: (netuid, subnet) => {
+      const provider = providerFor(netuid);
+      return provider.source === 'metagraph' && !subnet ? null : provider.upstreams(subnet);
+    },
     minersPerSubnet: config.METRICS_MINERS_PER_SUBNET,
   });
   metrics.attachCache(() => cache.stats());

@@ -117,6 +117,11 @@ export class ModelCatalog {
     return this.target(netuid, name);
   }
 
+  /** A served subnet's model ids ("sn64/deepseek-v3"), configured, else the snapshot's (empty = any name). */
+  modelIds(netuid: number, snapshot: MetagraphSnapshot | null): string[] {
+    return this.subnets.has(netuid) ? this.modelNames(netuid, snapshot).map((name) => `sn${netuid}/${name}`) : [];
+  }
+
   /** A served subnet's first model (configured, else the snapshot's), or null. */
   firstModel(netuid: number, snapshot: MetagraphSnapshot | null): ModelTarget | null {
     if (!this.subnets.has(netuid)) return null;

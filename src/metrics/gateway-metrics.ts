@@ -39,7 +39,7 @@ export interface MetricSources {
   readonly metagraph: MetagraphSource;
   readonly catalog: ModelCatalog;
   readonly health: HealthRegistry;
-  readonly upstreamsOf: (subnet: SubnetSnapshot) => readonly Upstream[];
+  readonly upstreamsOf: (netuid: number, subnet: SubnetSnapshot | undefined) => readonly Upstream[] | null;
   /** METRICS_MINERS_PER_SUBNET */
   readonly minersPerSubnet: number;
 }
