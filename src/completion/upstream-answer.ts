@@ -83,6 +83,7 @@ export async function answerFromUpstreams(ctx: CompletionContext, flight: Flight
     const relay = createChunkRelay(source, {
       requestedModel: request.model,
       clientWantsUsage,
+      redact: served.leg.provider.redact,
       // Headers are gone by the end of a stream: the receipt rides on its final chunk.
       finalFields: streamFinalFields(bill, clientWantsUsage),
       onEnd: (o) => {
