@@ -179,6 +179,24 @@ describe('/v1/compare in private mode', () => {
     expect(open.requests).toHaveLength(0);
   });
 
+  it('refuses a judge that cannot be routed privately before any target is sent or billed', async () => {
+    const res = await gw.request('/v1/compare', {
+      method: 'POST',
+      headers: { 'x-taogate-private': '1' },
+      json: { prompt: 'a secret', targets: ['sn4'], judge: 'sn19/deepseek-v3' },
+    });
+    expect(res.status).toBe(503);
+    const { error } = (await res.json()) as { error: { code: string; param: string; message: string } };
+    expect(error).toMatchObject({ code: 'no_private_subnet', param: 'judge' });
+    expect(error.message).toMatch(/^judge: private mode: no private subnet can serve `sn19\/deepseek-v3`/);
+    expect(tee.requests).toHaveLength(0);
+    expect(open.requests).toHaveLength(0);
+    // An alias with a private candidate passes this check; here that candidate is the compared subnet's own API, which may not judge itself.
+    const alias = await gw.request('/v1/compare', { method: 'POST', headers: { 'x-taogate-private': '1' }, json: { prompt: 'a secret', targets: ['sn4'], judge: 'deepseek' } });
+    expect(((await alias.json()) as { error: { code: string } }).error.code).toBe('judge_is_contestant');
+    expect(tee.requests).toHaveLength(0);
+  });
+
   it('marks its stream and its errors private too, whether the key or the header asked for it', async () => {
     const compare = (json: unknown, headers: Record<string, string>) => gw.request('/v1/compare', { method: 'POST', headers, json });
     const asKey = { authorization: `Bearer ${privateKey}` };

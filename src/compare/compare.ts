@@ -72,8 +72,8 @@ export async function prepareComparison(gw: Gateway, input: CompareInput): Promi
   const snapshot = requireSnapshot(gw.metagraph);
   const plans = planTargets(request, { catalog: gw.catalog, snapshot, routingOrder: (subnet) => gw.blend.routingOrder(subnet) }, gw.config.COMPARE_MAX_TARGETS);
   const checks = compileChecks(request.checks ?? []);
-  // 404 for an unknown judge; 400 when it could only be routed to upstreams it would grade.
-  if (request.judge !== undefined) checkJudgeRoute(gw, request.judge, plans, snapshot);
+  // 404 for an unknown judge; 503 when private mode leaves it no subnet; 400 when it could only be routed to upstreams it would grade.
+  if (request.judge !== undefined) checkJudgeRoute(gw, request.judge, plans, snapshot, input.flags.private);
   const messages: ChatCompletionRequest['messages'] = request.messages ?? [{ role: 'user', content: request.prompt ?? '' }];
   const judge = request.judge === undefined ? null : { model: request.judge, rubric: request.rubric ?? DEFAULT_RUBRIC };
   return { input, plans, messages, checks, judge };
