@@ -69,8 +69,19 @@ export interface PreparedComparison {
 /** Everything a comparison needs, validated: throws the 400 (target, check, top_n, a judge that would grade itself), 404 (judge) or 503 (no snapshot). */
 export async function prepareComparison(gw: Gateway, input: CompareInput): Promise<PreparedComparison> {
   const { request } = input;
-  const snapshot = requireSnapshot(gw.metagraph);
-  const plans = planTargets(request, { catalog: gw.catalog, snapshot, routingOrder: (subnet) => gw.blend.routingOrder(subnet) }, gw.config.COMPARE_MAX_TARGETS);
+  // Miner targets need the snapshot (a 503 naming the source when there is none); subnet APIs do not.
+  const snapshot = gw.metagraph.current();
+  const plans = planTargets(
+    request,
+    {
+      catalog: gw.catalog,
+      snapshot,
+      requireSnapshot: () => requireSnapshot(gw.metagraph),
+      servedByApi: (netuid) => gw.providerFor(netuid).source === 'config',
+      routingOrder: (subnet) => gw.blend.routingOrder(subnet),
+    },
+    gw.config.COMPARE_MAX_TARGETS,
+  );
   const checks = compileChecks(request.checks ?? []);
   // 404 for an unknown judge; 503 when private mode leaves it no subnet; 400 when it could only be routed to upstreams it would grade.
   if (request.judge !== undefined) checkJudgeRoute(gw, request.judge, plans, snapshot, input.flags.private);

@@ -27,11 +27,11 @@ import type { EntryMiner } from './run-target.js';
 import type { PlannedTarget } from './targets.js';
 
 /** Every routable upstream of the candidate subnets. */
-function upstreamsOf(gw: Gateway, targets: readonly ModelTarget[], snapshot: MetagraphSnapshot): Upstream[] {
+function upstreamsOf(gw: Gateway, targets: readonly ModelTarget[], snapshot: MetagraphSnapshot | null): Upstream[] {
   const netuids = new Set(targets.map((t) => t.netuid));
   return [...netuids].flatMap((netuid) => {
     const provider = gw.providerFor(netuid);
-    const subnet = snapshot.subnets.get(netuid);
+    const subnet = snapshot?.subnets.get(netuid);
     return provider.source === 'metagraph' && !subnet ? [] : [...provider.upstreams(subnet)];
   });
 }
@@ -39,13 +39,13 @@ function upstreamsOf(gw: Gateway, targets: readonly ModelTarget[], snapshot: Met
 const sameUpstream = (a: Upstream, b: Upstream) => a.id === b.id || (a.hotkey !== null && a.hotkey === b.hotkey);
 
 /** A target's candidate subnets as a request in this mode would be routed: private subnets only in private mode. */
-function candidatesOf(gw: Gateway, model: string, snapshot: MetagraphSnapshot, isPrivate: boolean): readonly ModelTarget[] {
+function candidatesOf(gw: Gateway, model: string, snapshot: MetagraphSnapshot | null, isPrivate: boolean): readonly ModelTarget[] {
   const { targets } = gw.catalog.resolve(model, snapshot);
   return isPrivate ? targets.filter((t) => gw.catalog.isPrivate(t.netuid)) : targets;
 }
 
 /** The judge's candidate subnets: 404 for an unknown model, 503 naming `judge` when private mode leaves none. */
-function judgeCandidates(gw: Gateway, judge: string, snapshot: MetagraphSnapshot, isPrivate: boolean): readonly ModelTarget[] {
+function judgeCandidates(gw: Gateway, judge: string, snapshot: MetagraphSnapshot | null, isPrivate: boolean): readonly ModelTarget[] {
   try {
     const { targets } = gw.catalog.resolve(judge, snapshot);
     return isPrivate ? privateTargets(gw.catalog, targets, judge) : targets;
@@ -61,7 +61,7 @@ function judgeCandidates(gw: Gateway, judge: string, snapshot: MetagraphSnapshot
  * leaves it no subnet, and the 400 when every upstream it could reach may be
  * one it grades.
  */
-export function checkJudgeRoute(gw: Gateway, judge: string, plans: readonly PlannedTarget[], snapshot: MetagraphSnapshot, isPrivate: boolean): void {
+export function checkJudgeRoute(gw: Gateway, judge: string, plans: readonly PlannedTarget[], snapshot: MetagraphSnapshot | null, isPrivate: boolean): void {
   const candidates = upstreamsOf(gw, judgeCandidates(gw, judge, snapshot, isPrivate), snapshot);
   // Nothing routable right now is the judge's own failure when it is called, not a conflict with the targets.
   if (candidates.length === 0) return;
