@@ -101,15 +101,17 @@ export function dashboardRoutes(gw: Gateway) {
     const parsed = parseWindow(windowText);
     const window = typeof parsed === 'string' ? (parseWindow(DEFAULT_LEADERBOARD_WINDOW) as Exclude<typeof parsed, string>) : parsed;
     const selected = Number(c.req.query('netuid'));
-    const netuids = gw.catalog.netuids.includes(selected) ? [selected] : gw.catalog.netuids;
+    const single = gw.catalog.netuids.includes(selected) ? selected : null;
     const snapshot = requireSnapshot(gw.metagraph);
     const uidOf = (netuid: number, hotkey: string) => snapshot.subnets.get(netuid)?.neurons.find((n) => n.hotkey === hotkey)?.uid ?? null;
     let subnets: LeaderboardSubnet[] = [];
+    let truncated = false;
     let error = typeof parsed === 'string' ? parsed : null;
     try {
-      subnets = await Promise.all(
-        netuids.map(async (netuid) => ({ netuid, rows: (await gw.leaderboard.read(netuid, window)).map((r) => ({ ...r, uid: uidOf(netuid, r.hotkey) })) })),
-      );
+      // Like GET /v1/leaderboard: one subnet, or the served ones that had comparisons (bounded).
+      const board = single === null ? await gw.leaderboard.readSubnets(gw.catalog.netuids, window) : { netuids: [single], truncated: false, rows: await gw.leaderboard.read(single, window) };
+      truncated = board.truncated;
+      subnets = board.netuids.map((netuid) => ({ netuid, rows: board.rows.filter((r) => r.netuid === netuid).map((r) => ({ ...r, uid: uidOf(netuid, r.hotkey) })) }));
     } catch {
       error = 'The leaderboard store is unreachable right now.';
     }
@@ -119,8 +121,9 @@ export function dashboardRoutes(gw: Gateway) {
         window: window.text,
         windows: WINDOWS.includes(window.text) ? WINDOWS : [...WINDOWS, window.text],
         netuids: gw.catalog.netuids,
-        selected: netuids.length === 1 ? (netuids[0] as number) : null,
+        selected: single,
         subnets,
+        truncated,
         error,
       }),
     );

@@ -12,6 +12,7 @@ import { requireSnapshot } from '../src/chain/require-snapshot.js';
 import { GatewayError, invalidRequest, notFound } from '../src/errors.js';
 import type { Gateway } from '../src/gateway.js';
 import type { GatewayEnv } from '../src/http/gateway-env.js';
+import type { BoardRead } from '../src/leaderboard/leaderboard.js';
 import { parseWindow } from '../src/leaderboard/window.js';
 import { describeRoute } from '../src/openapi/describe-route.js';
 import { LeaderboardSchema } from '../src/openapi/response-schemas.js';
@@ -25,7 +26,7 @@ export function leaderboardRoutes(gw: Gateway) {
     tags: ['Compare'],
     auth: 'public',
     query: {
-      netuid: { description: 'One subnet (default: every served subnet)', schema: z.string().regex(/^\d+$/) },
+      netuid: { description: 'One subnet (default: the served subnets that had comparisons, at most 16; `truncated` says when there are more)', schema: z.string().regex(/^\d+$/) },
       window: { description: 'Rolling window, 5m to 7d, e.g. 1h, 24h (default), 7d', schema: z.string().regex(/^\d{1,4}[mhd]$/) },
       trusted: { description: '`true`: only comparisons run by trusted-scorer keys (what blend and the `quality` policy route on); default `false`: all', schema: z.enum(['true', 'false']) },
     },
@@ -33,16 +34,15 @@ export function leaderboardRoutes(gw: Gateway) {
     errors: [400, 404, 503],
   });
   return new Hono<GatewayEnv>().get('/v1/leaderboard', doc, async (c) => {
-    // 1. Which subnets (all served ones by default) and which window (400 names the parameter).
+    // 1. Which subnet (default: every served one with comparisons) and which window (400 names the parameter).
     const netuidText = c.req.query('netuid');
-    let netuids = gw.catalog.netuids;
+    let netuid: number | null = null;
     if (netuidText !== undefined) {
-      const netuid = Number(netuidText);
+      netuid = Number(netuidText);
       if (netuidText.trim() === '' || !Number.isInteger(netuid) || netuid < 0 || netuid > 65535) {
         throw invalidRequest(`netuid must be a subnet number, got "${netuidText}"`, 'netuid');
       }
-      if (!netuids.includes(netuid)) throw notFound(`subnet ${netuid} is not served by this gateway`, 'subnet_not_found');
-      netuids = [netuid];
+      if (!gw.catalog.netuids.includes(netuid)) throw notFound(`subnet ${netuid} is not served by this gateway`, 'subnet_not_found');
     }
     const window = parseWindow(c.req.query('window') ?? DEFAULT_LEADERBOARD_WINDOW);
     if (typeof window === 'string') throw invalidRequest(`window: ${window}`, 'window');
@@ -50,10 +50,10 @@ export function leaderboardRoutes(gw: Gateway) {
     if (trustedText !== 'true' && trustedText !== 'false') throw invalidRequest(`trusted must be true or false, got "${trustedText}"`, 'trusted');
     const view = trustedText === 'true' ? 'trusted' : 'all';
 
-    // 2. The rows from the store's time buckets (503 while it is unreachable).
-    let rows;
+    // 2. The rows from the store's time buckets, each subnet's window read at most once per few seconds (503 while the store is unreachable).
+    let board: BoardRead;
     try {
-      rows = (await Promise.all(netuids.map((n) => gw.leaderboard.read(n, window, view)))).flat();
+      board = netuid === null ? await gw.leaderboard.readSubnets(gw.catalog.netuids, window, view) : { netuids: [netuid], truncated: false, rows: await gw.leaderboard.read(netuid, window, view) };
     } catch {
       throw new GatewayError(503, 'the leaderboard store is unreachable; retry shortly', 'server_error', 'store_unavailable');
     }
@@ -66,7 +66,9 @@ export function leaderboardRoutes(gw: Gateway) {
       window: window.text,
       trusted: view === 'trusted',
       bucket_s: window.resolution.bucketMs / 1000,
-      data: rows.map((row) => ({ ...row, uid: uidOf(row.netuid, row.hotkey) })),
+      subnets: board.netuids,
+      truncated: board.truncated,
+      data: board.rows.map((row) => ({ ...row, uid: uidOf(row.netuid, row.hotkey) })),
     });
   });
 }

@@ -6,7 +6,7 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startMiner, type RunningMiner } from '../src/devnet/miner.js';
-import { Leaderboard, type LeaderboardEntry } from '../src/leaderboard/leaderboard.js';
+import { Leaderboard, MAX_BOARD_SUBNETS, READ_CACHE_MS, type LeaderboardEntry } from '../src/leaderboard/leaderboard.js';
 import { recordComparison } from '../src/leaderboard/record-comparison.js';
 import { silentLogger } from '../src/log.js';
 import { parseWindow, type LeaderboardWindow } from '../src/leaderboard/window.js';
@@ -109,6 +109,54 @@ describe.each(stores)('aggregation on the %s store', (_name, open) => {
   });
 });
 
+describe('reads of the public board are bounded', () => {
+  /** The real memory store, with its multi-hash reads counted. */
+  function countedStore() {
+    const store = createMemoryStore();
+    const reads: number[] = [];
+    const counted: Store = { ...store, hgetallMany: (keys) => (reads.push(keys.length), store.hgetallMany(keys)) };
+    return { store: counted, reads };
+  }
+
+  it('reads a subnet’s window in one round trip, shared by concurrent readers and reused for a few seconds', async () => {
+    let now = Date.UTC(2026, 1, 1, 12, 0);
+    const { store, reads } = countedStore();
+    const board = new Leaderboard(store, () => now);
+    await board.record([entry('A', { score: 7 })], UNTRUSTED);
+    const views = await Promise.all(Array.from({ length: 10 }, () => board.read(4, win('7d'))));
+    expect(views.every((rows) => rows[0]?.mean_score === 7)).toBe(true);
+    // One call for all 168 hourly buckets, for all ten readers.
+    expect(reads).toEqual([168]);
+    now += READ_CACHE_MS - 1;
+    await board.read(4, win('7d'));
+    expect(reads).toHaveLength(1);
+    // A comparison recorded here is read at once (blend re-reads right after it)...
+    await board.record([entry('B', { score: 3 })], UNTRUSTED);
+    expect((await board.read(4, win('7d'))).map((r) => r.hotkey)).toEqual(['A', 'B']);
+    expect(reads).toHaveLength(2);
+    // ...and another replica's, once the reuse is over.
+    now += READ_CACHE_MS;
+    await board.read(4, win('7d'));
+    expect(reads).toHaveLength(3);
+  });
+
+  it('reads the whole board only for subnets that had comparisons, at most MAX_BOARD_SUBNETS', async () => {
+    const { store, reads } = countedStore();
+    const board = new Leaderboard(store);
+    const served = Array.from({ length: 64 }, (_, i) => i + 1);
+    expect(await board.readSubnets(served, win('24h'))).toEqual({ netuids: [], truncated: false, rows: [] });
+    expect(reads).toEqual([]);
+    // Another process recorded these: this one learns of them from the store.
+    const other = new Leaderboard(store);
+    for (const netuid of served.filter((n) => n % 3 === 0)) await other.record([entry(`hk${netuid}`, { netuid })], UNTRUSTED);
+    const wait = new Leaderboard(store);
+    const read = await wait.readSubnets(served, win('24h'));
+    expect(read.netuids).toEqual(served.filter((n) => n % 3 === 0).slice(0, MAX_BOARD_SUBNETS));
+    expect(read.truncated).toBe(true);
+    expect(read.rows).toHaveLength(MAX_BOARD_SUBNETS);
+  });
+});
+
 describe('a finished comparison on the leaderboard', () => {
   const scored = (hotkey: string, overall: number | null) => ({ model: 'sn4/m', miner: { netuid: 4, hotkey, upstream: `4/1/${hotkey}` }, failed: false, latencyMs: 100, overall });
   const record = async (entries: ReturnType<typeof scored>[], winners: number[]) => {
@@ -172,7 +220,8 @@ describe('GET /v1/leaderboard', () => {
     const untrusted = await createKey(gw, { name: 'untrusted' });
     await compareOk(gw, { prompt: 'rigged', targets: ['sn4/uid:1', 'sn4/uid:2'], checks: [{ type: 'contains', value: 'devnet miner low' }] }, untrusted.key);
     const secret = await createKey(gw, { name: 'secret', private: true });
-    const hidden = await compareOk(gw, { prompt: 'private', targets: ['sn4/uid:1', 'sn4/uid:2'], judge: 'sn62/coder' }, secret.key);
+    // (Without a judge: private mode refuses a judge no private subnet serves, and this gateway has none.)
+    const hidden = await compareOk(gw, { prompt: 'private', targets: ['sn4/uid:1', 'sn4/uid:2'], checks: [{ type: 'contains', value: 'quality' }] }, secret.key);
     expect(hidden.leaderboard).toBe('private');
 
     const res = await fetch(`${gw.url}/v1/leaderboard?netuid=4&window=1h`);
@@ -197,8 +246,10 @@ describe('GET /v1/leaderboard', () => {
       [low.hotkey, 4, 3, 0],
     ]);
     // Every subnet when no netuid is given.
-    const all = (await (await fetch(`${gw.url}/v1/leaderboard`)).json()) as { window: string; data: unknown[] };
+    // Every served subnet that had comparisons when no netuid is given (sn62, the judge's, had none).
+    const all = (await (await fetch(`${gw.url}/v1/leaderboard`)).json()) as { window: string; subnets: number[]; truncated: boolean; data: unknown[] };
     expect(all.window).toBe('24h');
+    expect(all).toMatchObject({ subnets: [4], truncated: false });
     expect(all.data).toHaveLength(2);
   });
 

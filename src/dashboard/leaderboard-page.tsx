@@ -16,6 +16,8 @@ export interface LeaderboardPageProps {
   readonly netuids: readonly number[];
   readonly selected: number | null;
   readonly subnets: readonly LeaderboardSubnet[];
+  /** More subnets had comparisons than one read covers. */
+  readonly truncated: boolean;
   readonly error: string | null;
 }
 
@@ -110,6 +112,8 @@ export function LeaderboardPage(props: LeaderboardPageProps) {
         <button type="submit">Show</button>
       </form>
       {props.error && <p class="error">{props.error}</p>}
+      {!props.error && props.subnets.length === 0 && <p class="muted">No subnet has a scored comparison yet.</p>}
+      {props.truncated && <p class="muted">More subnets have comparisons than one page shows: pick one above.</p>}
       {props.subnets.map((board) => (
         <SubnetBoard board={board} />
       ))}

@@ -188,6 +188,8 @@ export const LeaderboardSchema = z.looseObject({
   window: z.string(),
   trusted: z.boolean(),
   bucket_s: z.number(),
+  subnets: z.array(z.number().int()).describe('The subnets read'),
+  truncated: z.boolean().describe('More served subnets had comparisons than one read covers (16): name one with `netuid`'),
   data: z.array(
     z.looseObject({
       netuid: z.number().int(),

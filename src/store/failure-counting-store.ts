@@ -16,6 +16,7 @@ const OPERATIONS: Readonly<Record<StoreOperation, true>> = {
   set: true,
   del: true,
   hgetall: true,
+  hgetallMany: true,
   hset: true,
   hincrby: true,
   sadd: true,
