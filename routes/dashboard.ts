@@ -21,6 +21,7 @@ import { SubnetsPage, type SubnetApiView, type SubnetMinersView } from '../src/d
 import type { Gateway } from '../src/gateway.js';
 import type { GatewayEnv } from '../src/http/gateway-env.js';
 import { limitBody } from '../src/http/read-json-body.js';
+import { withUids } from '../src/leaderboard/row-uids.js';
 import { parseWindow } from '../src/leaderboard/window.js';
 import { describeRoute, type RouteDoc } from '../src/openapi/describe-route.js';
 import { minerBlendOf, minerHealthOf } from '../src/router/miner-views.js';
@@ -102,8 +103,6 @@ export function dashboardRoutes(gw: Gateway) {
     const window = typeof parsed === 'string' ? (parseWindow(DEFAULT_LEADERBOARD_WINDOW) as Exclude<typeof parsed, string>) : parsed;
     const selected = Number(c.req.query('netuid'));
     const single = gw.catalog.netuids.includes(selected) ? selected : null;
-    const snapshot = requireSnapshot(gw.metagraph);
-    const uidOf = (netuid: number, hotkey: string) => snapshot.subnets.get(netuid)?.neurons.find((n) => n.hotkey === hotkey)?.uid ?? null;
     let subnets: LeaderboardSubnet[] = [];
     let truncated = false;
     let error = typeof parsed === 'string' ? parsed : null;
@@ -111,7 +110,8 @@ export function dashboardRoutes(gw: Gateway) {
       // Like GET /v1/leaderboard: one subnet, or the served ones that had comparisons (bounded).
       const board = single === null ? await gw.leaderboard.readSubnets(gw.catalog.netuids, window) : { netuids: [single], truncated: false, rows: await gw.leaderboard.read(single, window) };
       truncated = board.truncated;
-      subnets = board.netuids.map((netuid) => ({ netuid, rows: board.rows.filter((r) => r.netuid === netuid).map((r) => ({ ...r, uid: uidOf(netuid, r.hotkey) })) }));
+      const rows = withUids(board.rows, gw.metagraph.current());
+      subnets = board.netuids.map((netuid) => ({ netuid, rows: rows.filter((r) => r.netuid === netuid) }));
     } catch {
       error = 'The leaderboard store is unreachable right now.';
     }

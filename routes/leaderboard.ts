@@ -8,11 +8,11 @@
  * with checks and a rubric of its choosing).
  */
 import { Hono } from 'hono';
-import { requireSnapshot } from '../src/chain/require-snapshot.js';
 import { GatewayError, invalidRequest, notFound } from '../src/errors.js';
 import type { Gateway } from '../src/gateway.js';
 import type { GatewayEnv } from '../src/http/gateway-env.js';
 import type { BoardRead } from '../src/leaderboard/leaderboard.js';
+import { withUids } from '../src/leaderboard/row-uids.js';
 import { parseWindow } from '../src/leaderboard/window.js';
 import { describeRoute } from '../src/openapi/describe-route.js';
 import { LeaderboardSchema } from '../src/openapi/response-schemas.js';
@@ -38,10 +38,9 @@ export function leaderboardRoutes(gw: Gateway) {
     const netuidText = c.req.query('netuid');
     let netuid: number | null = null;
     if (netuidText !== undefined) {
-      netuid = Number(netuidText);
-      if (netuidText.trim() === '' || !Number.isInteger(netuid) || netuid < 0 || netuid > 65535) {
-        throw invalidRequest(`netuid must be a subnet number, got "${netuidText}"`, 'netuid');
-      }
+      // Decimal digits only: Number() would also take "1e1", "0x10" or " 4 ".
+      netuid = /^\d{1,5}$/.test(netuidText) ? Number(netuidText) : -1;
+      if (netuid < 0 || netuid > 65535) throw invalidRequest(`netuid must be a subnet number (decimal digits), got "${netuidText}"`, 'netuid');
       if (!gw.catalog.netuids.includes(netuid)) throw notFound(`subnet ${netuid} is not served by this gateway`, 'subnet_not_found');
     }
     const window = parseWindow(c.req.query('window') ?? DEFAULT_LEADERBOARD_WINDOW);
@@ -58,9 +57,7 @@ export function leaderboardRoutes(gw: Gateway) {
       throw new GatewayError(503, 'the leaderboard store is unreachable; retry shortly', 'server_error', 'store_unavailable');
     }
 
-    // 3. Each hotkey's current uid, from the snapshot (null once it left the subnet).
-    const snapshot = requireSnapshot(gw.metagraph);
-    const uidOf = (netuid: number, hotkey: string) => snapshot.subnets.get(netuid)?.neurons.find((n) => n.hotkey === hotkey)?.uid ?? null;
+    // 3. Each hotkey's current uid, from the snapshot (null once it left the subnet, and for a subnet's own API).
     return c.json({
       object: 'list',
       window: window.text,
@@ -68,7 +65,7 @@ export function leaderboardRoutes(gw: Gateway) {
       bucket_s: window.resolution.bucketMs / 1000,
       subnets: board.netuids,
       truncated: board.truncated,
-      data: board.rows.map((row) => ({ ...row, uid: uidOf(row.netuid, row.hotkey) })),
+      data: withUids(board.rows, gw.metagraph.current()),
     });
   });
 }

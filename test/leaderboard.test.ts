@@ -197,6 +197,8 @@ describe('GET /v1/leaderboard', () => {
       subnets: [
         { netuid: 4, models: ['llama-3.1-8b'], miners: [{ miner: low, uid: 1, incentive: 0.6 }, { miner: high, uid: 2, incentive: 0.4 }] },
         { netuid: 62, models: ['coder'], miners: [{ miner: judge, uid: 1, incentive: 1 }] },
+        // No model list: any name passes through to the miner.
+        { netuid: 5, models: [], miners: [{ miner: high, uid: 3, incentive: 1 }] },
       ],
       env: { REDIS_URL },
     });
@@ -253,6 +255,16 @@ describe('GET /v1/leaderboard', () => {
     expect(all.data).toHaveLength(2);
   });
 
+  it('folds the names a pass-through subnet let through into one row, sn<n>/other', async () => {
+    for (const name of ['made-up-1', 'made-up-2', 'made-up-3']) {
+      const c = await compareOk(gw, { prompt: name, targets: [`sn5/${name}/uid:3`], checks: [{ type: 'contains', value: 'devnet' }] });
+      expect(c.leaderboard).toBe('recorded');
+      expect(c.entries[0]?.served_model).toBe(`sn5/${name}`);
+    }
+    const body = (await (await fetch(`${gw.url}/v1/leaderboard?netuid=5&window=1h`)).json()) as { data: Array<{ model: string; count: number; uid: number | null }> };
+    expect(body.data.map((r) => [r.model, r.count, r.uid])).toEqual([['sn5/other', 3, 3]]);
+  });
+
   it.each([
     ['netuid=abc', 400, 'netuid'],
     ['netuid=', 400, 'netuid'],
@@ -260,6 +272,10 @@ describe('GET /v1/leaderboard', () => {
     ['window=2y', 400, 'window'],
     ['window=30d', 400, 'window'],
     ['trusted=yes', 400, 'trusted'],
+    ['netuid=1e1', 400, 'netuid'],
+    ['netuid=0x10', 400, 'netuid'],
+    ['netuid=%204', 400, 'netuid'],
+    ['netuid=4.0', 400, 'netuid'],
   ])('?%s → %i', async (query, status, param) => {
     const res = await fetch(`${gw.url}/v1/leaderboard?${query}`);
     expect(res.status).toBe(status);

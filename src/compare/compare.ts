@@ -151,6 +151,10 @@ export async function runComparison(gw: Gateway, prepared: PreparedComparison, l
 
   const entries: CompareEntry[] = answers.map(({ answer, checked }, index) => ({ ...answer, index, scores: entryScores(checked, judge, index) }));
   const winners = winnersOf(entries.map((e) => e.scores.overall));
+  // A name a pass-through subnet let through is the caller's choice, so its rows are folded into sn<n>/other (as /metrics does).
+  const snapshot = gw.metagraph.current();
+  const boardModel = (netuid: number | undefined, model: string) =>
+    netuid === undefined || gw.catalog.modelIds(netuid, snapshot).includes(model) ? model : `sn${netuid}/other`;
   // Entries of a comparison the client abandoned were cut short, not answered: they say nothing about the miners.
   const leaderboard = input.signal.aborted ? 'aborted' : await recordComparison(
     { leaderboard: gw.leaderboard, logger: gw.logger, onRecorded: (netuids) => gw.blend.refresh(netuids) },
@@ -158,7 +162,7 @@ export async function runComparison(gw: Gateway, prepared: PreparedComparison, l
       scored: checks.checks.length > 0 || prepared.judge !== null,
       winners,
       entries: entries.map((e) => ({
-        model: e.served_model ?? e.model,
+        model: boardModel(e.miner?.netuid, e.served_model ?? e.model),
         miner: e.miner,
         failed: e.error !== null,
         latencyMs: e.latency_ms,

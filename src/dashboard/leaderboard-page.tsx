@@ -21,7 +21,10 @@ export interface LeaderboardPageProps {
   readonly error: string | null;
 }
 
-const who = (row: { uid: number | null; hotkey: string; model: string }) => `${row.uid === null ? 'gone' : `uid ${row.uid}`} · ${row.model.replace(/^sn\d+\//, '')}`;
+/** A subnet's own API stands on the board under its upstream id ("64/api/chutes") and has no uid. */
+const isApiRow = (row: { hotkey: string }) => /^\d+\/api\//.test(row.hotkey);
+const who = (row: { uid: number | null; hotkey: string; model: string }) =>
+  `${row.uid !== null ? `uid ${row.uid}` : isApiRow(row) ? 'its API' : 'gone'} · ${row.model.replace(/^sn\d+\//, '')}`;
 
 function SubnetBoard({ board }: { board: LeaderboardSubnet }) {
   const rows = board.rows;
