@@ -9,7 +9,7 @@ import OpenAI from 'openai';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startFakeSubnetApi, type RunningSubnetApi } from '../src/devnet/fake-subnet-api.js';
 import { startMiner, type RunningMiner } from '../src/devnet/miner.js';
-import { startTestGateway, type TestGateway } from './support/gateway-harness.js';
+import { startTestGateway, TEST_ADMIN_TOKEN, type TestGateway } from './support/gateway-harness.js';
 
 type CatalogModel = OpenAI.Model & {
   context_length: number | null;
@@ -128,10 +128,17 @@ describe('an alias with candidates that cannot serve', () => {
 });
 
 describe('/v1/subnets', () => {
-  it('shows the subnet API with its provider, origin and health, never its key', async () => {
-    const body = (await (await gw.request('/v1/subnets')).json()) as { data: Array<Record<string, unknown>> };
+  it('shows the subnet API with its provider and health, its origin only to an admin, never its key', async () => {
+    const body = (await (await fetch(`${gw.url}/v1/subnets`)).json()) as { data: Array<Record<string, unknown>> };
     const sn64 = body.data.find((s) => s.netuid === 64);
-    expect(sn64).toMatchObject({ provider: 'subnet-api:chutes', private: true, origin: api.baseUrl.replace(/\/v1$/, ''), models: ['sn64/deepseek-v3', 'sn64/qwen3-32b'] });
+    expect(sn64).toMatchObject({ provider: 'subnet-api:chutes', private: true, models: ['sn64/deepseek-v3', 'sn64/qwen3-32b'] });
+    expect(sn64).not.toHaveProperty('origin');
+    expect(JSON.stringify(body)).not.toContain(api.baseUrl.replace(/\/v1$/, ''));
+    // An API key is no admin token.
+    const asKey = (await (await gw.request('/v1/subnets')).json()) as { data: Array<Record<string, unknown>> };
+    expect(asKey.data.find((s) => s.netuid === 64)).not.toHaveProperty('origin');
+    const asAdmin = (await (await fetch(`${gw.url}/v1/subnets`, { headers: { authorization: `Bearer ${TEST_ADMIN_TOKEN}` } })).json()) as { data: Array<Record<string, unknown>> };
+    expect(asAdmin.data.find((s) => s.netuid === 64)).toMatchObject({ origin: api.baseUrl.replace(/\/v1$/, '') });
     expect(body.data.find((s) => s.netuid === 4)).toMatchObject({ provider: 'openai-epistula', routable: 1 });
     expect(JSON.stringify(body)).not.toContain('catalog-secret-key');
     const miners = await gw.request('/v1/subnets/64/miners');

@@ -96,7 +96,7 @@ export const SubnetListSchema = z.looseObject({
       routable: z.number().int(),
       /** Miner subnets only. */
       neurons: z.number().int().optional(),
-      /** Subnet APIs only: where it is, never its key. */
+      /** Subnet APIs only, and only for a caller with the admin token: where it is (never its key). */
       origin: z.string().nullable().optional(),
     }),
   ),
