@@ -11,6 +11,7 @@ import { cacheDirectiveFromHeaders } from '../src/cache/cache-policy.js';
 import { runCompletion, type CompletionCall } from '../src/completion/run-completion.js';
 import type { Gateway } from '../src/gateway.js';
 import type { GatewayEnv } from '../src/http/gateway-env.js';
+import { jsonResponse, streamResponse } from '../src/http/plain-headers-response.js';
 import { readJsonBody } from '../src/http/read-json-body.js';
 import { chatSseStream } from '../src/openai/chat-sse.js';
 import type { CompletionLikeRequest } from '../src/openai/requests.js';
@@ -57,7 +58,7 @@ export function completionHandler(gw: Gateway, endpoint: CompletionEndpoint, sch
 
     // 3. Streamed as chat SSE chunk by chunk, or the whole answer as JSON.
     // A private answer's no-store wins over the SSE default.
-    if (result.kind === 'stream') return c.body(chatSseStream(result.relay), 200, { ...SSE_HEADERS, ...result.headers });
-    return c.json(result.payload, 200, result.headers);
+    if (result.kind === 'stream') return streamResponse(chatSseStream(result.relay), 200, { ...SSE_HEADERS, ...result.headers });
+    return jsonResponse(result.payload, 200, result.headers);
   };
 }

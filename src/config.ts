@@ -36,10 +36,17 @@ const netuidList = z
 
 const aliasMap = envJson('{"llama":["sn4/llama-3.1-8b"]}').pipe(z.record(z.string().min(1), z.union([z.string(), z.array(z.string()).min(1)]).transform((v) => (Array.isArray(v) ? v : [v]))));
 
+/**
+ * The inference subnets taogate knows, served from the chain when NETUIDS is
+ * unset (so `SUBTENSOR_URL=finney npm start` works as written); the entries
+ * say so loudly at start (defaultNetuidsNotice).
+ */
+export const DEFAULT_CHAIN_SUBNETS: Readonly<Record<number, string>> = { 4: 'Targon', 19: 'Nineteen', 62: 'Ridges', 64: 'Chutes' };
+
 export const EnvSchema = z.object({
   PORT: positiveInt.max(65535).default(8080),
   HOST: z.string().min(1).default('0.0.0.0'),
-  /** Subnets to serve; with a metagraph file, defaults to the file's subnets. */
+  /** Subnets to serve; with a metagraph file, defaults to the file's subnets; with SUBTENSOR_URL, to DEFAULT_CHAIN_SUBNETS. */
   NETUIDS: netuidList.optional(),
   /** sr25519 secret URI or mnemonic the gateway signs Epistula requests with; checked here so a bad one is named at start-up. */
   GATEWAY_HOTKEY_URI: z
@@ -127,9 +134,6 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>): C
     if (config.CACHE_DEFAULT_TTL_S > config.CACHE_MAX_TTL_S) {
       ctx.addIssue({ code: 'custom', path: ['CACHE_DEFAULT_TTL_S'], message: `must not exceed CACHE_MAX_TTL_S (${config.CACHE_MAX_TTL_S})` });
     }
-    if (config.SUBTENSOR_URL && !config.NETUIDS) {
-      ctx.addIssue({ code: 'custom', path: ['NETUIDS'], message: 'required with SUBTENSOR_URL: which subnets to serve, e.g. NETUIDS=4,64' });
-    }
   }).safeParse(cleaned);
   if (!parsed.success) {
     const lines = parsed.error.issues.map((issue) => {
@@ -140,5 +144,18 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>): C
     });
     throw new ConfigError(`invalid configuration:\n  ${lines.join('\n  ')}`);
   }
-  return parsed.data;
+  const config = parsed.data;
+  if (config.SUBTENSOR_URL && !config.NETUIDS) return { ...config, NETUIDS: Object.keys(DEFAULT_CHAIN_SUBNETS).map(Number) };
+  return config;
+}
+
+/**
+ * What an entry logs at start when NETUIDS was defaulted (SUBTENSOR_URL set,
+ * NETUIDS not): which subnets it serves and how to choose others; null when
+ * the operator chose.
+ */
+export function defaultNetuidsNotice(env: Readonly<Record<string, string | undefined>>, config: Config): string | null {
+  if (!config.SUBTENSOR_URL || env.NETUIDS) return null;
+  const subnets = (config.NETUIDS ?? []).map((n) => `sn${n} ${DEFAULT_CHAIN_SUBNETS[n] ?? ''}`.trim()).join(', ');
+  return `NETUIDS is unset: serving the inference subnets taogate knows (${subnets}); set NETUIDS to choose, e.g. NETUIDS=4,64`;
 }

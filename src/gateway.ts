@@ -154,14 +154,16 @@ export async function assembleGateway(envConfig: Config, logger: Logger, parts: 
   const cache = new ResponseCache(config, store, logger);
   metrics.watchMetagraph(metagraph);
   await metagraph.start();
-  // NETUIDS narrows what is served; without it, every subnet the source knows.
-  const metagraphNetuids = config.NETUIDS ?? [...(metagraph.current()?.subnets.keys() ?? [])];
-  const served = buildSubnetProviders({ file: subnetConfig, metagraphNetuids, signer, minerTransport: transport, apiTransport, timeouts });
+  const served = buildSubnetProviders({ file: subnetConfig, signer, minerTransport: transport, apiTransport, timeouts });
   const providerFor = served.providerFor;
+  const envAliases = Object.fromEntries(Object.entries(config.MODEL_ALIASES ?? {}).map(([name, targets]) => [name, { targets, policy: null }]));
+  const aliases = mergeAliases(served.subnets, subnetConfig?.aliases ?? {}, envAliases);
+  // NETUIDS fixes the metagraph subnets served; without it, every subnet of the latest snapshot, as it changes.
+  const snapshotNetuids = (snapshot: MetagraphSnapshot | null) => [...(snapshot?.subnets.keys() ?? [])];
+  const catalog = new ModelCatalog(served.subnets, aliases, config.NETUIDS ?? snapshotNetuids(metagraph.current()));
+  const unsubscribeCatalog = config.NETUIDS ? () => undefined : metagraph.onUpdate((snapshot) => catalog.serveMetagraphSubnets(snapshotNetuids(snapshot)));
   // Health is kept only for upstreams still in the snapshot, and for the configured ones.
   const unsubscribeHealth = metagraph.onUpdate((snapshot) => reliability.health.retain(upstreamIdsOf(snapshot, providerFor, served.configuredUpstreamIds)));
-  const envAliases = Object.fromEntries(Object.entries(config.MODEL_ALIASES ?? {}).map(([name, targets]) => [name, { targets, policy: null }]));
-  const catalog = new ModelCatalog(served.subnets, mergeAliases(served.subnets, subnetConfig?.aliases ?? {}, envAliases));
   const leaderboard = new Leaderboard(store);
   const quality = new QualityIndex(leaderboard, config.BLEND_QUALITY_WINDOW, logger);
   const blend = new Blend({ weights: config.BLEND_WEIGHTS, quality, health: reliability.health, providerFor });
@@ -203,6 +205,7 @@ export async function assembleGateway(envConfig: Config, logger: Logger, parts: 
     providerFor,
     timeoutsFor: served.timeoutsFor,
     async close() {
+      unsubscribeCatalog();
       unsubscribeHealth();
       quality.stop();
       metrics.close();
@@ -212,6 +215,7 @@ export async function assembleGateway(envConfig: Config, logger: Logger, parts: 
       await metering.close();
       await transport.close();
       await apiTransport.close();
+      await signer.close();
       if (parts.ownsStore) await store.close();
     },
   };

@@ -21,8 +21,12 @@ import type { HttpTransport } from './transport/http-transport.js';
 import { createUndiciTransport } from './transport/undici-transport.js';
 
 export interface GatewayOverrides {
-  /** A ready metagraph source (the devnet and tests pass one). */
-  readonly metagraph?: MetagraphSource;
+  /**
+   * A ready metagraph source (tests pass one), or how to build one over the
+   * gateway's store, so it saves and restores its snapshot there as the
+   * chain source does (the devnet passes one).
+   */
+  readonly metagraph?: MetagraphSource | ((store: Store) => MetagraphSource);
   readonly store?: Store;
   /** Transport for chain-published miners. */
   readonly transport?: HttpTransport;
@@ -71,7 +75,8 @@ export async function createGateway(envConfig: Config, logger: Logger, overrides
     createUndiciTransport({ maxResponseBytes: config.MAX_RESPONSE_BYTES, connectTimeoutMs: config.CONNECT_TIMEOUT_MS, addressPolicy });
   // Subnet APIs are configured by the operator: trusted, so no address guard (loopback and https alike).
   const apiTransport = createUndiciTransport({ maxResponseBytes: config.MAX_RESPONSE_BYTES, connectTimeoutMs: config.CONNECT_TIMEOUT_MS });
-  const metagraph = overrides.metagraph ?? metagraphFromConfig(config, subnetConfig, addressPolicy, logger, store);
+  const metagraph =
+    typeof overrides.metagraph === 'function' ? overrides.metagraph(store) : (overrides.metagraph ?? metagraphFromConfig(config, subnetConfig, addressPolicy, logger, store));
   return assembleGateway(envConfig, logger, {
     store,
     ownsStore: !overrides.store,

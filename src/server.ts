@@ -5,11 +5,11 @@
  * embedded devnet (simulated chain, local miners, fake subnet APIs) and says
  * so loudly. Stops cleanly on SIGINT/SIGTERM.
  */
-import { randomBytes } from 'node:crypto';
 import { buildApp } from './app.js';
-import { loadConfig } from './config.js';
+import { defaultNetuidsNotice, loadConfig } from './config.js';
 import { loadGatewayConfigFile } from './config-file.js';
 import { printDevnetBanner } from './devnet/devnet-banner.js';
+import { devnetGatewayConfig } from './devnet/devnet-config.js';
 import { startDevnet, type Devnet } from './devnet/devnet.js';
 import { createLogger } from './log.js';
 import { runNodeEntry, type StopEntry } from './node-entry.js';
@@ -19,6 +19,9 @@ import { listen } from './node-listen.js';
 async function main(): Promise<StopEntry> {
   let config = loadConfig(process.env);
   const logger = createLogger({ level: config.LOG_LEVEL });
+  // SUBTENSOR_URL without NETUIDS serves the inference subnets taogate knows: say which, and how to choose.
+  const netuidsNotice = defaultNetuidsNotice(process.env, config);
+  if (netuidsNotice) logger.warn({ netuids: config.NETUIDS }, netuidsNotice);
   let devnet: Devnet | null = null;
   const overrides: { -readonly [K in keyof GatewayOverrides]: GatewayOverrides[K] } = {};
   // A bad config file stops start-up here, naming the file and the field.
@@ -26,17 +29,14 @@ async function main(): Promise<StopEntry> {
   if (path) overrides.subnetConfig = loadGatewayConfigFile(path, process.env);
 
   if (!config.SUBTENSOR_URL && !config.METAGRAPH_FILE && !config.TAOGATE_CONFIG) {
-    devnet = await startDevnet({ logger });
-    // The devnet's miners listen on loopback, so private axons must be allowed.
-    config = {
-      ...config,
-      ALLOW_PRIVATE_AXONS: true,
-      NETUIDS: config.NETUIDS ?? [...devnet.netuids],
-      GATEWAY_HOTKEY_URI: config.GATEWAY_HOTKEY_URI ?? '//TaogateDevnet',
-      ADMIN_TOKEN: config.ADMIN_TOKEN ?? `devnet-admin-${randomBytes(12).toString('hex')}`,
-    };
-    overrides.metagraph = devnet.metagraphSource({ logger, refreshMs: 4000, rankBy: config.RANK_BY });
-    overrides.subnetConfig = devnet.subnetConfig();
+    const local = await startDevnet({ logger });
+    devnet = local;
+    // Loopback only unless HOST is set, private axons allowed, a fixed gateway hotkey, an admin token.
+    config = devnetGatewayConfig(config, process.env, local.netuids);
+    const rankBy = config.RANK_BY;
+    // Over the gateway's store, like the chain source: with REDIS_URL the snapshot is saved and restored.
+    overrides.metagraph = (store) => local.metagraphSource({ logger, store, refreshMs: 4000, rankBy });
+    overrides.subnetConfig = local.subnetConfig();
   }
 
   const gateway = await createGateway(config, logger, overrides);
@@ -45,7 +45,7 @@ async function main(): Promise<StopEntry> {
 
   if (devnet) {
     const { key } = await gateway.keys.create({ name: 'devnet', trustedScorer: true });
-    printDevnetBanner({ baseUrl: `${server.url}/v1`, apiKey: key, adminToken: config.ADMIN_TOKEN ?? '', devnet });
+    printDevnetBanner({ baseUrl: `${server.url}/v1`, host: config.HOST, apiKey: key, adminToken: config.ADMIN_TOKEN ?? '', devnet });
   }
 
   return async (signal) => {

@@ -1,8 +1,9 @@
 /**
- * Which provider serves each subnet, and the subnets the catalog lists.
- * A subnet in taogate.config.json gets the provider it names; every other
- * subnet of the metagraph source (NETUIDS, or all the source knows) is
- * served by `openai-epistula`, as before the config file existed.
+ * Which provider serves each subnet, and the configured subnets the catalog
+ * lists. A subnet in taogate.config.json gets the provider it names; every
+ * other subnet of the metagraph source (NETUIDS, or all the source knows;
+ * see ModelCatalog.serveMetagraphSubnets) is served by `openai-epistula`, as
+ * before the config file existed.
  */
 import { createOpenAiEpistulaProvider } from '../providers/openai-epistula.js';
 import type { Provider } from '../providers/provider.js';
@@ -14,7 +15,7 @@ import type { EpistulaSigner } from './epistula/signer.js';
 import type { HttpTransport, UpstreamTimeouts } from './transport/http-transport.js';
 
 export interface SubnetProviders {
-  /** Served subnets in catalog order: the config file's first, then the metagraph's. */
+  /** The config file's subnets, in its order (the catalog lists the metagraph's after them). */
   readonly subnets: readonly CatalogSubnet[];
   providerFor(netuid: number): Provider;
   timeoutsFor(netuid: number): UpstreamTimeouts;
@@ -24,8 +25,6 @@ export interface SubnetProviders {
 
 export interface SubnetProviderDeps {
   readonly file: GatewayFileConfig | null;
-  /** Subnets of the metagraph source to serve besides the file's. */
-  readonly metagraphNetuids: readonly number[];
   readonly signer: EpistulaSigner;
   /** For chain-published miners: guarded against private addresses. */
   readonly minerTransport: HttpTransport;
@@ -53,10 +52,6 @@ export function buildSubnetProviders(deps: SubnetProviderDeps): SubnetProviders 
     timeouts.set(subnet.netuid, { ...deps.timeouts, ...subnet.timeouts });
     subnets.push({ netuid: subnet.netuid, private: subnet.private, models: subnet.models });
   }
-  for (const netuid of deps.metagraphNetuids) {
-    if (!providers.has(netuid)) subnets.push({ netuid, private: false, models: [] });
-  }
-
   return {
     subnets,
     providerFor: (netuid) => providers.get(netuid) ?? epistula,

@@ -11,7 +11,7 @@ import { z } from 'zod';
 import { createChainSource } from './chain/chain-source.js';
 import { startSnapshotPusher } from './chain/snapshot-pusher.js';
 import type { MetagraphSource } from './chain/snapshot.js';
-import { ConfigError, loadConfig } from './config.js';
+import { ConfigError, defaultNetuidsNotice, loadConfig } from './config.js';
 import { startDevnet, type Devnet } from './devnet/devnet.js';
 import { createLogger } from './log.js';
 import { runNodeEntry, type StopEntry } from './node-entry.js';
@@ -35,6 +35,8 @@ function readEnv() {
 async function main(): Promise<StopEntry> {
   const { config, SYNC_TARGET_URL, ADMIN_TOKEN } = readEnv();
   const logger = createLogger({ level: config.LOG_LEVEL });
+  const netuidsNotice = defaultNetuidsNotice(process.env, config);
+  if (netuidsNotice) logger.warn({ netuids: config.NETUIDS }, netuidsNotice);
   const refreshMs = config.METAGRAPH_REFRESH_S * 1000;
   let devnet: Devnet | null = null;
   let source: MetagraphSource;

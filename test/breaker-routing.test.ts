@@ -1,8 +1,10 @@
 /**
  * Circuit breakers through the real gateway and real miners: a failing miner
  * is opened, no longer tried, probed after its cool-down and closed again
- * once it answers; a stream cut after its first byte opens it at once; and
- * when every miner is open the gateway still tries them rather than refuse.
+ * once it answers; a stream cut after its first byte opens it at once; when
+ * every miner is open the gateway still tries them rather than refuse; and
+ * those forced attempts re-open a dead miner's breaker instead of leaving it
+ * half-open.
  */
 import OpenAI from 'openai';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -114,6 +116,41 @@ describe('circuit breaker through the gateway', () => {
     expect(answer.choices[0]?.message.content).toMatch(/AllA|AllB/);
     const states = [(await healthOf(gw, 0))?.state, (await healthOf(gw, 1))?.state].sort();
     expect(states).toEqual(['closed', 'open']);
+  });
+
+  it('a dead single-miner subnet asked for by name: each forced attempt re-opens its breaker for longer, a success closes it', async () => {
+    const lone = await miner('Lone', 'http500');
+    const gw = await gateway([{ miner: lone, incentive: 1 }], { BREAKER_COOLDOWN_MS: '500', BREAKER_MAX_COOLDOWN_MS: '2000' });
+    const post = async () => {
+      const res = await gw.request('/v1/chat/completions', { method: 'POST', json: { model: 'sn4/m', messages: [{ role: 'user', content: 'x' }] } });
+      await res.arrayBuffer();
+      return res.status;
+    };
+    const cooldownOf = (h: Awaited<ReturnType<typeof healthOf>>) => Date.parse(h?.retry_at ?? '') - Date.parse(h?.opened_at ?? '');
+    for (let i = 0; i < 3; i++) expect(await post()).toBe(502);
+    const opened = await healthOf(gw, 0);
+    expect(opened?.state).toBe('open');
+
+    // Open: the one miner is still tried (never refused), and its failure opens the breaker again, for longer.
+    expect(await post()).toBe(502);
+    const reopened = await healthOf(gw, 0);
+    expect(reopened?.state).toBe('open');
+    expect(Date.parse(reopened?.opened_at ?? '')).toBeGreaterThan(Date.parse(opened?.opened_at ?? ''));
+    expect(cooldownOf(reopened)).toBeGreaterThan(cooldownOf(opened) * 1.5);
+
+    // Half-open: the forced attempt fails again and the breaker re-opens instead of staying half-open.
+    for (let round = 0; round < 2; round++) {
+      await eventually(async () => expect((await healthOf(gw, 0))?.state).toBe('half_open'));
+      expect(await post()).toBe(502);
+      const after = await healthOf(gw, 0);
+      expect(after?.state).toBe('open');
+      expect(cooldownOf(after)).toBeGreaterThanOrEqual(2000 * 0.9);
+    }
+    expect(lone.requestCount).toBe(6);
+
+    await lone.setFault('none');
+    expect(await post()).toBe(200);
+    expect((await healthOf(gw, 0))?.state).toBe('closed');
   });
 
   it('a request-specific rejection (HTTP 400) fails over without counting against the miner', async () => {

@@ -112,16 +112,33 @@ describe('circuit breaker', () => {
     expect(b.begin(at + 2 + OPTIONS.probeTimeoutMs, false)).toBe(probe);
   });
 
-  it('forced attempts go through an open breaker; their success closes it, their failure changes nothing', () => {
+  it('forced attempts go through an open breaker; their failure re-opens it for longer, their success closes it', () => {
     const b = new CircuitBreaker({ ...OPTIONS, failureThreshold: 1 });
     b.onFailure(b.begin(0, false), 0, 0, 0, false);
-    const retryAt = b.openWindow?.retryAt;
+    const cooldownOf = () => (b.openWindow?.retryAt ?? 0) - (b.openWindow?.openedAt ?? 0);
+    const first = cooldownOf();
+    // Open: a forced attempt is sent, and its failure opens the breaker again from now, for twice as long.
     const forced = b.begin(10, true);
     expect(forced).toBeGreaterThanOrEqual(0);
-    expect(b.onFailure(forced, 10, 0, 0, false)).toBe(false);
-    expect(b.openWindow?.retryAt).toBe(retryAt);
-    b.onSuccess(b.begin(20, true));
-    expect(b.state(20)).toBe('closed');
+    expect(b.onFailure(forced, 10, 0, 0, false)).toBe(true);
+    expect(b.openWindow?.openedAt).toBe(10);
+    expect(cooldownOf()).toBeGreaterThan(first * 1.5);
+    // Half-open: a forced attempt takes the probe slot (no other probe beside it) and its failure re-opens.
+    const halfOpenAt = b.openWindow?.retryAt ?? 0;
+    expect(b.state(halfOpenAt)).toBe('half_open');
+    const again = b.begin(halfOpenAt, true);
+    expect(b.admits(halfOpenAt + 1, true)).toBe(false);
+    expect(b.begin(halfOpenAt + 1, false)).toBe(-1);
+    expect(b.onFailure(again, halfOpenAt + 2, 0, 0, false)).toBe(true);
+    expect(b.state(halfOpenAt + 2)).toBe('open');
+    expect(cooldownOf()).toBeGreaterThanOrEqual(OPTIONS.maxCooldownMs * 0.9);
+    // Concurrent forced attempts of one period re-open it once: the rest report for a stale period.
+    const [x, y] = [b.begin(halfOpenAt + 3, true), b.begin(halfOpenAt + 3, true)];
+    expect(b.onFailure(x, halfOpenAt + 4, 0, 0, false)).toBe(true);
+    expect(b.onFailure(y, halfOpenAt + 4, 0, 0, false)).toBe(false);
+    // Never refused, and a success closes it.
+    b.onSuccess(b.begin(halfOpenAt + 5, true));
+    expect(b.state(halfOpenAt + 5)).toBe('closed');
   });
 });
 

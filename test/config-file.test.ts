@@ -4,9 +4,7 @@
  * the field; `npm start` with TAOGATE_CONFIG serves the configured subnet
  * APIs without a chain or the devnet.
  */
-import { spawn } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import OpenAI from 'openai';
@@ -14,6 +12,8 @@ import { describe, expect, it } from 'vitest';
 import { ConfigError } from '../src/config.js';
 import { loadGatewayConfigFile } from '../src/config-file.js';
 import { startFakeSubnetApi } from '../src/devnet/fake-subnet-api.js';
+import { freePort } from './support/free-port.js';
+import { startNpmStart } from './support/npm-start.js';
 
 const ISSUE_SHAPE = {
   subnets: [
@@ -90,50 +90,10 @@ describe('taogate.config.json', () => {
   });
 });
 
-function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const server = createServer().listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
-}
-
-/** Runs `npm start`'s entry with the given environment until `ready` matches its output or it exits. */
-function startServer(env: NodeJS.ProcessEnv, ready: RegExp) {
-  const full: NodeJS.ProcessEnv = { ...process.env, HOST: '127.0.0.1', LOG_LEVEL: 'info', ...env };
-  for (const name of ['SUBTENSOR_URL', 'METAGRAPH_FILE', 'REDIS_URL', 'NETUIDS']) delete full[name];
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/server.ts'], { env: full, stdio: ['ignore', 'pipe', 'pipe'] });
-  let output = '';
-  const done = new Promise<{ code: number | null; output: string }>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`no start within 25 s:\n${output}`)), 25_000);
-    const onData = (chunk: Buffer) => {
-      output += chunk.toString();
-      if (ready.test(output)) {
-        clearTimeout(timer);
-        resolve({ code: null, output });
-      }
-    };
-    child.stdout.on('data', onData);
-    child.stderr.on('data', onData);
-    child.once('exit', (code) => {
-      clearTimeout(timer);
-      resolve({ code, output });
-    });
-  });
-  const stop = async () => {
-    if (child.exitCode !== null) return;
-    const exited = new Promise((resolve) => child.once('exit', resolve));
-    child.kill('SIGTERM');
-    await exited;
-  };
-  return { done, stop };
-}
-
 describe('npm start with TAOGATE_CONFIG', () => {
   it('exits 2 on a bad file, naming the path and the field', async () => {
     const path = writeConfig({ subnets: [subnet({ api: { kind: 'chutes', baseUrl: 'not a url', apiKeyEnv: 'CHUTES_API_KEY' } })] });
-    const run = startServer({ TAOGATE_CONFIG: path, CHUTES_API_KEY: 'k', PORT: String(await freePort()) }, /taogate listening/);
+    const run = startNpmStart({ TAOGATE_CONFIG: path, CHUTES_API_KEY: 'k', PORT: String(await freePort()) }, /taogate listening/);
     const { code, output } = await run.done;
     await run.stop();
     expect(code).toBe(2);
@@ -146,7 +106,7 @@ describe('npm start with TAOGATE_CONFIG', () => {
     const path = writeConfig({ ...ISSUE_SHAPE, subnets: [subnet({ api: { kind: 'chutes', baseUrl: api.baseUrl, apiKeyEnv: 'CHUTES_API_KEY' } })], aliases: { deepseek: ['sn64/deepseek-v3'] } });
     const port = await freePort();
     const adminToken = 'config-test-admin-token-123';
-    const run = startServer({ TAOGATE_CONFIG: path, CHUTES_API_KEY: 'cpk_from_env', PORT: String(port), ADMIN_TOKEN: adminToken }, /taogate listening/);
+    const run = startNpmStart({ TAOGATE_CONFIG: path, CHUTES_API_KEY: 'cpk_from_env', PORT: String(port), ADMIN_TOKEN: adminToken }, /taogate listening/);
     try {
       const { output } = await run.done;
       expect(output).not.toContain('EMBEDDED LOCAL DEVNET');

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { ConfigError, loadConfig } from '../src/config.js';
+import { ConfigError, defaultNetuidsNotice, loadConfig } from '../src/config.js';
+import { devnetGatewayConfig } from '../src/devnet/devnet-config.js';
 
 describe('configuration from the environment', () => {
   it('applies defaults', () => {
@@ -17,6 +18,22 @@ describe('configuration from the environment', () => {
     expect(config.NETUIDS).toEqual([4, 64]);
     expect(config.ALLOW_PRIVATE_AXONS).toBe(true);
     expect(config.MODEL_ALIASES).toEqual({ llama: ['sn4/llama'], x: ['sn4/a', 'sn64/b'] });
+  });
+
+  it('serves the inference subnets taogate knows with SUBTENSOR_URL and no NETUIDS, and says so', () => {
+    const env = { SUBTENSOR_URL: 'finney' };
+    const config = loadConfig(env);
+    expect(config.SUBTENSOR_URL).toMatch(/^wss:\/\//);
+    expect(config.NETUIDS).toEqual([4, 19, 62, 64]);
+    expect(defaultNetuidsNotice(env, config)).toBe(
+      'NETUIDS is unset: serving the inference subnets taogate knows (sn4 Targon, sn19 Nineteen, sn62 Ridges, sn64 Chutes); set NETUIDS to choose, e.g. NETUIDS=4,64',
+    );
+    // Chosen, or no chain at all: nothing defaulted, nothing to say.
+    const chosen = { SUBTENSOR_URL: 'finney', NETUIDS: '64' };
+    expect(loadConfig(chosen).NETUIDS).toEqual([64]);
+    expect(defaultNetuidsNotice(chosen, loadConfig(chosen))).toBeNull();
+    expect(loadConfig({ SUBTENSOR_URL: 'finney', NETUIDS: '' }).NETUIDS).toEqual([4, 19, 62, 64]);
+    expect(defaultNetuidsNotice({}, loadConfig({}))).toBeNull();
   });
 
   it.each([
@@ -71,5 +88,24 @@ describe('configuration from the environment', () => {
     }
     expect(message).toMatch(/ADMIN_TOKEN: must be at least 16 characters/);
     expect(message).not.toContain('short-secret');
+  });
+});
+
+describe('the embedded devnet configuration', () => {
+  const devnet = (env: Record<string, string>) => devnetGatewayConfig(loadConfig(env), env, [4, 62]);
+
+  it('listens on loopback unless HOST is set, since its banner prints a working key', () => {
+    expect(devnet({}).HOST).toBe('127.0.0.1');
+    expect(devnet({ HOST: '' }).HOST).toBe('127.0.0.1');
+    expect(devnet({ HOST: '0.0.0.0' }).HOST).toBe('0.0.0.0');
+    expect(devnet({ HOST: '::1' }).HOST).toBe('::1');
+    // Outside the devnet the default stays what it was.
+    expect(loadConfig({}).HOST).toBe('0.0.0.0');
+  });
+
+  it('allows its loopback miners and serves its subnets unless NETUIDS says otherwise', () => {
+    expect(devnet({})).toMatchObject({ ALLOW_PRIVATE_AXONS: true, NETUIDS: [4, 62], GATEWAY_HOTKEY_URI: '//TaogateDevnet' });
+    expect(devnet({}).ADMIN_TOKEN).toMatch(/^devnet-admin-[0-9a-f]{24}$/);
+    expect(devnet({ NETUIDS: '4', ADMIN_TOKEN: 'my-own-admin-token-123' })).toMatchObject({ NETUIDS: [4], ADMIN_TOKEN: 'my-own-admin-token-123' });
   });
 });

@@ -4,28 +4,27 @@
  * Runs the real entry (src/server.ts) in a child process.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { createServer } from 'node:net';
+import { randomUUID } from 'node:crypto';
 import OpenAI from 'openai';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { decodeSnapshot } from '../src/chain/snapshot-codec.js';
+import { silentLogger } from '../src/log.js';
+import { createRedisStore } from '../src/store/redis.js';
+import { freePort } from './support/free-port.js';
+
+const REDIS_URL = process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
+const REDIS_PREFIX = `test:devnet:${randomUUID()}:`;
 
 let child: ChildProcess;
 let output = '';
 let baseUrl = '';
 let apiKey = '';
 
-function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const server = createServer().listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
-}
-
 beforeAll(async () => {
   const port = await freePort();
-  const env: NodeJS.ProcessEnv = { ...process.env, PORT: String(port), HOST: '127.0.0.1', LOG_LEVEL: 'warn' };
-  for (const name of ['SUBTENSOR_URL', 'METAGRAPH_FILE', 'REDIS_URL', 'NETUIDS']) delete env[name];
+  const env: NodeJS.ProcessEnv = { ...process.env, PORT: String(port), LOG_LEVEL: 'warn', REDIS_URL, REDIS_PREFIX };
+  // HOST unset too: the devnet must then serve on loopback only.
+  for (const name of ['SUBTENSOR_URL', 'METAGRAPH_FILE', 'NETUIDS', 'HOST']) delete env[name];
   child = spawn(process.execPath, ['--import', 'tsx', 'src/server.ts'], { env, stdio: ['ignore', 'pipe', 'pipe'] });
   await new Promise<void>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`devnet did not start:\n${output}`)), 25_000);
@@ -61,6 +60,11 @@ describe('npm start on the embedded devnet', () => {
     expect(output).toMatch(/SUBTENSOR_URL=finney/);
   });
 
+  it('serves on loopback only when HOST is unset, and says so next to the key', () => {
+    expect(output).toMatch(/listening on 127\.0\.0\.1 only: nothing is reachable from other machines/);
+    expect(output).toMatch(/base URL:\s+http:\/\/127\.0\.0\.1:\d+\/v1/);
+  });
+
   it('answers chat through Epistula-verified devnet miners, streamed and not', async () => {
     const client = new OpenAI({ baseURL: baseUrl, apiKey, maxRetries: 0 });
     const answer = await client.chat.completions.create({ model: 'sn4/llama-3.1-8b', messages: [{ role: 'user', content: 'hello devnet' }] });
@@ -84,6 +88,19 @@ describe('npm start on the embedded devnet', () => {
       .poll(async () => ((await (await fetch(`${baseUrl}/subnets`)).json()) as { block: number }).block, { timeout: 15_000, interval: 500 })
       .toBeGreaterThan(first.block);
     expect((await fetch(`${baseUrl.replace(/\/v1$/, '')}/readyz`)).status).toBe(200);
+  });
+
+  it('saves the devnet snapshot to the store (REDIS_URL), as the chain source does', async () => {
+    const store = await createRedisStore({ url: REDIS_URL, prefix: REDIS_PREFIX, logger: silentLogger() });
+    try {
+      let saved: string | null = null;
+      await expect.poll(async () => (saved = await store.get('metagraph:snapshot:devnet')), { timeout: 15_000, interval: 250 }).not.toBeNull();
+      const snapshot = decodeSnapshot(saved as unknown as string, 'store');
+      expect([...snapshot.subnets.keys()].sort((a, b) => a - b)).toEqual([4, 62]);
+      expect(snapshot.block).toBeGreaterThan(0);
+    } finally {
+      await store.close();
+    }
   });
 
   it('lists miner subnets and fake subnet APIs in one catalog, with an alias across them', async () => {

@@ -149,6 +149,16 @@ describe('devnet miner: answering signed requests', () => {
     expect(json).not.toHaveProperty('usage');
   });
 
+  it('puts the last piece on the finish chunk with contentInFinishChunk', async () => {
+    const m = await miner({ contentInFinishChunk: true, chunkCount: 4 });
+    const plain = (await (await post(m, chatBody())).body.json()) as ChatCompletion;
+    const chunks = sseData(await (await post(m, chatBody({ stream: true }))).body.text()).slice(0, -1) as ChatChunk[];
+    const finish = chunks.at(-1);
+    expect(finish?.choices[0]?.finish_reason).toBe('stop');
+    expect(finish?.choices[0]?.delta.content).toMatch(/\S/);
+    expect(chunks.map((c) => c.choices[0]?.delta.content ?? '').join('')).toBe(plain.choices[0]?.message.content);
+  });
+
   it('writes stream chunks incrementally when chunkDelayMs is set', async () => {
     const m = await miner({ chunkCount: 5, chunkDelayMs: 60 });
     const res = await post(m, chatBody({ stream: true }));

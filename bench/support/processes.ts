@@ -79,3 +79,8 @@ export function startGatewayProcess(env: Record<string, string>, nodeArgs: strin
     nodeArgs,
   );
 }
+
+/** The bare proxy (bench/processes/bare-proxy.ts): the floor a gateway is compared with. */
+export function startBareProxyProcess(env: Record<string, string>): Promise<Spawned<GatewayInfo>> {
+  return spawnProcess<GatewayInfo>('bare-proxy.ts', { GATEWAY_HOTKEY_URI: '//BenchGateway', ...env });
+}

@@ -68,15 +68,34 @@ export function mergeAliases(
 }
 
 export class ModelCatalog {
-  readonly netuids: readonly number[];
-  private readonly subnets: ReadonlyMap<number, CatalogSubnet>;
+  /** Served subnets in catalog order: the configured ones, then the metagraph's. */
+  netuids: readonly number[] = [];
+  private subnets: ReadonlyMap<number, CatalogSubnet> = new Map();
 
+  /**
+   * `configured`: the config file's subnets, always served; `metagraphNetuids`:
+   * the metagraph source's subnets served besides them (see serveMetagraphSubnets).
+   */
   constructor(
-    subnets: readonly CatalogSubnet[],
+    private readonly configured: readonly CatalogSubnet[],
     private readonly aliases: Readonly<Record<string, ConfiguredAlias>>,
+    metagraphNetuids: readonly number[] = [],
   ) {
-    this.netuids = subnets.map((s) => s.netuid);
-    this.subnets = new Map(subnets.map((s) => [s.netuid, s]));
+    this.serveMetagraphSubnets(metagraphNetuids);
+  }
+
+  /**
+   * Serves these subnets of the metagraph source (by `openai-epistula`, the
+   * models their snapshot lists) besides the configured ones. Without
+   * NETUIDS, the gateway calls it with every new snapshot's subnets, so a
+   * subnet added to the source is served without a restart.
+   */
+  serveMetagraphSubnets(netuids: readonly number[]): void {
+    const subnets = new Map(this.configured.map((s) => [s.netuid, s]));
+    for (const netuid of netuids) if (!subnets.has(netuid)) subnets.set(netuid, { netuid, private: false, models: [] });
+    // Swapped whole: a request reads either the old catalog or the new one.
+    this.subnets = subnets;
+    this.netuids = [...subnets.keys()];
   }
 
   isPrivate(netuid: number): boolean {

@@ -140,6 +140,8 @@ export async function runTarget(gw: Gateway, call: TargetCall): Promise<TargetAn
   for (let event = await relay.next(); event !== null; event = await relay.next()) {
     if (event.type === 'error') {
       error = { status: 502, type: event.error.type, code: event.error.code, message: event.error.message };
+      // What was delivered before the cut was billed: the error carries that bill's receipt.
+      if (typeof event.fields.taogate_receipt === 'string') receipt = event.fields.taogate_receipt;
       break;
     }
     const choice = firstChoice(event.chunk);

@@ -6,12 +6,20 @@ import type { Devnet } from './devnet.js';
 
 export interface BannerInput {
   readonly baseUrl: string;
+  /** The address the gateway listens on (HOST). */
+  readonly host: string;
   readonly apiKey: string;
   readonly adminToken: string;
   readonly devnet: Devnet;
 }
 
-export function devnetBanner({ baseUrl, apiKey, adminToken, devnet }: BannerInput): string {
+/** Whether anyone but this machine can reach the gateway, said next to the key that would let them in. */
+function reachability(host: string): string {
+  if (host === '127.0.0.1' || host === '::1' || host === 'localhost') return `  listening on ${host} only: nothing is reachable from other machines (HOST=0.0.0.0 to serve the network)`;
+  return `  listening on ${host} (HOST): anyone who can reach this machine can use the key and token below`;
+}
+
+export function devnetBanner({ baseUrl, host, apiKey, adminToken, devnet }: BannerInput): string {
   const firstModel = `sn${devnet.netuids[0]}/${devnet.modelsFor(devnet.netuids[0] ?? 0)[0] ?? 'model'}`;
   const body = JSON.stringify({ model: firstModel, messages: [{ role: 'user', content: 'Hello from the devnet!' }] });
   const judgeNetuid = devnet.netuids[1] ?? devnet.netuids[0] ?? 0;
@@ -28,6 +36,7 @@ export function devnetBanner({ baseUrl, apiKey, adminToken, devnet }: BannerInpu
     `  simulated subtensor: ${devnet.chain.url}   local miners: ${devnet.miners.length} on 127.0.0.1`,
     `  fake subnet APIs:    sn64 "Chutes" (private) ${chutes.baseUrl}   sn19 "Nineteen" ${nineteen.baseUrl}`,
     '  Nothing here touches the real Bittensor network. Answers come from devnet miners and fake APIs.',
+    reachability(host),
     '',
     `  base URL:    ${baseUrl}`,
     `  API key:     ${apiKey}`,
@@ -53,7 +62,8 @@ export function devnetBanner({ baseUrl, apiKey, adminToken, devnet }: BannerInpu
     `  curl ${baseUrl}/compare -H "Authorization: Bearer ${apiKey}" -H "content-type: application/json" \\`,
     `    -d '${compareBody}'`,
     '',
-    '  the real chain:  SUBTENSOR_URL=finney NETUIDS=4 npm start   your subnets: TAOGATE_CONFIG=taogate.config.json',
+    '  the real chain:  SUBTENSOR_URL=finney npm start   (sn4, sn19, sn62, sn64; NETUIDS=4,64 to choose)',
+    '  your subnets:    TAOGATE_CONFIG=taogate.config.json npm start',
     rule,
   ].join('\n');
 }

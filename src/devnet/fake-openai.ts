@@ -118,9 +118,10 @@ export function completionBody(req: ParsedRequest, id: string, created: number, 
 /**
  * SSE events in OpenAI order: (chat: role chunk), content chunks, finish chunk, optional usage chunk, [DONE].
  * With a tool call, `pieces` are its arguments: the role chunk opens the call (id, name), each piece is an
- * argument delta, and the finish reason is `tool_calls`.
+ * argument delta, and the finish reason is `tool_calls`. `lastPieceInFinish`: the last text piece rides on
+ * the finish chunk instead of a chunk of its own, as some servers send it.
  */
-export function streamEvents(req: ParsedRequest, id: string, created: number, pieces: string[], usage: Usage | undefined, toolCall: FakeToolCall | null = null): string[] {
+export function streamEvents(req: ParsedRequest, id: string, created: number, pieces: string[], usage: Usage | undefined, toolCall: FakeToolCall | null = null, lastPieceInFinish = false): string[] {
   const chat = req.endpoint === 'chat';
   const object = chat ? 'chat.completion.chunk' : 'text_completion';
   const withUsage = req.includeUsage && usage !== undefined;
@@ -141,8 +142,9 @@ export function streamEvents(req: ParsedRequest, id: string, created: number, pi
     return events;
   }
   if (chat) events.push(event([{ index: 0, delta: { role: 'assistant', content: '' }, logprobs: null, finish_reason: null }]));
-  for (const piece of pieces) events.push(event([choice(piece, null)]));
-  events.push(event([choice(null, 'stop')]));
+  const own = lastPieceInFinish ? pieces.slice(0, -1) : pieces;
+  for (const piece of own) events.push(event([choice(piece, null)]));
+  events.push(event([choice(lastPieceInFinish ? (pieces.at(-1) ?? null) : null, 'stop')]));
   if (withUsage) events.push(event([], { usage }));
   events.push('data: [DONE]\n\n');
   return events;

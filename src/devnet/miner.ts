@@ -67,6 +67,8 @@ export interface MinerOptions {
   /** First-byte delay for the 'slowFirstByte' fault (default 2000). */
   slowMs?: number;
   omitUsage?: boolean;
+  /** Streams carry the answer's last piece on the finish chunk (`finish_reason` and content together), as some servers do. */
+  contentInFinishChunk?: boolean;
   /** Where the 'redirect' fault points (default http://127.0.0.1:9/). */
   redirectUrl?: string;
 }
@@ -205,7 +207,7 @@ export async function startMiner(opts: MinerOptions): Promise<RunningMiner> {
     }
 
     const pieces = toolCall ? splitEvenly(toolCall.arguments, chunkCount) : splitIntoChunks(answer, chunkCount);
-    let events = streamEvents(parsed, id, created, pieces, usage, toolCall);
+    let events = streamEvents(parsed, id, created, pieces, usage, toolCall, opts.contentInFinishChunk === true);
     if (mode === 'wrongShape') events = ['data: {"foo":1}\n\n', 'data: [DONE]\n\n'];
     if (mode === 'malformed') events = [events[0] ?? '', 'data: {"choices":[{"delta":{"content":"bro\n\n'];
     if (mode === 'dropMidStream' || mode === 'stallMidStream') events = events.slice(0, Math.min(2, events.length - 1));

@@ -1,6 +1,6 @@
 // The Epistula v2 wire format: header names and the exact string that gets signed.
 // Kept apart from the signer/verifier so a Workers build can swap node:crypto for WebCrypto here alone.
-import { createHash } from 'node:crypto';
+import * as nodeCrypto from 'node:crypto';
 
 export const EPISTULA_VERSION = '2';
 
@@ -18,7 +18,8 @@ export type EpistulaHeaderName = (typeof EpistulaHeader)[keyof typeof EpistulaHe
 
 /** Lowercase hex SHA-256 of the exact request body bytes (a string is hashed as UTF-8). */
 export function sha256Hex(body: Uint8Array | string): string {
-  return createHash('sha256').update(body).digest('hex');
+  // One-shot crypto.hash (Node >= 20.12) skips the Hash object createHash builds: ~1 us less per request.
+  return typeof nodeCrypto.hash === 'function' ? nodeCrypto.hash('sha256', body, 'hex') : nodeCrypto.createHash('sha256').update(body).digest('hex');
 }
 
 /**

@@ -3,8 +3,10 @@
 import { randomUUID } from 'node:crypto';
 import { encodeAddress } from '@polkadot/util-crypto';
 import { EPISTULA_VERSION, EpistulaHeader, epistulaMessage, sha256Hex } from './message.js';
+import { NoncePool } from './nonce-pool.js';
 import { sr25519KeypairFromUri, type Sr25519Keypair } from './secret-uri.js';
 import { fastestSr25519Backend, type Sr25519Backend } from './sr25519-backend.js';
+import { nonceSigningKey, signWithNonce } from './sr25519-nonce-signing.js';
 
 /** Bittensor / generic Substrate ss58 prefix. */
 const SS58_PREFIX = 42;
@@ -18,6 +20,10 @@ export interface EpistulaSigner {
   sign(message: Uint8Array): Uint8Array;
   /** All six Epistula v2 headers for `body`, addressed to the miner hotkey `signedFor`. */
   headers(body: Uint8Array | string, signedFor: string): Record<string, string>;
+  /** Precomputed nonces ready now (0 before the first request or without a worker). */
+  readonly noncesReady: number;
+  /** Stops the nonce worker, if one was started. */
+  close(): Promise<void>;
 }
 
 export interface EpistulaSignerOptions {
@@ -25,6 +31,12 @@ export interface EpistulaSignerOptions {
   now?: () => number;
   /** The sr25519 implementation; defaults to the fastest that loads here. */
   backend?: Sr25519Backend;
+  /**
+   * Sign request headers with nonces precomputed by a worker thread (default
+   * true; started on the first `headers` call). `sign` and an empty pool use
+   * the backend.
+   */
+  precomputedNonces?: boolean;
 }
 
 /** Builds a signer from a secret URI (see src/epistula/secret-uri.ts). */
@@ -51,12 +63,25 @@ export async function createEpistulaSignerFromKeypair(
   const now = options.now ?? Date.now;
 
   const sign = (message: Uint8Array): Uint8Array => backend.sign(publicKey, secretKey, message);
+  // Per request, the point multiplication is most of a signature's cost: a worker does it ahead of time.
+  const nonceKey = options.precomputedNonces === false ? null : nonceSigningKey(publicKey, secretKey);
+  let pool: NoncePool | null = null;
+  let poolState: 'idle' | 'starting' | 'closed' = 'idle';
+  const startPool = () => {
+    poolState = 'starting';
+    void NoncePool.start().then((started) => {
+      if (poolState === 'closed') void started?.close();
+      else pool = started;
+    });
+  };
 
   const headers = (body: Uint8Array | string, signedFor: string): Record<string, string> => {
     const uuid = randomUUID();
     const timestamp = String(now());
-    const message = epistulaMessage(sha256Hex(body), uuid, timestamp, signedFor);
-    const signature = sign(Buffer.from(message, 'utf8'));
+    const message = Buffer.from(epistulaMessage(sha256Hex(body), uuid, timestamp, signedFor), 'utf8');
+    if (nonceKey && poolState === 'idle') startPool();
+    const nonce = pool?.take();
+    const signature = nonceKey && nonce ? signWithNonce(nonceKey, message, nonce) : sign(message);
     return {
       [EpistulaHeader.version]: EPISTULA_VERSION,
       [EpistulaHeader.timestamp]: timestamp,
@@ -67,7 +92,23 @@ export async function createEpistulaSignerFromKeypair(
     };
   };
 
-  return { ss58, publicKey, backend: backend.name, sign, headers };
+  const close = async () => {
+    poolState = 'closed';
+    await pool?.close();
+    pool = null;
+  };
+
+  return {
+    ss58,
+    publicKey,
+    backend: backend.name,
+    sign,
+    headers,
+    close,
+    get noncesReady() {
+      return pool?.size ?? 0;
+    },
+  };
 }
 
 /** Buffer's native hex encoder over the same memory: no copy, no per-byte JS loop. */

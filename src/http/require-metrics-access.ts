@@ -12,18 +12,14 @@ import type { MiddlewareHandler } from 'hono';
 import { forbidden, unauthorized } from '../errors.js';
 import { constantTimeEqual } from '../metering/api-keys.js';
 import type { GatewayEnv } from './gateway-env.js';
+import { nodeIncoming } from './node-env.js';
 import { presentedKey } from './require-api-key.js';
 
 const FORWARDING_HEADERS = ['forwarded', 'x-forwarded-for', 'x-real-ip'];
 
-/**
- * The TCP peer's address on Node: @hono/node-server hands the handler its
- * IncomingMessage as `env.incoming`. null where there is none (Workers), so
- * there only a token opens /metrics.
- */
+/** The TCP peer's address on Node; null where there is none (Workers), so there only a token opens /metrics. */
 function peerAddress(env: unknown): string | null {
-  const incoming = (env as { incoming?: { socket?: { remoteAddress?: string } } } | undefined)?.incoming;
-  return incoming?.socket?.remoteAddress ?? null;
+  return nodeIncoming(env)?.socket?.remoteAddress ?? null;
 }
 
 function isLoopback(address: string): boolean {

@@ -125,7 +125,8 @@ export class GatewayMetrics {
     this.pulled.push(
       new MinerGauges(this.registry, {
         metagraph: sources.metagraph,
-        netuids: sources.catalog.netuids,
+        // Read at each scrape: without NETUIDS the served subnets follow the snapshot.
+        netuids: () => sources.catalog.netuids,
         health: sources.health,
         upstreamsOf: sources.upstreamsOf,
         perSubnet: sources.minersPerSubnet,

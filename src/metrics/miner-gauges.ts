@@ -20,7 +20,7 @@ import type { HealthRegistry } from '../router/health-registry.js';
 export interface MinerSources {
   readonly metagraph: MetagraphSource;
   /** The subnets this gateway serves. */
-  readonly netuids: readonly number[];
+  readonly netuids: () => readonly number[];
   readonly health: HealthRegistry;
   /**
    * A served subnet's callable upstreams, best-ranked first (what the router
@@ -73,7 +73,7 @@ export class MinerGauges {
     for (const metric of [this.breaker, this.factor, this.errorRate, this.ttfb, this.score, this.attempts, this.failures, this.byState, this.neurons]) metric.reset();
     // Subnet APIs are served (and measured) without any snapshot.
     const snapshot = this.sources.metagraph.current();
-    for (const netuid of this.sources.netuids) {
+    for (const netuid of this.sources.netuids()) {
       const subnet = snapshot?.subnets.get(netuid);
       const upstreams = this.sources.upstreamsOf(netuid, subnet);
       if (upstreams) this.refreshSubnet(netuid, subnet, upstreams);

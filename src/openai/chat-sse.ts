@@ -1,8 +1,9 @@
 /**
  * Encodes relayed chunks as the chat/completions SSE wire format: one
- * `data: <chunk>` per chunk, an OpenAI-shaped error event when the stream
- * failed after it started, and `data: [DONE]` at the end. Pull-based, so a
- * slow client slows the upstream read instead of growing a buffer.
+ * `data: <chunk>` per chunk, an OpenAI-shaped error event (with the receipt
+ * of what was delivered) when the stream failed after it started, and
+ * `data: [DONE]` at the end. Pull-based, so a slow client slows the
+ * upstream read instead of growing a buffer.
  */
 import type { ChunkRelay } from './chunk-relay.js';
 import { SSE_DONE, encodeSseData } from './sse.js';
@@ -25,7 +26,8 @@ export function chatSseStream(relay: ChunkRelay): ReadableStream<Uint8Array> {
         controller.enqueue(encodeSseData(JSON.stringify(event.chunk)));
         return;
       }
-      controller.enqueue(encodeSseData(JSON.stringify({ error: { ...event.error, param: null } })));
+      // The final fields (the receipt) go inside `error`: the SDKs hand a caller only that object.
+      controller.enqueue(encodeSseData(JSON.stringify({ error: { ...event.error, param: null, ...event.fields } })));
     },
     cancel() {
       cancelled = true;

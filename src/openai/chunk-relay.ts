@@ -43,7 +43,10 @@ export interface RelayError {
   readonly code: 'stream_interrupted' | 'deadline_exceeded';
 }
 
-export type RelayEvent = { readonly type: 'chunk'; readonly chunk: Chunk } | { readonly type: 'error'; readonly error: RelayError };
+export type RelayEvent =
+  | { readonly type: 'chunk'; readonly chunk: Chunk }
+  /** `fields`: the final fields (the signed receipt) of what was delivered before the failure; empty without `finalFields`. */
+  | { readonly type: 'error'; readonly error: RelayError; readonly fields: Readonly<Record<string, unknown>> };
 
 export interface RelayOptions {
   readonly requestedModel: string;
@@ -57,7 +60,9 @@ export interface RelayOptions {
   /**
    * Fields added to the last chunk (the signed receipt), from the finished
    * outcome. That chunk is the usage chunk when the client receives one, else
-   * the finish chunk, else an added chunk with no choices.
+   * the finish chunk, else an added chunk with no choices. A stream cut after
+   * it started was billed too: its error event carries them (`fields`), from
+   * the failed outcome.
    */
   readonly finalFields?: (outcome: RelayOutcome) => Record<string, unknown> | null;
   /** Called exactly once, when the relay ends for whatever reason. */
@@ -126,16 +131,29 @@ export function createChunkRelay(source: RelaySource, options: RelayOptions): Ch
     chunksDelivered++;
     return { type: 'chunk', chunk };
   };
+  /**
+   * The stream's last chunk: the held one (or, when the final fields need
+   * one, an added chunk with no choices) with the final fields merged in.
+   * The held chunk is counted first: it may carry text beside its
+   * finish_reason, and the final fields freeze the bill.
+   */
+  const deliverLast = (): RelayEvent | null => {
+    const last = held;
+    held = null;
+    if (last) deliveredText += deltaText(last);
+    const extra = options.finalFields?.(outcome(true, null, false)) ?? null;
+    if (!last && !extra) return null;
+    chunksDelivered++;
+    const chunk = last ?? { ...envelope, model: options.requestedModel, choices: [] };
+    return { type: 'chunk', chunk: extra ? { ...chunk, ...extra } : chunk };
+  };
 
   async function pull(): Promise<RelayEvent | null> {
     try {
       for (;;) {
         const next = await source.events.next();
         if (next.done || next.value === '[DONE]') {
-          const extra = options.finalFields?.(outcome(true, null, false)) ?? null;
-          const last = held ?? (extra ? { ...envelope, model: options.requestedModel, choices: [] } : null);
-          held = null;
-          const event = last ? deliver(extra ? { ...last, ...extra } : last) : null;
+          const event = deliverLast();
           finish(true, null, false);
           return event;
         }
@@ -177,10 +195,13 @@ export function createChunkRelay(source: RelaySource, options: RelayOptions): Ch
       const deadline = err instanceof DeadlineExceeded;
       const why = (options.redact ?? String)(err instanceof Error ? err.message : String(err));
       const message = deadline ? `the stream was cut: ${why}` : `the miner's stream failed after it started: ${why}`;
-      const error: RelayEvent = { type: 'error', error: { message, type: 'upstream_error', code: deadline ? 'deadline_exceeded' : 'stream_interrupted' } };
       // A held-back chunk still reaches the client (and the bill) before the error.
       const released = held ? deliver(held) : null;
       held = null;
+      // Billed for what was delivered, so the error says what that bill was.
+      const fields = options.finalFields?.(outcome(false, message, false)) ?? {};
+      const code = deadline ? 'deadline_exceeded' : 'stream_interrupted';
+      const error: RelayEvent = { type: 'error', error: { message, type: 'upstream_error', code }, fields };
       finish(false, message, false);
       if (released) {
         queued.push(error);

@@ -44,7 +44,7 @@ export const ResponsesResponseSchema = z.looseObject({
       total_tokens: z.number().int(),
     })
     .nullable(),
-  taogate_receipt: z.string().optional().describe('On streamed responses (response.completed): the signed receipt; non-streamed answers carry it in x-taogate-receipt.'),
+  taogate_receipt: z.string().optional().describe('On streamed responses (response.completed, or response.failed for a stream the miner cut: the bill of what was delivered): the signed receipt; non-streamed answers carry it in x-taogate-receipt.'),
 });
 
 export const MessagesResponseSchema = z.looseObject({

@@ -5,6 +5,12 @@
  * failure opens it again for twice as long (capped), so a miner that stays
  * broken costs one probe per max cool-down, not a steady trickle of errors.
  *
+ * A forced attempt (a pinned request, or the last candidate when every one
+ * is held back) is never refused, and it says as much about the miner as a
+ * probe does: its success closes the breaker, its failure opens it again
+ * with the doubled cool-down. Otherwise a dead miner that is only ever
+ * reached by forced attempts would sit half-open for good.
+ *
  * Results are matched to the breaker period they started in by a generation
  * number: a slow answer that began before the breaker opened must not close
  * it, and one that began before a recovery must not re-open it.
@@ -73,13 +79,16 @@ export class CircuitBreaker {
   /**
    * Claims the right to send one attempt now. Returns the generation to
    * report the result with, or -1 when the miner must be skipped. `force`
-   * (pinned requests, or every miner open) sends regardless.
+   * (pinned requests, or every miner open) sends regardless; at half-open it
+   * takes the probe slot if free, so no other probe runs beside it.
    */
   begin(now: number, force: boolean): number {
-    if (!this.open || force) return this.generation;
-    if (now < this.retryAt || this.probeInFlight(now)) return -1;
-    this.probeStartedAt = now;
-    return this.generation;
+    if (!this.open) return this.generation;
+    if (now >= this.retryAt && !this.probeInFlight(now)) {
+      this.probeStartedAt = now;
+      return this.generation;
+    }
+    return force ? this.generation : -1;
   }
 
   onSuccess(generation: number): void {
@@ -98,8 +107,8 @@ export class CircuitBreaker {
     if (generation !== this.generation) return false;
     this.successesInRow = 0;
     if (this.open) {
-      // Only the half-open probe's failure counts; a forced attempt into an open breaker changes nothing.
-      if (this.probeStartedAt === 0) return false;
+      // While open, only a probe or a forced attempt starts in this generation (the
+      // rest began before the breaker opened): either's failure opens it again, for longer.
       this.trip(now);
       return true;
     }

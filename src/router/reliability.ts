@@ -26,7 +26,7 @@ const ReliabilityEnvSchema = z.object({
   BREAKER_FAILURES: positiveInt.max(100).default(3),
   /** Error rate over a miner's last 20 outcomes (at least 10) that opens its breaker. */
   BREAKER_ERROR_RATE: z.coerce.number().gt(0).max(1).default(0.5),
-  /** First cool-down of an open breaker; doubles on each failed probe, up to the max. */
+  /** First cool-down of an open breaker; doubles on each failed probe or forced attempt, up to the max. */
   BREAKER_COOLDOWN_MS: positiveInt.default(10_000),
   BREAKER_MAX_COOLDOWN_MS: positiveInt.default(300_000),
 });

@@ -22,8 +22,8 @@ export interface EventEncoder {
   chunk(chunk: Chunk): StreamEvent[];
   /** The miner finished: close whatever is open and say how it ended. */
   end(): StreamEvent[];
-  /** The stream failed after it started: say so in the API's own error shape. */
-  error(error: RelayError): StreamEvent[];
+  /** The stream failed after it started: say so in the API's own error shape, with the final fields' receipt. */
+  error(error: RelayError, fields?: Readonly<Record<string, unknown>>): StreamEvent[];
 }
 
 export type ToolCallDelta = Extract<ChatDelta, { kind: 'tool_call' }>;
@@ -40,9 +40,15 @@ export abstract class ChatDeltaEncoder implements EventEncoder {
 
   abstract start(): StreamEvent[];
   abstract end(): StreamEvent[];
-  abstract error(error: RelayError): StreamEvent[];
+  /** The API's own events for a stream cut after it started (the receipt is in `this.receipt` by then). */
+  protected abstract failed(error: RelayError): StreamEvent[];
   protected abstract text(text: string): StreamEvent[];
   protected abstract toolCall(delta: ToolCallDelta): StreamEvent[];
+
+  error(error: RelayError, fields: Readonly<Record<string, unknown>> = {}): StreamEvent[] {
+    this.receipt = receiptOf(fields) ?? this.receipt;
+    return this.failed(error);
+  }
 
   chunk(chunk: Chunk): StreamEvent[] {
     this.receipt = receiptOf(chunk) ?? this.receipt;
@@ -91,7 +97,7 @@ export function namedEventStream(relay: ChunkRelay, events: EventEncoder): Reada
         }
         if (next.type === 'error') {
           // The relay's error event is its last.
-          controller.enqueue(encode(events.error(next.error)));
+          controller.enqueue(encode(events.error(next.error, next.fields)));
           controller.close();
           return;
         }

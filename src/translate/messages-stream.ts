@@ -4,7 +4,8 @@
  * content_block_delta… (text_delta, or input_json_delta for tool_use),
  * content_block_stop; message_delta with stop_reason and usage; and
  * message_stop. A stream cut after it started ends with an `error` event,
- * which the Anthropic SDK raises as an APIError.
+ * which the Anthropic SDK raises as an APIError, carrying the receipt of
+ * what was delivered.
  *
  * A pure state machine: chunks in, events out, no I/O.
  */
@@ -54,9 +55,10 @@ export class MessagesStreamEncoder extends ChatDeltaEncoder {
     return events;
   }
 
-  error(error: RelayError): StreamEvent[] {
+  protected failed(error: RelayError): StreamEvent[] {
     const type = error.code === 'deadline_exceeded' ? 'timeout_error' : 'api_error';
-    return [this.event('error', { error: { type, message: error.message } })];
+    // Beside `error`, where message_delta carries it too: the SDK's APIError keeps the whole body.
+    return [this.event('error', { error: { type, message: error.message }, ...(this.receipt ? { taogate_receipt: this.receipt } : {}) })];
   }
 
   protected text(text: string): StreamEvent[] {

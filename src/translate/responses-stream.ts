@@ -6,7 +6,9 @@
  * function_call_arguments.delta…, function_call_arguments.done;
  * output_item.done; and response.completed (or .incomplete) carrying the
  * whole response with its usage. A stream cut after it started ends with an
- * `error` event and response.failed. Every event has a sequence_number.
+ * `error` event and response.failed, whose response carries the receipt of
+ * what was delivered as response.completed's does. Every event has a
+ * sequence_number.
  *
  * A pure state machine: chunks in, events out, no I/O.
  */
@@ -66,7 +68,7 @@ export class ResponsesStreamEncoder extends ChatDeltaEncoder {
     return events;
   }
 
-  error(error: RelayError): StreamEvent[] {
+  protected failed(error: RelayError): StreamEvent[] {
     const events = [this.event('error', { code: error.code, message: error.message, param: null })];
     const response = this.response('failed', { error: { code: 'server_error', message: error.message } });
     events.push(this.event('response.failed', { response }));

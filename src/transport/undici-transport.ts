@@ -1,15 +1,18 @@
 /**
- * Node transport: one undici Agent with keep-alive pools per origin. The
- * request API (not global fetch) skips WHATWG stream wrapping on the hot path,
- * never follows redirects (no redirect interceptor is installed), caps
- * response size at the socket, and, for chain-published upstreams, refuses
- * blocked addresses when it connects.
+ * Node transport: one undici Agent with keep-alive pools per origin. It
+ * drives undici's dispatch API directly (not fetch, not even `request`), so
+ * a reply is a plain object over a queue of body chunks: no WHATWG streams,
+ * no Node Readable, no async resource per call (upstream-call.ts). It never
+ * follows redirects (no redirect interceptor is installed), caps response
+ * size at the socket, and, for chain-published upstreams, refuses blocked
+ * addresses when it connects.
  */
 import tls from 'node:tls';
 import { Agent, errors } from 'undici';
 import type { AddressPolicy } from '../router/address-guard.js';
 import { BlockedAddressError, addressGuardedConnector } from './address-guarded-connector.js';
-import { TransportError, type HttpTransport, type UpstreamReply, type UpstreamTimeouts } from './http-transport.js';
+import { TransportError, type HttpTransport, type UpstreamTimeouts } from './http-transport.js';
+import { UpstreamCall } from './upstream-call.js';
 
 export interface UndiciTransportOptions {
   /** Largest upstream body accepted; bigger answers are cut off as failures. */
@@ -44,8 +47,6 @@ function classify(err: unknown, signal: AbortSignal, timeouts: UpstreamTimeouts)
   return new TransportError(message, 'connect');
 }
 
-const ignoreError = () => {};
-
 export function createUndiciTransport(options: UndiciTransportOptions): HttpTransport {
   // undici's `ca` replaces the default roots, so an extra CA is added to them, not instead of them.
   const ca = options.extraCaPem ? [...tls.rootCertificates, options.extraCaPem] : undefined;
@@ -58,59 +59,13 @@ export function createUndiciTransport(options: UndiciTransportOptions): HttpTran
   });
 
   return {
-    async post(origin, path, headers, body, { signal, timeouts }) {
-      let response;
-      try {
-        response = await agent.request({
-          origin,
-          path,
-          method: 'POST',
-          headers,
-          body,
-          signal,
-          headersTimeout: timeouts.firstByteMs,
-          bodyTimeout: timeouts.idleMs,
-        });
-      } catch (err) {
-        throw classify(err, signal, timeouts);
-      }
-      const { body: stream } = response;
-      const { headers: responseHeaders } = response;
-      const header = (name: string): string | null => {
-        const value = responseHeaders[name];
-        return Array.isArray(value) ? (value[0] ?? null) : (value ?? null);
-      };
-      const reply: UpstreamReply = {
-        status: response.statusCode,
-        contentType: header('content-type') ?? '',
-        header,
-        body: {
-          async *[Symbol.asyncIterator]() {
-            try {
-              for await (const chunk of stream) yield chunk as Uint8Array;
-            } catch (err) {
-              throw classify(err, signal, timeouts);
-            }
-          },
-        },
-        async text() {
-          try {
-            return await stream.text();
-          } catch (err) {
-            throw classify(err, signal, timeouts);
-          }
-        },
-        discard() {
-          // Destroying closes the socket; a miner that is still writing must not
-          // keep a pooled connection busy with an answer nobody reads. undici
-          // emits 'error' (aborted) when an unread body is destroyed: with no
-          // listener that would be an uncaught exception taking the process down.
-          if (stream.destroyed) return;
-          stream.on('error', ignoreError);
-          stream.destroy();
-        },
-      };
-      return reply;
+    post(origin, path, headers, body, { signal, timeouts }) {
+      const call = new UpstreamCall(signal, timeouts, classify);
+      agent.dispatch(
+        { origin, path, method: 'POST', headers, body, headersTimeout: timeouts.firstByteMs, bodyTimeout: timeouts.idleMs },
+        call,
+      );
+      return call.reply;
     },
     async close() {
       await agent.destroy();
