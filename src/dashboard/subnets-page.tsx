@@ -38,6 +38,31 @@ function HealthBadge({ health }: { health: MinerHealthView | null }) {
   return <span class={`badge ${health.state}`}>{health.state.replace('_', '-')}</span>;
 }
 
+/** What traffic taught the gateway about one upstream, a miner or a subnet's API alike. */
+function HealthHeads() {
+  return (
+    <>
+      <th>health</th>
+      <th class="num">routing factor</th>
+      <th class="num">latency</th>
+      <th class="num">error rate</th>
+    </>
+  );
+}
+
+function HealthCells({ health }: { health: MinerHealthView | null }) {
+  return (
+    <>
+      <td>
+        <HealthBadge health={health} />
+      </td>
+      <td class="num">{health ? health.routing_factor.toFixed(3) : '1.000'}</td>
+      <td class="num">{health?.ewma_latency_ms != null ? `${Math.round(health.ewma_latency_ms)} ms` : '-'}</td>
+      <td class="num">{health ? percent(health.error_rate) : '-'}</td>
+    </>
+  );
+}
+
 function SubnetPanel({ view }: { view: SubnetMinersView }) {
   const { subnet } = view;
   return (
@@ -55,10 +80,7 @@ function SubnetPanel({ view }: { view: SubnetMinersView }) {
             <th class="num">incentive</th>
             <th class="num">share</th>
             {view.blendOf && <th class="num">blend</th>}
-            <th>health</th>
-            <th class="num">routing factor</th>
-            <th class="num">latency</th>
-            <th class="num">error rate</th>
+            <HealthHeads />
           </tr>
         </thead>
         <tbody>
@@ -75,12 +97,7 @@ function SubnetPanel({ view }: { view: SubnetMinersView }) {
                 <td class="num">{m.neuron.incentive.toFixed(4)}</td>
                 <td class="num">{percent(m.score)}</td>
                 {view.blendOf && <td class="num">{blend ? `${percent(blend.weight)} (#${blend.blend_rank})` : '-'}</td>}
-                <td>
-                  <HealthBadge health={health} />
-                </td>
-                <td class="num">{health ? health.routing_factor.toFixed(3) : '1.000'}</td>
-                <td class="num">{health?.ewma_latency_ms != null ? `${Math.round(health.ewma_latency_ms)} ms` : '-'}</td>
-                <td class="num">{health ? percent(health.error_rate) : '-'}</td>
+                <HealthCells health={health} />
               </tr>
             );
           })}
@@ -104,21 +121,13 @@ function ApiPanel({ view }: { view: SubnetApiView }) {
         <thead>
           <tr>
             <th>upstream</th>
-            <th>health</th>
-            <th class="num">routing factor</th>
-            <th class="num">latency</th>
-            <th class="num">error rate</th>
+            <HealthHeads />
           </tr>
         </thead>
         <tbody>
           <tr>
             <td>the subnet's API</td>
-            <td>
-              <HealthBadge health={health} />
-            </td>
-            <td class="num">{health ? health.routing_factor.toFixed(3) : '1.000'}</td>
-            <td class="num">{health?.ewma_latency_ms != null ? `${Math.round(health.ewma_latency_ms)} ms` : '-'}</td>
-            <td class="num">{health ? percent(health.error_rate) : '-'}</td>
+            <HealthCells health={health} />
           </tr>
         </tbody>
       </table>
