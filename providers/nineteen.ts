@@ -10,6 +10,10 @@
  *   counts the delivered text with the gateway's tokenizer, marked
  *   estimated). `stream` defaults to true, so it is always sent explicitly;
  *   `max_tokens` (default 500) is the only length field read.
+ * - Chat completions are always sampled at temperature 0.5: the entry node
+ *   overwrites whatever the client sent (text.py: `payload.temperature =
+ *   0.5`), so `temperature` (0 above all) means nothing on this API. Nothing
+ *   here can change that; the README says so.
  * - Legacy completions require `temperature` and `seed`; OpenAI makes both
  *   optional, so the gateway fills in OpenAI's default temperature (1) and
  *   a random seed when the client sent none.

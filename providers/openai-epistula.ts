@@ -75,6 +75,9 @@ export function createOpenAiEpistulaProvider({ signer, transport }: OpenAiEpistu
       return transport.post(upstream.origin, PATHS[endpoint], headers, bytes, { signal, timeouts });
     },
 
+    // Miners are sent no secret of the gateway's: nothing to take out of what they say.
+    redact: (text) => text,
+
     mapError({ status, bodyText }, upstream) {
       const detail = excerpt(bodyText);
       const message = `miner ${upstream.id} answered HTTP ${status}${detail ? `: ${detail}` : ''}`;

@@ -65,6 +65,13 @@ export interface Provider {
   /** The upstream body for a client's request: unknown fields pass through, `model` is the upstream's name. */
   encodeRequest(request: CompletionLikeRequest, upstreamModel: string, endpoint: CompletionEndpoint): string;
   send(request: UpstreamRequest): Promise<UpstreamReply>;
-  /** Interprets a non-2xx reply. */
+  /** Interprets a non-2xx reply (its message already redacted). */
   mapError(failure: UpstreamFailure, upstream: Upstream): FailureMapping;
+  /**
+   * Removes what the client must never see from upstream text before it
+   * enters an error message (an error in a 200 body, an error event in a
+   * stream): the gateway's own key for a subnet API. Identity for miners,
+   * which are sent no secret.
+   */
+  redact(text: string): string;
 }

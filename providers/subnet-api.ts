@@ -9,7 +9,8 @@
  *   is the only credential sent. Headers are built from scratch, so nothing
  *   the client sent (its Authorization above all) can reach the upstream,
  *   and the key is scrubbed from any error text before a client or a log
- *   could see it.
+ *   could see it: a non-2xx body here, and (through `redact`) an error in a
+ *   200 body or a stream wherever the router and the relay quote one.
  * - Streams always ask for `include_usage`: metering needs the API's counts.
  * - 402 and 429 reach the client as OpenAI errors with the same status (and
  *   the API's Retry-After), not as a 502; they are not retried against the
@@ -133,6 +134,8 @@ export function createSubnetApiProvider({ netuid, adapter, baseUrl, apiKey, tran
     source: 'config',
 
     upstreams: () => upstreams,
+
+    redact: scrub,
 
     encodeRequest(request: CompletionLikeRequest, upstreamModel: string, endpoint: CompletionEndpoint) {
       const body = withStreamUsage({ ...request, model: upstreamModel }) as RequestBody;

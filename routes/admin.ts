@@ -36,6 +36,7 @@ export function keyView(record: ApiKeyRecord) {
     rpm: record.rpm,
     tpm: record.tpm,
     private: record.private,
+    trusted_scorer: record.trustedScorer,
   };
 }
 

@@ -11,16 +11,17 @@ import { Hono, type MiddlewareHandler } from 'hono';
 import { csrf } from 'hono/csrf';
 import { requireSnapshot } from '../src/chain/require-snapshot.js';
 import { AdminSessions } from '../src/dashboard/admin-session.js';
-import { ComparePage } from '../src/dashboard/compare-page.js';
+import { ComparePage, type CompareTargetGroup } from '../src/dashboard/compare-page.js';
 import { COMPARE_JS } from '../src/dashboard/compare-js.js';
 import { DASHBOARD_CSS } from '../src/dashboard/dashboard-css.js';
 import { KeysPage, type KeyUsageRow } from '../src/dashboard/keys-page.js';
 import { LeaderboardPage, type LeaderboardSubnet } from '../src/dashboard/leaderboard-page.js';
 import { LoginPage } from '../src/dashboard/login-page.js';
-import { SubnetsPage } from '../src/dashboard/subnets-page.js';
+import { SubnetsPage, type SubnetApiView, type SubnetMinersView } from '../src/dashboard/subnets-page.js';
 import type { Gateway } from '../src/gateway.js';
 import type { GatewayEnv } from '../src/http/gateway-env.js';
 import { limitBody } from '../src/http/read-json-body.js';
+import { withUids } from '../src/leaderboard/row-uids.js';
 import { parseWindow } from '../src/leaderboard/window.js';
 import { describeRoute, type RouteDoc } from '../src/openapi/describe-route.js';
 import { minerBlendOf, minerHealthOf } from '../src/router/miner-views.js';
@@ -63,23 +64,34 @@ export function dashboardRoutes(gw: Gateway) {
     c.body(COMPARE_JS, 200, { 'content-type': 'text/javascript; charset=utf-8', 'cache-control': 'public, max-age=300' }),
   );
 
-  app.get('/dashboard', page('Dashboard: subnets and their ranked miners with health and the snapshot block'), async (c) => {
-    const snapshot = requireSnapshot(gw.metagraph);
-    const subnets = gw.catalog.netuids.flatMap((netuid) => {
-      const subnet = snapshot.subnets.get(netuid);
+  // Subnets served by their own API need no snapshot; miner subnets do.
+  const isApi = (netuid: number) => gw.providerFor(netuid).source === 'config';
+  const snapshotFor = () => (gw.catalog.netuids.some(isApi) ? gw.metagraph.current() : requireSnapshot(gw.metagraph));
+
+  app.get('/dashboard', page('Dashboard: subnets with their ranked miners, or their own API, with health and the snapshot block'), async (c) => {
+    const snapshot = snapshotFor();
+    const subnets = gw.catalog.netuids.flatMap((netuid): Array<SubnetMinersView | SubnetApiView> => {
+      if (isApi(netuid)) {
+        const provider = gw.providerFor(netuid);
+        const upstream = provider.upstreams(undefined)[0];
+        return [{ kind: 'api', netuid, provider: provider.kind, models: gw.catalog.modelIds(netuid, null), health: upstream ? gw.reliability.health.view(upstream.id) : null }];
+      }
+      const subnet = snapshot?.subnets.get(netuid);
       if (!subnet) return [];
       const blend = minerBlendOf(gw, subnet);
-      return [{ subnet, healthOf: minerHealthOf(gw, subnet).of, blendOf: blend ? blend.of : null }];
+      return [{ kind: 'miners', subnet, healthOf: minerHealthOf(gw, subnet).of, blendOf: blend ? blend.of : null }];
     });
     return c.html(SubnetsPage({ admin: await sessions.isAdmin(c), snapshot, status: gw.metagraph.status(), subnets }));
   });
 
   app.get('/dashboard/compare', page('Dashboard: compare answers side by side as they arrive'), async (c) => {
-    const snapshot = requireSnapshot(gw.metagraph);
-    // A subnet without a model list can only be compared by naming a model: the API, not this form.
-    const groups = gw.catalog.netuids.flatMap((netuid) => {
-      const subnet = snapshot.subnets.get(netuid);
-      return subnet && subnet.models.length > 0 ? [{ netuid, miners: subnet.ranked.map((m) => ({ uid: m.neuron.uid, hotkey: m.neuron.hotkey })) }] : [];
+    const snapshot = snapshotFor();
+    // A subnet API offers its models; a miner subnet its miners. A miner subnet without a model list can only be
+    // compared by naming a model: the API, not this form.
+    const groups = gw.catalog.netuids.flatMap((netuid): CompareTargetGroup[] => {
+      if (isApi(netuid)) return [{ kind: 'api', netuid, models: gw.catalog.modelIds(netuid, null) }];
+      const subnet = snapshot?.subnets.get(netuid);
+      return subnet && subnet.models.length > 0 ? [{ kind: 'miners', netuid, miners: subnet.ranked.map((m) => ({ uid: m.neuron.uid, hotkey: m.neuron.hotkey })) }] : [];
     });
     const judges = gw.catalog.list(snapshot).map((m) => m.id);
     return c.html(ComparePage({ admin: await sessions.isAdmin(c), groups, judges }));
@@ -90,15 +102,16 @@ export function dashboardRoutes(gw: Gateway) {
     const parsed = parseWindow(windowText);
     const window = typeof parsed === 'string' ? (parseWindow(DEFAULT_LEADERBOARD_WINDOW) as Exclude<typeof parsed, string>) : parsed;
     const selected = Number(c.req.query('netuid'));
-    const netuids = gw.catalog.netuids.includes(selected) ? [selected] : gw.catalog.netuids;
-    const snapshot = requireSnapshot(gw.metagraph);
-    const uidOf = (netuid: number, hotkey: string) => snapshot.subnets.get(netuid)?.neurons.find((n) => n.hotkey === hotkey)?.uid ?? null;
+    const single = gw.catalog.netuids.includes(selected) ? selected : null;
     let subnets: LeaderboardSubnet[] = [];
+    let truncated = false;
     let error = typeof parsed === 'string' ? parsed : null;
     try {
-      subnets = await Promise.all(
-        netuids.map(async (netuid) => ({ netuid, rows: (await gw.leaderboard.read(netuid, window)).map((r) => ({ ...r, uid: uidOf(netuid, r.hotkey) })) })),
-      );
+      // Like GET /v1/leaderboard: one subnet, or the served ones that had comparisons (bounded).
+      const board = single === null ? await gw.leaderboard.readSubnets(gw.catalog.netuids, window) : { netuids: [single], truncated: false, rows: await gw.leaderboard.read(single, window) };
+      truncated = board.truncated;
+      const rows = withUids(board.rows, gw.metagraph.current());
+      subnets = board.netuids.map((netuid) => ({ netuid, rows: rows.filter((r) => r.netuid === netuid) }));
     } catch {
       error = 'The leaderboard store is unreachable right now.';
     }
@@ -108,8 +121,9 @@ export function dashboardRoutes(gw: Gateway) {
         window: window.text,
         windows: WINDOWS.includes(window.text) ? WINDOWS : [...WINDOWS, window.text],
         netuids: gw.catalog.netuids,
-        selected: netuids.length === 1 ? (netuids[0] as number) : null,
+        selected: single,
         subnets,
+        truncated,
         error,
       }),
     );

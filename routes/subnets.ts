@@ -2,8 +2,9 @@
  * GET /v1/subnets and GET /v1/subnets/:netuid/miners: the ranked snapshot the
  * router uses, with its source, version/block and age, and the subnets served
  * by their own API (with that upstream's health), so an operator can see
- * exactly why traffic goes where it goes. Chain data is public; no key needed
- * (an API's key never appears, only its origin).
+ * exactly why traffic goes where it goes. Chain data is public; no key needed.
+ * A subnet API's origin is the operator's business: it is shown only to a
+ * caller with the admin token (its key never appears at all).
  */
 import { Hono } from 'hono';
 import type { Neuron, SubnetSnapshot } from '../src/chain/snapshot.js';
@@ -11,6 +12,7 @@ import { invalidRequest, notFound } from '../src/errors.js';
 import type { Gateway } from '../src/gateway.js';
 import type { GatewayEnv } from '../src/http/gateway-env.js';
 import { requireSnapshot } from '../src/chain/require-snapshot.js';
+import { isAdminAuthorization } from '../src/http/require-admin.js';
 import { minerBlendOf, minerHealthOf } from '../src/router/miner-views.js';
 import { describeRoute } from '../src/openapi/describe-route.js';
 import { MinerListSchema, SubnetListSchema } from '../src/openapi/response-schemas.js';
@@ -44,16 +46,16 @@ function subnetSummary(gw: Gateway, subnet: SubnetSnapshot) {
   };
 }
 
-/** A subnet served by its own API: its models, origin and the one upstream's health. */
-function apiSubnetSummary(gw: Gateway, netuid: number) {
+/** A subnet served by its own API: its models, the one upstream's health, and for an admin its origin. */
+function apiSubnetSummary(gw: Gateway, netuid: number, admin: boolean) {
   const provider = gw.providerFor(netuid);
   const upstream = provider.upstreams(undefined)[0];
   return {
     netuid,
     provider: provider.kind,
     private: gw.catalog.isPrivate(netuid),
-    models: gw.catalog.list(null).filter((e) => e.kind === 'subnet' && e.ownedBy === `sn${netuid}`).map((e) => e.id),
-    origin: upstream?.origin ?? null,
+    models: gw.catalog.modelIds(netuid, null),
+    ...(admin && { origin: upstream?.origin ?? null }),
     routable: 1,
     health: upstream ? gw.reliability.health.view(upstream.id) : null,
   };
@@ -76,6 +78,7 @@ export function subnetsRoutes(gw: Gateway) {
       // Subnet APIs need no snapshot; miners do.
       const snapshot = gw.catalog.netuids.some(isApi) ? gw.metagraph.current() : requireSnapshot(gw.metagraph);
       const status = gw.metagraph.status();
+      const admin = isAdminAuthorization(c.req.header('authorization'), gw.config.ADMIN_TOKEN);
       return c.json({
         object: 'list',
         source: snapshot?.source ?? null,
@@ -85,7 +88,7 @@ export function subnetsRoutes(gw: Gateway) {
         age_s: snapshot ? Math.round((Date.now() - snapshot.takenAt) / 1000) : null,
         status: { state: status.state, endpoint: status.endpoint, error: status.error },
         data: gw.catalog.netuids.flatMap((netuid): object[] => {
-          if (isApi(netuid)) return [apiSubnetSummary(gw, netuid)];
+          if (isApi(netuid)) return [apiSubnetSummary(gw, netuid, admin)];
           const subnet = snapshot?.subnets.get(netuid);
           return subnet ? [subnetSummary(gw, subnet)] : [];
         }),

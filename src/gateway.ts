@@ -15,7 +15,6 @@ import { ResponseCache } from './cache/response-cache.js';
 import { mergeAliases, ModelCatalog } from './catalog/model-catalog.js';
 import { parseRankBy } from './chain/rank-policy.js';
 import type { MetagraphSnapshot, MetagraphSource } from './chain/snapshot.js';
-import { CheckRunner } from './compare/check-runner.js';
 import type { Config } from './config.js';
 import type { GatewayFileConfig } from './config-file.js';
 import { createEpistulaSigner, type EpistulaSigner } from './epistula/signer.js';
@@ -67,8 +66,6 @@ export interface Gateway {
   readonly leaderboard: Leaderboard;
   /** RANK_BY=blend's routing-time re-weighting (a no-op for subnets ranked otherwise). */
   readonly blend: Blend;
-  /** Runs compare checks (regex, JSON Schema) off the event loop, with a time limit. */
-  readonly checkRunner: CheckRunner;
   /** Prometheus metrics of this gateway (GET /metrics). */
   readonly metrics: GatewayMetrics;
   /** The adapter that serves a subnet. */
@@ -187,13 +184,15 @@ export async function assembleGateway(envConfig: Config, logger: Logger, parts: 
   const blend = new Blend({ weights: config.BLEND_WEIGHTS, quality, health: reliability.health, providerFor });
   // Only a gateway that routes on quality (blend ranking, or a `quality` candidate policy) keeps reading it.
   if (usesBlend(config) || usesQualityPolicy(subnetConfig)) quality.start(() => catalog.netuids, config.BLEND_REFRESH_S * 1000);
-  const checkRunner = new CheckRunner();
   metrics.attach({
     store,
     metagraph,
     catalog,
     health: reliability.health,
-    upstreamsOf: (subnet) => providerFor(subnet.netuid).upstreams(subnet),
+    upstreamsOf: (netuid, subnet) => {
+      const provider = providerFor(netuid);
+      return provider.source === 'metagraph' && !subnet ? null : provider.upstreams(subnet);
+    },
     minersPerSubnet: config.METRICS_MINERS_PER_SUBNET,
   });
   metrics.attachCache(() => cache.stats());
@@ -217,7 +216,6 @@ export async function assembleGateway(envConfig: Config, logger: Logger, parts: 
     cache,
     leaderboard,
     blend,
-    checkRunner,
     metrics,
     providerFor,
     timeoutsFor: served.timeoutsFor,
@@ -225,7 +223,6 @@ export async function assembleGateway(envConfig: Config, logger: Logger, parts: 
       unsubscribeCatalog();
       unsubscribeHealth();
       quality.stop();
-      await checkRunner.close();
       metrics.close();
       await cache.close();
       await metagraph.stop();

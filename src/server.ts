@@ -44,7 +44,7 @@ async function main(): Promise<StopEntry> {
   logger.info({ url: server.url, source: gateway.metagraph.kind, hotkey: gateway.signer.ss58, signer: gateway.signer.backend }, 'taogate listening');
 
   if (devnet) {
-    const { key } = await gateway.keys.create({ name: 'devnet' });
+    const { key } = await gateway.keys.create({ name: 'devnet', trustedScorer: true });
     printDevnetBanner({ baseUrl: `${server.url}/v1`, host: config.HOST, apiKey: key, adminToken: config.ADMIN_TOKEN ?? '', devnet });
   }
 

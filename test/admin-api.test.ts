@@ -81,7 +81,7 @@ describe('GET /admin/keys', () => {
       return (await res.json()) as { id: string; key: string };
     };
     const postpaid = await create({ name: 'list-postpaid', rpm: 60, tpm: 10_000 });
-    const prepaid = await create({ name: 'list-prepaid', credits_usd: 2.5, private: true });
+    const prepaid = await create({ name: 'list-prepaid', credits_usd: 2.5, private: true, trusted_scorer: true });
     expect((await gw.request(`/admin/keys/${postpaid.id}`, { method: 'DELETE', headers: admin })).status).toBe(200);
 
     const res = await gw.request('/admin/keys', { headers: admin });
@@ -103,8 +103,9 @@ describe('GET /admin/keys', () => {
       rpm: 60,
       tpm: 10_000,
       private: false,
+      trusted_scorer: false,
     });
-    expect(byId.get(prepaid.id)).toMatchObject({ id: prepaid.id, revoked_at: null, credits_usd: 2.5, rpm: null, tpm: null, private: true });
+    expect(byId.get(prepaid.id)).toMatchObject({ id: prepaid.id, revoked_at: null, credits_usd: 2.5, rpm: null, tpm: null, private: true, trusted_scorer: true });
     for (const key of [gw.apiKey, postpaid.key, prepaid.key]) expect(text).not.toContain(key);
   });
 });

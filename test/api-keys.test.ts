@@ -120,9 +120,9 @@ describe('keys CLI', () => {
     const keys = await registry(await createRedisStore({ url: REDIS_URL, prefix }));
     expect(await keys.list()).toEqual([]);
 
-    const ok = await create('--credits-usd', '1.000001', '--rpm', '60', '--tpm', '5000', '--private');
+    const ok = await create('--credits-usd', '1.000001', '--rpm', '60', '--tpm', '5000', '--private', '--trusted-scorer');
     expect(ok.code).toBe(0);
     const { id } = JSON.parse(ok.stdout) as { id: string };
-    expect(await keys.get(id)).toMatchObject({ creditsMicroUsd: 1_000_001, rpm: 60, tpm: 5000, private: true });
+    expect(await keys.get(id)).toMatchObject({ creditsMicroUsd: 1_000_001, rpm: 60, tpm: 5000, private: true, trustedScorer: true });
   }, 60_000);
 });

@@ -9,6 +9,7 @@ import { parseRankBy } from '../src/chain/rank-policy.js';
 import { loadConfig } from '../src/config.js';
 import { startMiner, type RunningMiner } from '../src/devnet/miner.js';
 import { parseBlendWeights } from '../src/leaderboard/blend-weights.js';
+import { createKey } from './support/admin-client.js';
 import { compareOk } from './support/compare-client.js';
 import { startTestGateway, type TestGateway } from './support/gateway-harness.js';
 
@@ -68,6 +69,16 @@ describe('RANK_BY=blend through the gateway', () => {
     expect(before.data[0].blend).toMatchObject({ incentive: 0.7, quality: 0.5, mean_score: null });
     expect(await servedBy(6)).toEqual({ rich: 6, good: 0 });
 
+    // A key that is no trusted scorer cannot move traffic, however it rigs its checks.
+    const rigger = await createKey(gw, { name: 'rigger' });
+    for (let i = 0; i < 3; i++) {
+      const c = await compareOk(gw, { prompt: `rigged ${i}`, targets: ['sn4/uid:1', 'sn4/uid:2'], checks: [{ type: 'contains', value: 'devnet miner good' }] }, rigger.key);
+      expect(c.leaderboard).toBe('recorded');
+    }
+    expect((await miners()).data.map((m: any) => [m.uid, m.blend.mean_score])).toEqual([[1, null], [2, null]]);
+    expect(await servedBy(6)).toEqual({ rich: 6, good: 0 });
+
+    // The harness's key is a trusted scorer, like the devnet's.
     for (let i = 0; i < 2; i++) {
       const c = await compareOk(gw, { prompt: `which is better ${i}`, targets: ['sn4/uid:1', 'sn4/uid:2'], judge: 'sn62/coder' });
       expect(c.leaderboard).toBe('recorded');

@@ -11,6 +11,7 @@ import { createReliability } from '../src/router/reliability.js';
 import { loadConfig } from '../src/config.js';
 import { Leaderboard } from '../src/leaderboard/leaderboard.js';
 import { QualityIndex } from '../src/leaderboard/quality-index.js';
+import { recordComparison } from '../src/leaderboard/record-comparison.js';
 import { parseWindow, type LeaderboardWindow } from '../src/leaderboard/window.js';
 import { silentLogger } from '../src/log.js';
 import { createMemoryStore } from '../src/store/memory.js';
@@ -71,14 +72,24 @@ describe('rankCandidates', () => {
 });
 
 describe('the quality policy over the real leaderboard', () => {
-  it('ranks subnets by their scored miners’ mean, the way QualityIndex reads it from the store', async () => {
+  it('ranks subnets by their scored upstreams’ mean, from comparisons as recordComparison stores them', async () => {
     const leaderboard = new Leaderboard(createMemoryStore());
-    const entry = (netuid: number, hotkey: string, score: number) => ({ netuid, model: 'm', hotkey, score, failed: false, latencyMs: 100, contested: false, won: false });
-    await leaderboard.record([entry(64, '5A', 4), entry(64, '5B', 6), entry(19, '5C', 9), entry(4, '5D', 2)]);
+    // Entries as runTarget reports them: subnet APIs (sn64, sn19) have no hotkey, only their upstream id; sn4 has miners.
+    const api = (netuid: number, kind: string) => ({ netuid, uid: null, hotkey: null, upstream: `${netuid}/api/${kind}` });
+    const miner = (uid: number, hotkey: string) => ({ netuid: 4, uid, hotkey, upstream: `4/${uid}/${hotkey}` });
+    const entry = (model: string, who: ReturnType<typeof api> | ReturnType<typeof miner>, overall: number) => ({ model, miner: who, failed: false, latencyMs: 100, overall });
+    const record = (entries: ReturnType<typeof entry>[], trustedScorer = true) =>
+      recordComparison({ leaderboard, logger: silentLogger() }, { scored: true, entries, winners: [] }, { private: false, trustedScorer });
+    expect(await record([entry('sn64/m', api(64, 'chutes'), 4), entry('sn19/m', api(19, 'nineteen'), 9), entry('sn4/m', miner(1, '5D'), 2)])).toBe('recorded');
+    expect(await record([entry('sn64/m', api(64, 'chutes'), 6), entry('sn4/m', miner(2, '5E'), 4)])).toBe('recorded');
+    // An untrusted key's comparison is on the board but not in what routing reads.
+    expect(await record([entry('sn64/m', api(64, 'chutes'), 10), entry('sn4/m', miner(1, '5D'), 10)], false)).toBe('recorded');
     const index = new QualityIndex(leaderboard, parseWindow('24h') as LeaderboardWindow, silentLogger());
     expect(rankCandidates([A, B, C], 'quality', inputs(index).policy).applied).toBe('order'); // nothing read yet
     await index.refresh([64, 19, 4]);
     expect(index.scoreOf(64)).toBe(5);
+    expect(index.of(64, '64/api/chutes')).toEqual({ mean: 5, scored: 2 });
+    expect(index.scoreOf(4)).toBe(3);
     expect(rankCandidates([A, B, C], 'quality', inputs(index).policy)).toEqual({ targets: [B, A, C], applied: 'quality' });
   });
 });

@@ -8,6 +8,7 @@
 import { join } from 'node:path';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startFakeSubnetApi } from '../src/devnet/fake-subnet-api.js';
 import { startMiner, type RunningMiner } from '../src/devnet/miner.js';
 import { DASHBOARD_CSP } from '../routes/dashboard.js';
 import { launchBrowser, SCREENSHOT_DIR, type Browser } from './support/browser.js';
@@ -59,6 +60,36 @@ describe('pages over HTTP', () => {
     // Nothing from outside, nothing inline.
     expect(body).not.toMatch(/https?:\/\/(?!127\.0\.0\.1)/);
     expect(body).not.toMatch(/<script>|<style|style="/);
+  });
+
+  it('lists subnets served by their own API beside miner subnets, with their health, and offers their models to compare', async () => {
+    const api = await startFakeSubnetApi({ flavor: 'chutes', apiKey: 'chutes-key', models: ['deepseek-ai/DeepSeek-V3'], name: 'chutes' });
+    const subnets = [{ netuid: 64, provider: 'subnet-api', api: { kind: 'chutes', baseUrl: api.baseUrl, apiKeyEnv: 'CHUTES_API_KEY' }, models: [{ name: 'deepseek-v3', upstream: 'deepseek-ai/DeepSeek-V3' }] }];
+    const mixed = await startTestGateway({ subnets: judgedSubnets([low, high, html], judge), subnetConfig: { document: { subnets }, env: { CHUTES_API_KEY: 'chutes-key' } } });
+    // No metagraph at all: the API subnet is served, so its pages are too.
+    const apiOnly = await startTestGateway({ subnetConfig: { document: { subnets }, env: { CHUTES_API_KEY: 'chutes-key' } } });
+    try {
+      await mixed.client().chat.completions.create({ model: 'sn64/deepseek-v3', messages: [{ role: 'user', content: 'hi' }] });
+      for (const target of [mixed, apiOnly]) {
+        const home = await fetch(`${target.url}/dashboard`);
+        expect(home.status).toBe(200);
+        const body = await home.text();
+        expect(body).toContain('data-netuid="64"');
+        expect(body).toContain('served by its own API (subnet-api:chutes)');
+        const compare = await fetch(`${target.url}/dashboard/compare`);
+        expect(compare.status).toBe(200);
+        expect(await compare.text()).toContain('value="sn64/deepseek-v3"');
+      }
+      const home = await (await fetch(`${mixed.url}/dashboard`)).text();
+      // The API's health after one answer: closed, with a latency; and the miner subnet beside it.
+      expect(home).toMatch(/data-netuid="64"[\s\S]*badge closed[\s\S]*\d+ ms/);
+      expect(home).toContain('data-netuid="4"');
+      // Its origin is the operator's business, not the page's.
+      expect(home).not.toContain(api.baseUrl);
+    } finally {
+      await Promise.all([mixed.close(), apiOnly.close()]);
+      await api.close();
+    }
   });
 
   it('serves its own script and stylesheet', async () => {

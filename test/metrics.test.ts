@@ -11,6 +11,7 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import { encodeAddress } from '@polkadot/util-crypto';
 import { afterEach, describe, expect, it } from 'vitest';
 import { startChainNode } from '../src/devnet/chain-node.js';
+import { startFakeSubnetApi } from '../src/devnet/fake-subnet-api.js';
 import { startMiner, type FaultMode, type RunningMiner } from '../src/devnet/miner.js';
 import { startTestGateway, type MinerEntry, type TestGateway, type TestGatewayOptions } from './support/gateway-harness.js';
 import { eventually } from './support/health-view.js';
@@ -156,6 +157,37 @@ describe('GET /metrics', () => {
       expect(after.value('taogate_completion_duration_seconds_count', { mode: 'stream', outcome: 'interrupted' })).toBe(1);
       expect(after.value('taogate_subnet_miners', { netuid: '4', state: 'open' })).toBe(2);
     });
+  });
+
+  it('has health and breaker series for a subnet served by its own API, as uid="api", with or without miner subnets', async () => {
+    const api = await startFakeSubnetApi({ flavor: 'chutes', apiKey: 'chutes-key', models: ['up'], name: 'chutes' });
+    started.push(api);
+    const a = await miner('BesideApi');
+    const gw = await gateway({
+      subnets: [{ netuid: 4, models: ['m'], miners: [{ miner: a, uid: 0, incentive: 1 }] }],
+      env: { HEDGE_MODE: 'off', BREAKER_FAILURES: '1', BREAKER_COOLDOWN_MS: '60000' },
+      subnetConfig: {
+        document: { subnets: [{ netuid: 64, provider: 'subnet-api', api: { kind: 'chutes', baseUrl: api.baseUrl, apiKeyEnv: 'CHUTES_API_KEY' }, models: [{ name: 'm', upstream: 'up' }] }] },
+        env: { CHUTES_API_KEY: 'chutes-key' },
+      },
+    });
+    const openai = gw.client();
+    await openai.chat.completions.create(chat('sn64/m'));
+    const up = await scrape(gw);
+    expect(up.value('taogate_miner_breaker_state', { netuid: '64', uid: 'api' })).toBe(0);
+    expect(up.value('taogate_miner_attempts_total', { netuid: '64', uid: 'api' })).toBe(1);
+    expect(up.value('taogate_miner_ttfb_ewma_seconds', { netuid: '64', uid: 'api' })).toBeGreaterThan(0);
+    expect(up.value('taogate_subnet_miners', { netuid: '64', state: 'closed' })).toBe(1);
+    // An API has no neurons; the miner subnet beside it still has its series.
+    expect(up.find('taogate_subnet_neurons', { netuid: '64' })).toEqual([]);
+    expect(up.value('taogate_miner_breaker_state', { netuid: '4', uid: '0' })).toBe(0);
+
+    await api.setFault('down');
+    await expect(openai.chat.completions.create(chat('sn64/m'))).rejects.toMatchObject({ status: 502 });
+    const down = await scrape(gw);
+    expect(down.value('taogate_miner_breaker_state', { netuid: '64', uid: 'api' })).toBe(2);
+    expect(down.value('taogate_miner_failures_total', { netuid: '64', uid: 'api' })).toBe(1);
+    expect(down.value('taogate_subnet_miners', { netuid: '64', state: 'open' })).toBe(1);
   });
 
   it('publishes the age of a metagraph file and the block and age of the chain metagraph', async () => {

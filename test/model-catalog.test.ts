@@ -9,7 +9,7 @@ import OpenAI from 'openai';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startFakeSubnetApi, type RunningSubnetApi } from '../src/devnet/fake-subnet-api.js';
 import { startMiner, type RunningMiner } from '../src/devnet/miner.js';
-import { startTestGateway, type TestGateway } from './support/gateway-harness.js';
+import { startTestGateway, TEST_ADMIN_TOKEN, type TestGateway } from './support/gateway-harness.js';
 
 type CatalogModel = OpenAI.Model & {
   context_length: number | null;
@@ -28,7 +28,7 @@ beforeAll(async () => {
   gw = await startTestGateway({
     subnets: [{ netuid: 4, models: ['llama-3.1-8b'], miners: [{ miner, uid: 1, incentive: 1 }] }],
     env: {
-      MODEL_ALIASES: JSON.stringify({ llama: ['sn4/llama-3.1-8b'] }),
+      MODEL_ALIASES: JSON.stringify({ llama: ['sn4/llama-3.1-8b'], mixed: ['sn99/gone', 'sn64/retired', 'sn4/llama-3.1-8b'], stale: ['sn99/gone', 'sn64/retired'] }),
       MODEL_PRICES: JSON.stringify({ 'sn64/qwen3-32b': { prompt: 0.9, completion: 0.9 }, 'sn4/llama-3.1-8b': [0.2, 0.6] }),
     },
     subnetConfig: {
@@ -64,7 +64,8 @@ const byId = (id: string) => models.find((m) => m.id === id);
 
 describe('/v1/models', () => {
   it('lists config subnets first, then the metagraph’s, then aliases and auto', () => {
-    expect(models.map((m) => m.id)).toEqual(['sn64/deepseek-v3', 'sn64/qwen3-32b', 'sn4/llama-3.1-8b', 'fast', 'llama', 'deepseek', 'dsv3', 'auto']);
+    // `stale` has no candidate that can serve: not listed (it is a 404 to use).
+    expect(models.map((m) => m.id)).toEqual(['sn64/deepseek-v3', 'sn64/qwen3-32b', 'sn4/llama-3.1-8b', 'fast', 'llama', 'mixed', 'deepseek', 'dsv3', 'auto']);
   });
 
   it('a subnet API model: owned by its subnet, with context length, price and privacy', () => {
@@ -108,11 +109,36 @@ describe('/v1/models', () => {
   });
 });
 
+describe('an alias with candidates that cannot serve', () => {
+  it('drops them and is served by the others, as /v1/models lists it', async () => {
+    expect(byId('mixed')?.taogate.targets).toEqual(['sn4/llama-3.1-8b']);
+    const { data, response } = await gw.client().chat.completions.create({ model: 'mixed', messages: [{ role: 'user', content: 'x' }] }).withResponse();
+    expect(data.model).toBe('mixed');
+    expect(response.headers.get('x-taogate-served-model')).toBe('sn4/llama-3.1-8b');
+  });
+
+  it('is a 404 only when none is left, naming why each was dropped', async () => {
+    const res = await gw.request('/v1/chat/completions', { method: 'POST', json: { model: 'stale', messages: [{ role: 'user', content: 'x' }] } });
+    expect(res.status).toBe(404);
+    const { error } = (await res.json()) as { error: { code: string; message: string } };
+    expect(error.code).toBe('model_not_found');
+    expect(error.message).toContain('sn99/gone: subnet 99 is not configured on this gateway');
+    expect(error.message).toContain('sn64/retired: subnet 64 serves sn64/deepseek-v3, sn64/qwen3-32b');
+  });
+});
+
 describe('/v1/subnets', () => {
-  it('shows the subnet API with its provider, origin and health, never its key', async () => {
-    const body = (await (await gw.request('/v1/subnets')).json()) as { data: Array<Record<string, unknown>> };
+  it('shows the subnet API with its provider and health, its origin only to an admin, never its key', async () => {
+    const body = (await (await fetch(`${gw.url}/v1/subnets`)).json()) as { data: Array<Record<string, unknown>> };
     const sn64 = body.data.find((s) => s.netuid === 64);
-    expect(sn64).toMatchObject({ provider: 'subnet-api:chutes', private: true, origin: api.baseUrl.replace(/\/v1$/, ''), models: ['sn64/deepseek-v3', 'sn64/qwen3-32b'] });
+    expect(sn64).toMatchObject({ provider: 'subnet-api:chutes', private: true, models: ['sn64/deepseek-v3', 'sn64/qwen3-32b'] });
+    expect(sn64).not.toHaveProperty('origin');
+    expect(JSON.stringify(body)).not.toContain(api.baseUrl.replace(/\/v1$/, ''));
+    // An API key is no admin token.
+    const asKey = (await (await gw.request('/v1/subnets')).json()) as { data: Array<Record<string, unknown>> };
+    expect(asKey.data.find((s) => s.netuid === 64)).not.toHaveProperty('origin');
+    const asAdmin = (await (await fetch(`${gw.url}/v1/subnets`, { headers: { authorization: `Bearer ${TEST_ADMIN_TOKEN}` } })).json()) as { data: Array<Record<string, unknown>> };
+    expect(asAdmin.data.find((s) => s.netuid === 64)).toMatchObject({ origin: api.baseUrl.replace(/\/v1$/, '') });
     expect(body.data.find((s) => s.netuid === 4)).toMatchObject({ provider: 'openai-epistula', routable: 1 });
     expect(JSON.stringify(body)).not.toContain('catalog-secret-key');
     const miners = await gw.request('/v1/subnets/64/miners');

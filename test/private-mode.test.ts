@@ -170,6 +170,8 @@ describe('/v1/compare in private mode', () => {
       json: { prompt: 'a secret', targets: ['sn4', 'sn19/deepseek-v3'], checks: [{ type: 'contains', value: 'secret' }] },
     });
     expect(res.status).toBe(200);
+    expect(res.headers.get('x-taogate-private')).toBe('1');
+    expect(res.headers.get('cache-control')).toBe('no-store');
     const body = (await res.json()) as { leaderboard: string; entries: Array<{ target: string; served_model: string | null; error: { status: number; code: string } | null }> };
     expect(body.leaderboard).toBe('private');
     expect(body.entries[0]).toMatchObject({ target: 'sn4', served_model: 'sn4/deepseek-v3', error: null });
@@ -177,12 +179,52 @@ describe('/v1/compare in private mode', () => {
     expect(open.requests).toHaveLength(0);
   });
 
+  it('refuses a judge that cannot be routed privately before any target is sent or billed', async () => {
+    const res = await gw.request('/v1/compare', {
+      method: 'POST',
+      headers: { 'x-taogate-private': '1' },
+      json: { prompt: 'a secret', targets: ['sn4'], judge: 'sn19/deepseek-v3' },
+    });
+    expect(res.status).toBe(503);
+    const { error } = (await res.json()) as { error: { code: string; param: string; message: string } };
+    expect(error).toMatchObject({ code: 'no_private_subnet', param: 'judge' });
+    expect(error.message).toMatch(/^judge: private mode: no private subnet can serve `sn19\/deepseek-v3`/);
+    expect(tee.requests).toHaveLength(0);
+    expect(open.requests).toHaveLength(0);
+    // An alias with a private candidate passes this check; here that candidate is the compared subnet's own API, which may not judge itself.
+    const alias = await gw.request('/v1/compare', { method: 'POST', headers: { 'x-taogate-private': '1' }, json: { prompt: 'a secret', targets: ['sn4'], judge: 'deepseek' } });
+    expect(((await alias.json()) as { error: { code: string } }).error.code).toBe('judge_is_contestant');
+    expect(tee.requests).toHaveLength(0);
+  });
+
+  it('marks its stream and its errors private too, whether the key or the header asked for it', async () => {
+    const compare = (json: unknown, headers: Record<string, string>) => gw.request('/v1/compare', { method: 'POST', headers, json });
+    const asKey = { authorization: `Bearer ${privateKey}` };
+    const responses = [
+      await compare({ prompt: 'a secret', targets: ['sn4'], stream: true }, { 'x-taogate-private': '1' }),
+      await compare({ prompt: 'a secret', targets: ['sn4'], stream: true }, asKey),
+      await compare({ prompt: 'x', targets: ['sn99'] }, { 'x-taogate-private': '1' }),
+      await compare({ prompt: 'x', targets: ['sn4'], judge: 'sn77/nope' }, asKey),
+      await compare({ prompt: 'x', targets: ['sn4'], typo: 1 }, asKey),
+    ];
+    expect(responses.map((r) => r.status)).toEqual([200, 200, 400, 404, 400]);
+    for (const res of responses) {
+      expect(res.headers.get('x-taogate-private')).toBe('1');
+      expect(res.headers.get('cache-control')).toBe('no-store');
+      await res.text();
+    }
+    expect(responses[0]?.headers.get('content-type')).toContain('text/event-stream');
+    // Not private: no marking.
+    const normal = await compare({ prompt: 'x', targets: ['sn99'] }, {});
+    expect(normal.headers.get('x-taogate-private')).toBeNull();
+  });
+
   it('without it, the same comparison reaches both subnets and is recorded', async () => {
     const res = await gw.request('/v1/compare', { method: 'POST', json: { prompt: 'open', targets: ['sn4', 'sn19/deepseek-v3'], checks: [{ type: 'contains', value: 'open' }] } });
     const body = (await res.json()) as { leaderboard: string; entries: Array<{ error: unknown }> };
     expect(body.entries.map((e) => e.error)).toEqual([null, null]);
-    // Subnet APIs have no miner hotkey for the per-miner leaderboard, so there is nothing to record.
-    expect(body.leaderboard).toBe('unscored');
+    // Subnet APIs stand on the leaderboard under their upstream ids.
+    expect(body.leaderboard).toBe('recorded');
   });
 });
 

@@ -117,6 +117,16 @@ describe.each(factories)('%s store', (_name, create) => {
     expect(await store.hgetall('forever')).toEqual({ n: '1' });
   });
 
+  it('reads many hashes at once, in order, missing and expired ones empty', async () => {
+    const store = await open();
+    expect(await store.hgetallMany([])).toEqual([]);
+    await store.hincrby('m:a', { n: 1 });
+    await store.hset('m:b', { x: 'y', z: 'w' });
+    await store.hincrby('m:gone', { n: 1 }, { ttlMs: 50 });
+    await new Promise((r) => setTimeout(r, 120));
+    expect(await store.hgetallMany(['m:b', 'm:none', 'm:a', 'm:gone'])).toEqual([{ x: 'y', z: 'w' }, {}, { n: '1' }, {}]);
+  });
+
   it('applies an idempotent batch of increments once per id', async () => {
     const store = await open();
     const batch = [

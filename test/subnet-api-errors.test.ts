@@ -25,13 +25,31 @@ let echoUrl = '';
 let gw: TestGateway;
 let client: OpenAI;
 
-/** An API that quotes the bearer it got in its error text, as careless upstreams do. */
+/**
+ * An API that quotes the bearer it got in its error text, as careless
+ * upstreams do; the model asked for says where: a 500 (`m`), an error
+ * envelope in a 200 (`error200`), a stream's first event (`stream-error-first`),
+ * or a stream's event after its first chunk (`stream-error-mid`).
+ */
 function startEchoingApi(): Promise<void> {
   echo = createServer((req, res) => {
-    req.resume();
+    let body = '';
+    req.on('data', (chunk: Buffer) => (body += chunk.toString()));
     req.on('end', () => {
+      const { model } = JSON.parse(body) as { model: string };
+      const error = JSON.stringify({ error: { message: `backend rejected token ${req.headers.authorization}` } });
+      if (model === 'error200') {
+        res.writeHead(200, { 'content-type': 'application/json' });
+        return res.end(error);
+      }
+      if (model.startsWith('stream-error')) {
+        res.writeHead(200, { 'content-type': 'text/event-stream' });
+        const chunk = { id: 'c1', object: 'chat.completion.chunk', created: 1, model, choices: [{ index: 0, delta: { role: 'assistant', content: 'partial ' } }] };
+        if (model === 'stream-error-mid') res.write(`data: ${JSON.stringify(chunk)}\n\n`);
+        return res.end(`data: ${error}\n\n`);
+      }
       res.writeHead(500, { 'content-type': 'application/json' });
-      res.end(JSON.stringify({ error: { message: `backend rejected token ${req.headers.authorization}` } }));
+      res.end(error);
     });
   });
   return new Promise((resolve) =>
@@ -54,7 +72,12 @@ beforeAll(async () => {
         subnets: [
           ...FLAVORS.map(({ flavor, netuid }) => ({ netuid, provider: 'subnet-api', api: { kind: flavor, baseUrl: apis.get(flavor)?.baseUrl, apiKeyEnv: `KEY_${flavor}` }, models: [{ name: MODEL }] })),
           { netuid: 77, provider: 'subnet-api', api: { kind: 'chutes', baseUrl: wrongKey.baseUrl, apiKeyEnv: 'WRONG' }, models: [{ name: MODEL }] },
-          { netuid: 78, provider: 'subnet-api', api: { kind: 'openai', baseUrl: echoUrl, apiKeyEnv: 'ECHO' }, models: [{ name: MODEL }] },
+          {
+            netuid: 78,
+            provider: 'subnet-api',
+            api: { kind: 'openai', baseUrl: echoUrl, apiKeyEnv: 'ECHO' },
+            models: [{ name: MODEL }, { name: 'error200' }, { name: 'stream-error-first' }, { name: 'stream-error-mid' }],
+          },
         ],
       },
     },
@@ -143,6 +166,23 @@ describe('the gateway’s key for an API', () => {
     expect(err.status).toBe(502);
     expect(err.message).toContain('backend rejected token Bearer [redacted]');
     expect(err.message).not.toContain('echo-secret-key-456');
+  });
+
+  it('is scrubbed from an error the API sends in a 200 body, and in a stream before or after its first chunk', async () => {
+    const inJson = await apiError('sn78/error200');
+    expect(inJson.status).toBe(502);
+    expect(inJson.message).toContain('carrying an error: backend rejected token Bearer [redacted]');
+    const beforeFirst = await apiError('sn78/stream-error-first', true);
+    expect(beforeFirst.status).toBe(502);
+    expect(beforeFirst.message).toContain('streamed an error: backend rejected token Bearer [redacted]');
+    for (const err of [inJson, beforeFirst]) expect(err.message).not.toContain('echo-secret-key-456');
+    // After the first chunk the stream is the client's: the error arrives as its last event.
+    const res = await gw.request('/v1/chat/completions', { method: 'POST', json: { model: 'sn78/stream-error-mid', stream: true, messages: [{ role: 'user', content: 'x' }] } });
+    expect(res.status).toBe(200);
+    const text = await res.text();
+    expect(text).toContain('partial ');
+    expect(text).toContain('backend rejected token Bearer [redacted]');
+    expect(text).not.toContain('echo-secret-key-456');
   });
 
   it('a client’s Authorization and other headers are never forwarded', async () => {

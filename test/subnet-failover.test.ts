@@ -9,6 +9,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { startFakeSubnetApi, type RunningSubnetApi } from '../src/devnet/fake-subnet-api.js';
 import { startMiner, type RunningMiner } from '../src/devnet/miner.js';
 import { startTestGateway, type TestGateway } from './support/gateway-harness.js';
+import { compareOk } from './support/compare-client.js';
 import { receiptClaims } from './support/subnet-apis.js';
 
 let chutes: RunningSubnetApi;
@@ -184,18 +185,25 @@ describe('candidate policies', () => {
     expect(ordered.response.headers.get('x-taogate-served-model')).toBe('sn64/deepseek-v3');
   });
 
-  it('quality follows the plugged-in scores, and falls back to the configured order without them', async () => {
+  it('quality follows the leaderboard that comparisons of the subnet APIs fill, and the configured order before any', async () => {
     const without = await ask('deepseek', { 'x-taogate-route-policy': 'quality' });
     expect(without.response.headers.get('x-taogate-served-model')).toBe('sn64/deepseek-v3');
     expect(without.response.headers.get('x-taogate-route-policy')).toBe('order');
-    gw.gateway.quality = { scoreOf: (netuid) => (netuid === 19 ? 0.9 : 0.4) };
-    try {
-      const withScores = await ask('deepseek', { 'x-taogate-route-policy': 'quality' });
-      expect(withScores.response.headers.get('x-taogate-served-model')).toBe('sn19/deepseek-v3');
-      expect(withScores.response.headers.get('x-taogate-route-policy')).toBe('quality');
-    } finally {
-      gw.gateway.quality = null;
-    }
+    // A scored comparison of both APIs (the harness's key is a trusted scorer): Nineteen passes, Chutes does not.
+    const c = await compareOk(gw, { prompt: 'which subnet?', targets: ['sn64/deepseek-v3', 'sn19/deepseek-v3'], checks: [{ type: 'contains', value: 'devnet miner nineteen' }] });
+    expect(c.leaderboard).toBe('recorded');
+    expect(c.entries.map((e) => [e.miner?.upstream, e.scores.overall])).toEqual([
+      ['64/api/chutes', 0],
+      ['19/api/nineteen', 10],
+    ]);
+    const board = (await (await fetch(`${gw.url}/v1/leaderboard?trusted=true`)).json()) as { data: Array<{ netuid: number; hotkey: string; uid: number | null }> };
+    expect(board.data.map((r) => [r.netuid, r.hotkey, r.uid]).sort()).toEqual([
+      [19, '19/api/nineteen', null],
+      [64, '64/api/chutes', null],
+    ]);
+    const withScores = await ask('deepseek', { 'x-taogate-route-policy': 'quality' });
+    expect(withScores.response.headers.get('x-taogate-served-model')).toBe('sn19/deepseek-v3');
+    expect(withScores.response.headers.get('x-taogate-route-policy')).toBe('quality');
   });
 
   it('an unknown policy in the header is a 400 naming it', async () => {

@@ -206,6 +206,27 @@ describe('the Worker build', () => {
     expect(text).toMatch(/^taogate_metagraph_block\{.*\} [1-9]/m);
   });
 
+  it('runs regex checks of a comparison in workerd, in linear time (RE2), and says why it cannot run JSON Schema checks', async () => {
+    const compare = (checks: unknown[]) =>
+      fetch(`${runtime.url}/v1/compare`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${target.apiKey}`, 'content-type': 'application/json' },
+        body: JSON.stringify({ prompt: 'x', targets: [`sn${NETUID}/uid:0`], checks }),
+      });
+    const res = await compare([{ type: 'regex', pattern: 'devnet miner [AB]' }, { type: 'regex', pattern: '(a+)+b' }]);
+    expect(res.status).toBe(200);
+    const body = (await res.json()) as { entries: Array<{ scores: { checks: Array<{ passed: boolean | null }>; overall: number | null } }> };
+    expect(body.entries[0]?.scores.checks.map((c) => c.passed)).toEqual([true, false]);
+    expect(body.entries[0]?.scores.overall).toBe(5);
+    const schema = await compare([{ type: 'json_schema', schema: { type: 'object' } }]);
+    expect(schema.status).toBe(400);
+    expect(((await schema.json()) as { error: { code: string; param: string; message: string } }).error).toMatchObject({
+      code: 'json_schema_unsupported',
+      param: 'checks[0].schema',
+      message: expect.stringMatching(/Cloudflare Workers/),
+    });
+  });
+
   it('takes snapshot pushes only with the admin token and only in the persisted format', async () => {
     const body = encodeSnapshot({ source: 'chain', version: '1', block: 1, takenAt: Date.now(), subnets: new Map() });
     const anonymous = await fetch(`${runtime.url}/admin/metagraph`, { method: 'PUT', body });

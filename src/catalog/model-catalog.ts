@@ -102,12 +102,36 @@ export class ModelCatalog {
     return this.subnets.get(netuid)?.private ?? false;
   }
 
-  /** Candidates for a requested model id, in configured order; throws a 404 when unknown. */
+  /**
+   * Candidates for a requested model id, in configured order; throws a 404
+   * when unknown. An alias's candidates that cannot serve right now (a
+   * subnet no longer configured, a model its subnet no longer lists) are
+   * dropped, as /v1/models drops them; only an alias left with none is a 404,
+   * naming why each was dropped.
+   */
   resolve(model: string, snapshot: MetagraphSnapshot | null): Resolution {
     if (model === AUTO_MODEL) return { kind: 'auto', targets: this.autoTargets(snapshot), policy: null };
     const alias = this.aliases[model];
-    if (alias) return { kind: 'alias', targets: alias.targets.map((id) => this.resolveSubnetModel(id, snapshot, model)), policy: alias.policy };
-    return { kind: 'subnet', targets: [this.resolveSubnetModel(model, snapshot, model)], policy: null };
+    if (alias) {
+      const { targets, dropped } = this.aliasTargets(alias.targets, snapshot);
+      if (targets.length === 0) throw modelNotFound(model, `none of the alias's candidates can serve it: ${dropped.join('; ')}`);
+      return { kind: 'alias', targets, policy: alias.policy };
+    }
+    const target = this.lookup(model, snapshot);
+    if (typeof target === 'string') throw modelNotFound(model, target);
+    return { kind: 'subnet', targets: [target], policy: null };
+  }
+
+  /** An alias's candidates that resolve now, and for each other one why not. */
+  private aliasTargets(ids: readonly string[], snapshot: MetagraphSnapshot | null): { targets: ModelTarget[]; dropped: string[] } {
+    const targets: ModelTarget[] = [];
+    const dropped: string[] = [];
+    for (const id of ids) {
+      const target = this.lookup(id, snapshot);
+      if (typeof target === 'string') dropped.push(`${id}: ${target}`);
+      else targets.push(target);
+    }
+    return { targets, dropped };
   }
 
   /** Names a subnet serves right now: configured, else the snapshot's (empty = any). */
@@ -122,18 +146,22 @@ export class ModelCatalog {
     return { netuid, upstreamModel: configured?.upstream ?? name, id: `sn${netuid}/${name}` };
   }
 
-  private resolveSubnetModel(id: string, snapshot: MetagraphSnapshot | null, requested: string): ModelTarget {
+  /** `sn<netuid>/<name>` as a target, or why it is none. */
+  private lookup(id: string, snapshot: MetagraphSnapshot | null): ModelTarget | string {
     const match = SUBNET_MODEL.exec(id);
-    if (!match) throw modelNotFound(requested, 'model ids look like sn<netuid>/<model>, an alias, or auto (see GET /v1/models)');
+    if (!match) return 'model ids look like sn<netuid>/<model>, an alias, or auto (see GET /v1/models)';
     const netuid = Number(match[1]);
     const name = match[2] as string;
-    if (!this.subnets.has(netuid)) throw modelNotFound(requested, `subnet ${netuid} is not configured on this gateway`);
+    if (!this.subnets.has(netuid)) return `subnet ${netuid} is not configured on this gateway`;
     const models = this.modelNames(netuid, snapshot);
     // A subnet without a model list lets any name through: its miners decide.
-    if (models.length > 0 && !models.includes(name)) {
-      throw modelNotFound(requested, `subnet ${netuid} serves ${models.map((m) => `sn${netuid}/${m}`).join(', ')}`);
-    }
+    if (models.length > 0 && !models.includes(name)) return `subnet ${netuid} serves ${models.map((m) => `sn${netuid}/${m}`).join(', ')}`;
     return this.target(netuid, name);
+  }
+
+  /** A served subnet's model ids ("sn64/deepseek-v3"), configured, else the snapshot's (empty = any name). */
+  modelIds(netuid: number, snapshot: MetagraphSnapshot | null): string[] {
+    return this.subnets.has(netuid) ? this.modelNames(netuid, snapshot).map((name) => `sn${netuid}/${name}`) : [];
   }
 
   /** A served subnet's first model (configured, else the snapshot's), or null. */
@@ -169,14 +197,9 @@ export class ModelCatalog {
       for (const name of this.modelNames(netuid, snapshot)) entries.push(this.entry(`sn${netuid}/${name}`, `sn${netuid}`, 'subnet', [this.target(netuid, name)]));
     }
     for (const [alias, { targets: ids }] of Object.entries(this.aliases)) {
-      const targets = ids.flatMap((id) => {
-        try {
-          return [this.resolveSubnetModel(id, snapshot, alias)];
-        } catch {
-          return [];
-        }
-      });
-      entries.push(this.entry(alias, 'taogate', 'alias', targets));
+      // An alias left with no candidate is a 404 to resolve: listed, it would be an id the gateway does not route.
+      const { targets } = this.aliasTargets(ids, snapshot);
+      if (targets.length > 0) entries.push(this.entry(alias, 'taogate', 'alias', targets));
     }
     try {
       entries.push(this.entry(AUTO_MODEL, 'taogate', 'auto', this.autoTargets(snapshot)));

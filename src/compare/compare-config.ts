@@ -17,6 +17,11 @@ export const compareEnv = {
   COMPARE_MAX_TARGETS: envPositiveInt.max(32).default(8),
   /** Targets of one comparison in flight at once. */
   COMPARE_CONCURRENCY: envPositiveInt.max(32).default(4),
+  /**
+   * The whole comparison's deadline (targets and judge; default REQUEST_TIMEOUT_MS): without one,
+   * 32 targets at a concurrency of 4 could take 8 request timeouts.
+   */
+  COMPARE_TIMEOUT_MS: envPositiveInt.optional(),
   /** `incentive:0.6,quality:0.3,health:0.1`: how RANK_BY=blend mixes its components (normalized to sum 1). */
   BLEND_WEIGHTS: envParsed(parseBlendWeights).default(parseBlendWeights('incentive:0.6,quality:0.3,health:0.1')),
   /** The leaderboard window blend's quality is read over, e.g. 24h. */

@@ -8,16 +8,16 @@
  */
 import { randomUUID } from 'node:crypto';
 import { requireSnapshot } from '../chain/require-snapshot.js';
-import { GatewayError } from '../errors.js';
 import type { Gateway } from '../gateway.js';
 import { recordComparison, type ComparisonFlags, type LeaderboardStatus } from '../leaderboard/record-comparison.js';
 import type { ApiKeyRecord } from '../metering/api-keys.js';
 import type { ChatCompletionRequest } from '../openai/requests.js';
 import type { Check, CompareRequest } from './compare-request.js';
-import { runChecks, validateChecks, type CheckResult } from './checks.js';
+import { compileChecks, runChecks, type CheckResult, type CompiledChecks } from './checks.js';
 import { DEFAULT_RUBRIC } from './judge-prompt.js';
 import { runJudge, taskText, type JudgeOutcome } from './judge.js';
-import { runTarget, type TargetAnswer } from './run-target.js';
+import { checkJudgeRoute, contestantsOf } from './judge-route.js';
+import { CompareDeadline, isCut, runTarget, unsentAnswer, type TargetAnswer } from './run-target.js';
 import { entryScores, winnersOf, type EntryScores } from './scores.js';
 import { planTargets, type PlannedTarget } from './targets.js';
 
@@ -61,40 +61,45 @@ export interface PreparedComparison {
   readonly input: CompareInput;
   readonly plans: readonly PlannedTarget[];
   readonly messages: ChatCompletionRequest['messages'];
-  readonly checks: readonly Check[];
+  readonly checks: CompiledChecks;
   readonly judge: { readonly model: string; readonly rubric: string } | null;
 }
 
-/** Everything a comparison needs, validated: throws the 400 (target, check, top_n), 404 (judge) or 503 (no snapshot). */
+/** Everything a comparison needs, validated: throws the 400 (target, check, top_n, a judge that would grade itself), 404 (judge) or 503 (no snapshot). */
 export async function prepareComparison(gw: Gateway, input: CompareInput): Promise<PreparedComparison> {
   const { request } = input;
-  const snapshot = requireSnapshot(gw.metagraph);
-  const plans = planTargets(request, { catalog: gw.catalog, snapshot, routingOrder: (subnet) => gw.blend.routingOrder(subnet) }, gw.config.COMPARE_MAX_TARGETS);
-  const checks = request.checks ?? [];
-  await validateChecks(checks, gw.checkRunner);
-  if (request.judge !== undefined) {
-    try {
-      gw.catalog.resolve(request.judge, snapshot);
-    } catch (err) {
-      if (err instanceof GatewayError && err.status === 404) {
-        throw new GatewayError(404, `judge: ${err.message}`, 'invalid_request_error', 'judge_not_found', 'judge');
-      }
-      throw err;
-    }
-  }
+  // Miner targets need the snapshot (a 503 naming the source when there is none); subnet APIs do not.
+  const snapshot = gw.metagraph.current();
+  const plans = planTargets(
+    request,
+    {
+      catalog: gw.catalog,
+      snapshot,
+      requireSnapshot: () => requireSnapshot(gw.metagraph),
+      servedByApi: (netuid) => gw.providerFor(netuid).source === 'config',
+      routingOrder: (subnet) => gw.blend.routingOrder(subnet),
+    },
+    gw.config.COMPARE_MAX_TARGETS,
+  );
+  const checks = compileChecks(request.checks ?? []);
+  // 404 for an unknown judge; 503 when private mode leaves it no subnet; 400 when it could only be routed to upstreams it would grade.
+  if (request.judge !== undefined) checkJudgeRoute(gw, request.judge, plans, snapshot, input.flags.private);
   const messages: ChatCompletionRequest['messages'] = request.messages ?? [{ role: 'user', content: request.prompt ?? '' }];
   const judge = request.judge === undefined ? null : { model: request.judge, rubric: request.rubric ?? DEFAULT_RUBRIC };
   return { input, plans, messages, checks, judge };
 }
 
-/** Runs `fn` over `items` with at most `limit` at once; results in the items' order. */
-async function mapBounded<T, R>(items: readonly T[], limit: number, fn: (item: T, index: number) => Promise<R>): Promise<R[]> {
+/**
+ * Runs `fn` over `items` with at most `limit` at once; results in the items'
+ * order. Once `signal` aborts nothing more is started: the rest are `unstarted`.
+ */
+async function mapBounded<T, R>(items: readonly T[], limit: number, signal: AbortSignal, fn: (item: T, index: number) => Promise<R>, unstarted: (item: T, index: number) => R): Promise<R[]> {
   const results = new Array<R>(items.length);
   let next = 0;
   const lane = async () => {
     while (next < items.length) {
       const i = next++;
-      results[i] = await fn(items[i] as T, i);
+      results[i] = signal.aborted ? unstarted(items[i] as T, i) : await fn(items[i] as T, i);
     }
   };
   await Promise.all(Array.from({ length: Math.min(limit, items.length) }, lane));
@@ -103,32 +108,60 @@ async function mapBounded<T, R>(items: readonly T[], limit: number, fn: (item: T
 
 const answered = (a: TargetAnswer) => a.error === null && a.answer !== null;
 
+/** The comparison's own signal: its client's, and COMPARE_TIMEOUT_MS (default REQUEST_TIMEOUT_MS) for all of it. */
+function comparisonDeadline(gw: Gateway, clientSignal: AbortSignal): { signal: AbortSignal; release(): void } {
+  const ms = gw.config.COMPARE_TIMEOUT_MS ?? gw.config.REQUEST_TIMEOUT_MS;
+  const deadline = new AbortController();
+  const timer = setTimeout(() => deadline.abort(new CompareDeadline(`the comparison ran out of time (${ms} ms, COMPARE_TIMEOUT_MS)`)), ms);
+  return { signal: AbortSignal.any([clientSignal, deadline.signal]), release: () => clearTimeout(timer) };
+}
+
 export interface CompareListener {
   /** An entry finished (checks included; judge scores come with the comparison). */
   onEntry?(entry: CompareEntry): void;
 }
 
 export async function runComparison(gw: Gateway, prepared: PreparedComparison, listener: CompareListener = {}): Promise<Comparison> {
+  const deadline = comparisonDeadline(gw, prepared.input.signal);
+  try {
+    return await compareWithin(gw, prepared, listener, deadline.signal);
+  } finally {
+    deadline.release();
+  }
+}
+
+async function compareWithin(gw: Gateway, prepared: PreparedComparison, listener: CompareListener, signal: AbortSignal): Promise<Comparison> {
   const { input, plans, messages, checks } = prepared;
   const { request } = input;
   const id = `cmp-${randomUUID()}`;
   const created = Math.floor(Date.now() / 1000);
 
-  const answers = await mapBounded(plans, gw.config.COMPARE_CONCURRENCY, async (plan, index) => {
-    const answer = await runTarget(gw, {
-      plan,
-      messages,
-      maxTokens: request.max_tokens ?? null,
-      temperature: request.temperature ?? null,
-      key: input.key,
-      requestId: `${input.requestId}:${index}`,
-      signal: input.signal,
-      private: input.flags.private,
-    });
-    const checked: CheckResult[] | null = answered(answer) ? await runChecks(checks, answer.answer ?? '', gw.checkRunner) : null;
-    listener.onEntry?.({ ...answer, index, scores: entryScores(checked, null, index) });
-    return { answer, checked };
-  });
+  // Once the comparison stops (client gone, deadline passed), no further target is sent.
+  const answers = await mapBounded(
+    plans,
+    gw.config.COMPARE_CONCURRENCY,
+    signal,
+    async (plan, index) => {
+      const answer = await runTarget(gw, {
+        plan,
+        messages,
+        maxTokens: request.max_tokens ?? null,
+        temperature: request.temperature ?? null,
+        key: input.key,
+        requestId: `${input.requestId}:${index}`,
+        signal,
+        private: input.flags.private,
+      });
+      const checked: CheckResult[] | null = answered(answer) ? await runChecks(checks, answer.answer ?? '') : null;
+      listener.onEntry?.({ ...answer, index, scores: entryScores(checked, null, index) });
+      return { answer, checked };
+    },
+    (plan, index) => {
+      const answer = unsentAnswer(plan, signal);
+      listener.onEntry?.({ ...answer, index, scores: entryScores(null, null, index) });
+      return { answer, checked: null };
+    },
+  );
 
   let judge: JudgeOutcome | null = null;
   let judgeSummary: JudgeSummary | null = null;
@@ -137,8 +170,11 @@ export async function runComparison(gw: Gateway, prepared: PreparedComparison, l
     answers.forEach(({ answer }, i) => {
       if (answered(answer)) graded.set(i, answer.answer ?? '');
     });
-    if (graded.size > 0) {
-      judge = await runJudge(gw, { ...prepared.judge, task: taskText(messages), answers: graded, key: input.key, requestId: input.requestId, signal: input.signal, private: input.flags.private });
+    if (signal.aborted) {
+      judgeSummary = { ...prepared.judge, status: 'skipped', error: `${(signal.reason as Error).message} before the judge was asked`, attempts: 0, receipts: [] };
+    } else if (graded.size > 0) {
+      const exclude = contestantsOf(answers.map(({ answer }) => answer.miner));
+      judge = await runJudge(gw, { ...prepared.judge, task: taskText(messages), answers: graded, exclude, key: input.key, requestId: input.requestId, signal, private: input.flags.private });
       judgeSummary = { model: judge.model, rubric: judge.rubric, status: judge.status, error: judge.error, attempts: judge.attempts, receipts: judge.receipts };
     } else {
       judgeSummary = { ...prepared.judge, status: 'skipped', error: 'no target answered, so there was nothing to judge', attempts: 0, receipts: [] };
@@ -147,15 +183,20 @@ export async function runComparison(gw: Gateway, prepared: PreparedComparison, l
 
   const entries: CompareEntry[] = answers.map(({ answer, checked }, index) => ({ ...answer, index, scores: entryScores(checked, judge, index) }));
   const winners = winnersOf(entries.map((e) => e.scores.overall));
+  // A name a pass-through subnet let through is the caller's choice, so its rows are folded into sn<n>/other (as /metrics does).
+  const snapshot = gw.metagraph.current();
+  const boardModel = (netuid: number | undefined, model: string) =>
+    netuid === undefined || gw.catalog.modelIds(netuid, snapshot).includes(model) ? model : `sn${netuid}/other`;
   // Entries of a comparison the client abandoned were cut short, not answered: they say nothing about the miners.
+  // Past the deadline, the entries that finished still count; the ones it cut or never sent do not.
   const leaderboard = input.signal.aborted ? 'aborted' : await recordComparison(
     { leaderboard: gw.leaderboard, logger: gw.logger, onRecorded: (netuids) => gw.blend.refresh(netuids) },
     {
-      scored: checks.length > 0 || prepared.judge !== null,
+      scored: checks.checks.length > 0 || prepared.judge !== null,
       winners,
       entries: entries.map((e) => ({
-        model: e.served_model ?? e.model,
-        miner: e.miner,
+        model: boardModel(e.miner?.netuid, e.served_model ?? e.model),
+        miner: isCut(e) ? null : e.miner,
         failed: e.error !== null,
         latencyMs: e.latency_ms,
         overall: e.scores.overall,
@@ -163,5 +204,5 @@ export async function runComparison(gw: Gateway, prepared: PreparedComparison, l
     },
     input.flags,
   );
-  return { id, object: 'comparison', created, checks, judge: judgeSummary, entries, winners, leaderboard };
+  return { id, object: 'comparison', created, checks: checks.checks, judge: judgeSummary, entries, winners, leaderboard };
 }

@@ -12,6 +12,7 @@ import { runCompletion } from '../completion/run-completion.js';
 import { GatewayError } from '../errors.js';
 import type { Gateway } from '../gateway.js';
 import type { ApiKeyRecord } from '../metering/api-keys.js';
+import type { ExcludedUpstreams } from '../router/route-plan.js';
 import type { ChatCompletionRequest } from '../openai/requests.js';
 import { answerText } from '../openai/responses.js';
 import { answerLabel, judgeCorrection, judgeMessages, parseJudgeReply } from './judge-prompt.js';
@@ -48,6 +49,8 @@ export interface JudgeCall {
   readonly task: string;
   /** Answers to grade, keyed by their index in the comparison. */
   readonly answers: ReadonlyMap<number, string>;
+  /** The upstreams whose answers it grades: never its own route. */
+  readonly exclude: ExcludedUpstreams;
   readonly key: ApiKeyRecord;
   /** Private mode: the judge, who reads the answers, is routed to private subnets only. */
   readonly private?: boolean;
@@ -100,6 +103,7 @@ export async function runJudge(gw: Gateway, call: JudgeCall): Promise<JudgeOutco
         key: call.key,
         requestId: `${call.requestId}:judge:${attempts}`,
         pinnedUids: null,
+        exclude: call.exclude,
         clientSignal: call.signal,
         private: call.private === true,
         // A retry after an unreadable verdict must reach a judge again, not the stored first reply.

@@ -26,6 +26,8 @@ export interface EntryMiner {
   readonly netuid: number;
   readonly uid: number | null;
   readonly hotkey: string | null;
+  /** The upstream's id as in `x-taogate-miner` ("4/12/5F…", "64/api/chutes"); null for a pinned miner that failed before answering. */
+  readonly upstream: string | null;
 }
 
 /** What one target answered; scores are added once checks and the judge have run. */
@@ -56,6 +58,7 @@ export interface TargetCall {
   readonly temperature: number | null;
   readonly key: ApiKeyRecord;
   readonly requestId: string;
+  /** Aborts when the comparison stops: its client left, or its deadline passed (the reason says which). */
   readonly signal: AbortSignal;
   /** Private mode: routed to private subnets only (and never recorded; see record-comparison.ts). */
   readonly private?: boolean;
@@ -64,6 +67,27 @@ export interface TargetCall {
 function firstChoice(chunk: Chunk): Record<string, unknown> | null {
   const choices = chunk.choices;
   return Array.isArray(choices) && typeof choices[0] === 'object' && choices[0] !== null ? (choices[0] as Record<string, unknown>) : null;
+}
+
+/** Why a comparison stopped before a target answered: it ran out of time, or its client left. */
+export class CompareDeadline extends Error {
+  override readonly name = 'CompareDeadline';
+}
+
+/**
+ * A target the comparison stopped (never sent, or cut): no verdict on its
+ * miner, so neither judged nor recorded on the leaderboard.
+ */
+export const isCut = (answer: TargetAnswer) => answer.error?.code === 'compare_deadline' || answer.error?.code === 'client_closed';
+
+function cutError(signal: AbortSignal): EntryError {
+  if (signal.reason instanceof CompareDeadline) return { status: 504, type: 'server_error', code: 'compare_deadline', message: `${signal.reason.message} before this target answered` };
+  return { status: 504, type: 'server_error', code: 'client_closed', message: 'the client left before this target answered' };
+}
+
+/** The entry of a target the comparison stopped before sending it. */
+export function unsentAnswer(plan: PlannedTarget, signal: AbortSignal): TargetAnswer {
+  return { target: plan.target, model: plan.model, served_model: null, miner: null, answer: null, finish_reason: null, latency_ms: 0, ttft_ms: null, tokens: null, cost_micro_usd: null, receipt: null, error: cutError(signal) };
 }
 
 function errorOf(err: unknown): EntryError {
@@ -99,9 +123,10 @@ export async function runTarget(gw: Gateway, call: TargetCall): Promise<TargetAn
       cache: BYPASS_CACHE,
     });
   } catch (err) {
+    if (call.signal.aborted) return { ...unsentAnswer(plan, call.signal), latency_ms: elapsed() };
     const error = errorOf(err);
     // A pinned miner that failed (502) or ran out of time (504) failed this entry; a refusal (429, 402, 503) is no one miner's doing.
-    const miner = plan.pinnedMiner && (error.status === 502 || error.status === 504) ? plan.pinnedMiner : null;
+    const miner = plan.pinnedMiner && (error.status === 502 || error.status === 504) ? { ...plan.pinnedMiner, upstream: null } : null;
     // A pin always names one subnet's model, so that is what the failed miner was asked to serve.
     return { ...base, served_model: miner ? plan.model : null, miner, answer: null, finish_reason: null, latency_ms: elapsed(), ttft_ms: null, tokens: null, cost_micro_usd: null, receipt: null, error };
   }
@@ -127,11 +152,13 @@ export async function runTarget(gw: Gateway, call: TargetCall): Promise<TargetAn
     if (typeof choice?.finish_reason === 'string') finish = choice.finish_reason;
     if (typeof event.chunk.taogate_receipt === 'string') receipt = event.chunk.taogate_receipt;
   }
+  // The relay ends quietly when its client (this comparison) went away: the answer was cut, not finished.
+  if (error === null && finish === null && call.signal.aborted) error = cutError(call.signal);
   const bill = receipt ? readReceiptBody(receipt) : null;
   return {
     ...base,
     served_model: servedModel,
-    miner: { netuid: upstream.netuid, uid: upstream.uid, hotkey: upstream.hotkey },
+    miner: { netuid: upstream.netuid, uid: upstream.uid, hotkey: upstream.hotkey, upstream: upstream.id },
     answer: text === '' && error ? null : text,
     finish_reason: finish,
     latency_ms: elapsed(),

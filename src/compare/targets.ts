@@ -6,6 +6,10 @@
  *   auto, <alias>, sn4/<model>   the router picks, as for any request
  *   sn4                          the subnet's first model, the router picks the miner (or it is the subnet's API)
  *   sn4/uid:12, sn4/<model>/uid:12   that miner
+ *
+ * A subnet served by its own API has no miners: `sn64` and `sn64/<model>`
+ * are its targets, and naming a miner of it (or taking its top_n) is a 400
+ * saying so. Miner targets need the metagraph snapshot; API targets do not.
  */
 import type { Upstream } from '../../providers/provider.js';
 import type { ModelCatalog } from '../catalog/model-catalog.js';
@@ -24,21 +28,37 @@ export interface PlannedTarget {
 
 export interface TargetContext {
   readonly catalog: ModelCatalog;
-  readonly snapshot: MetagraphSnapshot;
+  /** null before the first snapshot: subnets served by their own API need none. */
+  readonly snapshot: MetagraphSnapshot | null;
+  /** The snapshot, or the 503 naming the source (targets that name miners need it). */
+  readonly requireSnapshot: () => MetagraphSnapshot;
+  /** Whether a subnet is served by its own API (no miners). */
+  readonly servedByApi: (netuid: number) => boolean;
   /** A subnet's routable upstreams in routing order (rank, or blend when it applies). */
   readonly routingOrder: (subnet: SubnetSnapshot) => readonly Upstream[];
 }
 
 const SUBNET_ONLY = /^sn(\d{1,5})$/;
+const SUBNET_PREFIX = /^sn(\d{1,5})(?:\/|$)/;
 const PINNED = /^(.+)\/uid:(\d{1,5})$/;
 
-/** `sn4` or `sn4/<model>` as a model id of one subnet; anything else is a 400 naming `param`. */
+/**
+ * `sn4` or `sn4/<model>` as a model id of one miner subnet, for a pin or
+ * top_n; anything else is a 400 naming `param`.
+ */
 function subnetModel(text: string, ctx: TargetContext, param: string): { model: string; subnet: SubnetSnapshot } {
+  const named = SUBNET_PREFIX.exec(text);
+  const servedNetuid = named ? Number(named[1]) : null;
+  if (servedNetuid !== null && ctx.catalog.netuids.includes(servedNetuid) && ctx.servedByApi(servedNetuid)) {
+    const example = ctx.catalog.firstModel(servedNetuid, ctx.snapshot)?.id ?? `sn${servedNetuid}/<model>`;
+    throw invalidRequest(`target "${text}": sn${servedNetuid} is served by its own API: it has no miners to pick (use sn${servedNetuid} or ${example})`, param, 'unknown_target');
+  }
+  const snapshot = ctx.requireSnapshot();
   const bare = SUBNET_ONLY.exec(text);
   let model = text;
   if (bare) {
     const netuid = Number(bare[1]);
-    const subnet = ctx.catalog.netuids.includes(netuid) ? ctx.snapshot.subnets.get(netuid) : undefined;
+    const subnet = ctx.catalog.netuids.includes(netuid) ? snapshot.subnets.get(netuid) : undefined;
     if (!subnet) throw invalidRequest(`unknown target "${text}": subnet ${netuid} is not served by this gateway`, param, 'unknown_target');
     const first = subnet.models[0];
     if (!first) throw invalidRequest(`target "${text}": subnet ${netuid} lists no models, so name one: sn${netuid}/<model>`, param, 'unknown_target');
@@ -46,13 +66,13 @@ function subnetModel(text: string, ctx: TargetContext, param: string): { model: 
   }
   let resolved;
   try {
-    resolved = ctx.catalog.resolve(model, ctx.snapshot).targets;
+    resolved = ctx.catalog.resolve(model, snapshot).targets;
   } catch (err) {
     if (err instanceof GatewayError) throw invalidRequest(`unknown target "${text}": ${err.message}`, param, 'unknown_target');
     throw err;
   }
   const only = resolved.length === 1 ? resolved[0] : undefined;
-  const subnet = only ? ctx.snapshot.subnets.get(only.netuid) : undefined;
+  const subnet = only ? snapshot.subnets.get(only.netuid) : undefined;
   if (!only || !subnet || only.id !== model) {
     throw invalidRequest(`target "${text}" is not one subnet's model: a miner can only be pinned as sn<netuid>/uid:<uid> or sn<netuid>/<model>/uid:<uid>`, param, 'unknown_target');
   }

@@ -9,7 +9,7 @@ import type { ChunkRelay } from '../openai/chunk-relay.js';
 import type { CompletionLikeRequest } from '../openai/requests.js';
 import type { CompletionResponse } from '../openai/responses.js';
 import type { RoutePolicy } from '../router/candidate-policy.js';
-import type { RoutePlan } from '../router/route-plan.js';
+import type { ExcludedUpstreams, RoutePlan } from '../router/route-plan.js';
 
 export interface CompletionCall {
   readonly endpoint: CompletionEndpoint;
@@ -19,6 +19,8 @@ export interface CompletionCall {
   readonly requestId: string;
   /** uids from `x-taogate-uids`, or null. */
   readonly pinnedUids: readonly number[] | null;
+  /** Upstreams this call must not be routed to (a comparison's judge: the compared miners). */
+  readonly exclude?: ExcludedUpstreams;
   /** Aborts when the client goes away (a getter may build it on first read: cache hits never read it). */
   readonly clientSignal: AbortSignal;
   /**

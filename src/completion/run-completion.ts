@@ -13,7 +13,7 @@ import { requireSnapshot } from '../chain/require-snapshot.js';
 import { GatewayError } from '../errors.js';
 import type { Gateway } from '../gateway.js';
 import { rankCandidates } from '../router/candidate-policy.js';
-import { PRIVATE_HEADER, privateTargets } from '../router/private-routing.js';
+import { markedPrivate, privateTargets } from '../router/private-routing.js';
 import { ClientDisconnected } from '../router/request-deadline.js';
 import { planRoute, type RouteLeg } from '../router/route-plan.js';
 import { answerFromEntry, followLiveStream } from './cached-answer.js';
@@ -69,6 +69,7 @@ function routeFor(gw: Gateway, call: CompletionCall, isPrivate: boolean) {
     maxAttempts: gw.config.MAX_ATTEMPTS,
     maxSubnets: gw.config.MAX_SUBNETS,
     pinnedUids: call.pinnedUids,
+    exclude: call.exclude,
     health: gw.reliability.health,
     stream: request.stream === true,
     reweight: gw.blend.reweight,
@@ -130,6 +131,6 @@ export async function runCompletion(gw: Gateway, call: CompletionCall): Promise<
   } catch (err) {
     // A private request's errors say so too, and must not be stored by anything in between.
     if (!(err instanceof GatewayError)) throw err;
-    throw new GatewayError(err.status, err.message, err.type, err.code, err.param, { ...err.headers, [PRIVATE_HEADER]: '1', 'cache-control': 'no-store' });
+    throw markedPrivate(err);
   }
 }

@@ -14,7 +14,7 @@ import { SharedStream } from '../cache/shared-stream.js';
 import { createChunkRelay, type RelayOutcome, type RelaySource } from '../openai/chunk-relay.js';
 import { answerText } from '../openai/responses.js';
 import { ROUTE_POLICY_HEADER, type RoutePolicy } from '../router/candidate-policy.js';
-import { PRIVATE_HEADER } from '../router/private-routing.js';
+import { PRIVATE_RESPONSE_HEADERS } from '../router/private-routing.js';
 import { requestDeadline } from '../router/request-deadline.js';
 import { dispatchJsonAcross, dispatchStreamAcross, type LegToSend, type Served } from '../router/subnet-failover.js';
 import type { CompletionContext, CompletionResult } from './completion-types.js';
@@ -27,7 +27,7 @@ function servedHeaders(served: Served<{ upstream: Upstream }>, isPrivate: boolea
   const headers: Record<string, string> = { 'x-taogate-miner': served.value.upstream.id, 'x-taogate-served-model': served.leg.target.id };
   if (served.failedLegs.length > 0) headers['x-taogate-failover'] = served.failedLegs.map((f) => f.leg.target.id).join(',');
   if (policy) headers[ROUTE_POLICY_HEADER] = policy;
-  if (isPrivate) Object.assign(headers, { [PRIVATE_HEADER]: '1', 'cache-control': 'no-store' });
+  if (isPrivate) Object.assign(headers, PRIVATE_RESPONSE_HEADERS);
   return headers;
 }
 
@@ -83,6 +83,7 @@ export async function answerFromUpstreams(ctx: CompletionContext, flight: Flight
     const relay = createChunkRelay(source, {
       requestedModel: request.model,
       clientWantsUsage,
+      redact: served.leg.provider.redact,
       // Headers are gone by the end of a stream: the receipt rides on its final chunk.
       finalFields: streamFinalFields(bill, clientWantsUsage),
       onEnd: (o) => {

@@ -8,10 +8,10 @@
  */
 import { Layout, shortHotkey } from './layout.js';
 
-export interface CompareTargetGroup {
-  readonly netuid: number;
-  readonly miners: ReadonlyArray<{ readonly uid: number; readonly hotkey: string }>;
-}
+/** A subnet's targets: its ranked miners, or (served by its own API) its models. */
+export type CompareTargetGroup =
+  | { readonly kind: 'miners'; readonly netuid: number; readonly miners: ReadonlyArray<{ readonly uid: number; readonly hotkey: string }> }
+  | { readonly kind: 'api'; readonly netuid: number; readonly models: readonly string[] };
 
 export interface ComparePageProps {
   readonly admin: boolean;
@@ -55,19 +55,29 @@ export function ComparePage(props: ComparePageProps) {
           <label>
             <input type="checkbox" name="target" value="auto" /> auto
           </label>
-          {props.groups.map((group) => (
-            <>
-              <label>
-                <input type="checkbox" name="target" value={`sn${group.netuid}`} /> sn{group.netuid} (router picks)
-              </label>
-              {group.miners.map((m, i) => (
-                <label title={m.hotkey}>
-                  <input type="checkbox" name="target" value={`sn${group.netuid}/uid:${m.uid}`} checked={group === props.groups[0] && i < 3} /> sn{group.netuid}/uid:{m.uid}{' '}
-                  <span class="muted mono">{shortHotkey(m.hotkey)}</span>
+          {props.groups.map((group) =>
+            group.kind === 'api' ? (
+              <>
+                {group.models.map((id) => (
+                  <label>
+                    <input type="checkbox" name="target" value={id} /> {id} <span class="muted">(its API)</span>
+                  </label>
+                ))}
+              </>
+            ) : (
+              <>
+                <label>
+                  <input type="checkbox" name="target" value={`sn${group.netuid}`} /> sn{group.netuid} (router picks)
                 </label>
-              ))}
-            </>
-          ))}
+                {group.miners.map((m, i) => (
+                  <label title={m.hotkey}>
+                    <input type="checkbox" name="target" value={`sn${group.netuid}/uid:${m.uid}`} checked={group === props.groups[0] && i < 3} /> sn{group.netuid}/uid:{m.uid}{' '}
+                    <span class="muted mono">{shortHotkey(m.hotkey)}</span>
+                  </label>
+                ))}
+              </>
+            ),
+          )}
         </div>
         <p>
           <button type="submit" id="run">

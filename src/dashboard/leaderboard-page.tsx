@@ -16,10 +16,15 @@ export interface LeaderboardPageProps {
   readonly netuids: readonly number[];
   readonly selected: number | null;
   readonly subnets: readonly LeaderboardSubnet[];
+  /** More subnets had comparisons than one read covers. */
+  readonly truncated: boolean;
   readonly error: string | null;
 }
 
-const who = (row: { uid: number | null; hotkey: string; model: string }) => `${row.uid === null ? 'gone' : `uid ${row.uid}`} · ${row.model.replace(/^sn\d+\//, '')}`;
+/** A subnet's own API stands on the board under its upstream id ("64/api/chutes") and has no uid. */
+const isApiRow = (row: { hotkey: string }) => /^\d+\/api\//.test(row.hotkey);
+const who = (row: { uid: number | null; hotkey: string; model: string }) =>
+  `${row.uid !== null ? `uid ${row.uid}` : isApiRow(row) ? 'its API' : 'gone'} · ${row.model.replace(/^sn\d+\//, '')}`;
 
 function SubnetBoard({ board }: { board: LeaderboardSubnet }) {
   const rows = board.rows;
@@ -110,6 +115,8 @@ export function LeaderboardPage(props: LeaderboardPageProps) {
         <button type="submit">Show</button>
       </form>
       {props.error && <p class="error">{props.error}</p>}
+      {!props.error && props.subnets.length === 0 && <p class="muted">No subnet has a scored comparison yet.</p>}
+      {props.truncated && <p class="muted">More subnets have comparisons than one page shows: pick one above.</p>}
       {props.subnets.map((board) => (
         <SubnetBoard board={board} />
       ))}

@@ -1,26 +1,66 @@
 /** @jsxImportSource hono/jsx */
-/** /dashboard: each served subnet and its ranked miners, with health and the snapshot they come from. */
+/**
+ * /dashboard: each served subnet, in catalog order: a metagraph subnet with
+ * its ranked miners, health and the snapshot they come from; a subnet served
+ * by its own API with its models and that one upstream's health.
+ */
 import type { MetagraphSnapshot, SourceStatus, SubnetSnapshot } from '../chain/snapshot.js';
 import type { MinerHealthView } from '../router/miner-health.js';
 import type { BlendComponents } from '../router/blend.js';
 import { Layout, percent, shortHotkey } from './layout.js';
 
 export interface SubnetMinersView {
+  readonly kind: 'miners';
   readonly subnet: SubnetSnapshot;
   readonly healthOf: (uid: number) => MinerHealthView | null;
   readonly blendOf: ((uid: number) => (BlendComponents & { blend_rank: number }) | null) | null;
 }
 
+export interface SubnetApiView {
+  readonly kind: 'api';
+  readonly netuid: number;
+  /** The provider, e.g. subnet-api:chutes. */
+  readonly provider: string;
+  readonly models: readonly string[];
+  readonly health: MinerHealthView | null;
+}
+
 export interface SubnetsPageProps {
   readonly admin: boolean;
-  readonly snapshot: MetagraphSnapshot;
+  /** null while there is none: subnets served by their own API need none. */
+  readonly snapshot: MetagraphSnapshot | null;
   readonly status: SourceStatus;
-  readonly subnets: readonly SubnetMinersView[];
+  readonly subnets: ReadonlyArray<SubnetMinersView | SubnetApiView>;
 }
 
 function HealthBadge({ health }: { health: MinerHealthView | null }) {
   if (!health) return <span class="badge new">no traffic yet</span>;
   return <span class={`badge ${health.state}`}>{health.state.replace('_', '-')}</span>;
+}
+
+/** What traffic taught the gateway about one upstream, a miner or a subnet's API alike. */
+function HealthHeads() {
+  return (
+    <>
+      <th>health</th>
+      <th class="num">routing factor</th>
+      <th class="num">latency</th>
+      <th class="num">error rate</th>
+    </>
+  );
+}
+
+function HealthCells({ health }: { health: MinerHealthView | null }) {
+  return (
+    <>
+      <td>
+        <HealthBadge health={health} />
+      </td>
+      <td class="num">{health ? health.routing_factor.toFixed(3) : '1.000'}</td>
+      <td class="num">{health?.ewma_latency_ms != null ? `${Math.round(health.ewma_latency_ms)} ms` : '-'}</td>
+      <td class="num">{health ? percent(health.error_rate) : '-'}</td>
+    </>
+  );
 }
 
 function SubnetPanel({ view }: { view: SubnetMinersView }) {
@@ -40,10 +80,7 @@ function SubnetPanel({ view }: { view: SubnetMinersView }) {
             <th class="num">incentive</th>
             <th class="num">share</th>
             {view.blendOf && <th class="num">blend</th>}
-            <th>health</th>
-            <th class="num">routing factor</th>
-            <th class="num">latency</th>
-            <th class="num">error rate</th>
+            <HealthHeads />
           </tr>
         </thead>
         <tbody>
@@ -60,12 +97,7 @@ function SubnetPanel({ view }: { view: SubnetMinersView }) {
                 <td class="num">{m.neuron.incentive.toFixed(4)}</td>
                 <td class="num">{percent(m.score)}</td>
                 {view.blendOf && <td class="num">{blend ? `${percent(blend.weight)} (#${blend.blend_rank})` : '-'}</td>}
-                <td>
-                  <HealthBadge health={health} />
-                </td>
-                <td class="num">{health ? health.routing_factor.toFixed(3) : '1.000'}</td>
-                <td class="num">{health?.ewma_latency_ms != null ? `${Math.round(health.ewma_latency_ms)} ms` : '-'}</td>
-                <td class="num">{health ? percent(health.error_rate) : '-'}</td>
+                <HealthCells health={health} />
               </tr>
             );
           })}
@@ -78,19 +110,43 @@ function SubnetPanel({ view }: { view: SubnetMinersView }) {
   );
 }
 
+function ApiPanel({ view }: { view: SubnetApiView }) {
+  const { health } = view;
+  return (
+    <section class="panel" data-netuid={String(view.netuid)}>
+      <h2>
+        sn{view.netuid} <span class="muted">· served by its own API ({view.provider}) · {view.models.join(', ')}</span>
+      </h2>
+      <table>
+        <thead>
+          <tr>
+            <th>upstream</th>
+            <HealthHeads />
+          </tr>
+        </thead>
+        <tbody>
+          <tr>
+            <td>the subnet's API</td>
+            <HealthCells health={health} />
+          </tr>
+        </tbody>
+      </table>
+    </section>
+  );
+}
+
 export function SubnetsPage(props: SubnetsPageProps) {
   const { snapshot, status } = props;
-  const age = Math.round((Date.now() - snapshot.takenAt) / 1000);
   return (
     <Layout title="Subnets" tab="subnets" admin={props.admin}>
-      <h1>Subnets and their ranked miners</h1>
+      <h1>Subnets and their upstreams</h1>
       <p class="muted" id="snapshot">
-        Snapshot from {snapshot.source} {status.endpoint} · block {snapshot.block ?? '-'} · version {snapshot.version} · {age} s old · source {status.state}
+        {snapshot
+          ? `Snapshot from ${snapshot.source} ${status.endpoint} · block ${snapshot.block ?? '-'} · version ${snapshot.version} · ${Math.round((Date.now() - snapshot.takenAt) / 1000)} s old · source ${status.state}`
+          : `No metagraph snapshot yet · source ${status.state}`}
         {status.error ? ` (${status.error})` : ''}
       </p>
-      {props.subnets.map((view) => (
-        <SubnetPanel view={view} />
-      ))}
+      {props.subnets.map((view) => (view.kind === 'api' ? <ApiPanel view={view} /> : <SubnetPanel view={view} />))}
     </Layout>
   );
 }

@@ -3,10 +3,23 @@
  * miner hotkey into time buckets in the store (src/leaderboard/window.ts),
  * so every replica adds to and reads the same numbers and old buckets expire
  * on their own. One store increment per subnet and resolution per
- * comparison; a read sums the window's buckets.
+ * comparison; a read sums the window's buckets, fetched in one round trip.
+ *
+ * The board is public, so reads are bounded: one subnet's window is read
+ * from the store at most once per READ_CACHE_MS per process (concurrent
+ * readers share the read; a comparison recorded here drops its subnets'
+ * cached reads, so blend sees it at once), and a read of the whole board
+ * covers only the subnets that ever had a comparison, at most
+ * MAX_BOARD_SUBNETS of them.
  *
  * Field names are `<model>|<hotkey>|<metric>`: hotkeys and metrics never
  * contain "|", so a model that does is still split right (from the end).
+ *
+ * Two views: `all` counts every stored comparison, `trusted` only those run
+ * by keys flagged `trusted_scorer`. Any key can compare with checks and a
+ * rubric of its own choosing, so only the trusted view may move traffic
+ * (blend quality, the `quality` candidate policy); the public board shows
+ * either.
  */
 import type { Store } from '../store/store.js';
 import { LATENCY_BOUNDS_MS, latencyBucket, latencyQuantile } from './latency-buckets.js';
@@ -16,6 +29,7 @@ import { RESOLUTIONS, type LeaderboardWindow, type Resolution } from './window.j
 export interface LeaderboardEntry {
   readonly netuid: number;
   readonly model: string;
+  /** The miner's hotkey, or for a subnet served by its own API the upstream's id ("64/api/chutes"). */
   readonly hotkey: string;
   /** 0-10, null when the entry failed or nothing scored it. */
   readonly score: number | null;
@@ -23,7 +37,7 @@ export interface LeaderboardEntry {
   readonly latencyMs: number;
   /** Scored in a comparison with at least one other scored entry. */
   readonly contested: boolean;
-  /** Had the best score of that comparison (ties share the win). */
+  /** Had the best score of that comparison alone (a tie is no one's win). */
   readonly won: boolean;
 }
 
@@ -47,7 +61,26 @@ export interface LeaderboardRow {
 const METRICS: ReadonlySet<string> = new Set(['n', 'err', 'scored', 'score_milli', 'contests', 'wins', 'lat_sum', ...LATENCY_BOUNDS_MS.map((_, i) => `h${i}`)]);
 type Counts = Record<string, number>;
 
-const bucketKey = (netuid: number, resolution: Resolution, index: number) => `lb:${netuid}:${resolution.name}:${index}`;
+export type LeaderboardView = 'all' | 'trusted';
+
+/** How long one subnet's window, read from the store, is reused. */
+export const READ_CACHE_MS = 5_000;
+const MAX_CACHED_READS = 512;
+/** The most subnets one read of the whole board covers; the others are read by naming them. */
+export const MAX_BOARD_SUBNETS = 16;
+/** Subnets that ever had a comparison recorded (any replica). */
+const ACTIVE_SUBNETS_KEY = 'lb:subnets';
+
+export interface BoardRead {
+  /** The subnets read, in the order asked for. */
+  readonly netuids: readonly number[];
+  /** More subnets had comparisons than one read covers. */
+  readonly truncated: boolean;
+  readonly rows: readonly LeaderboardRow[];
+}
+
+const VIEW_PREFIX: Readonly<Record<LeaderboardView, string>> = { all: 'lb', trusted: 'lb-trusted' };
+const bucketKey = (view: LeaderboardView, netuid: number, resolution: Resolution, index: number) => `${VIEW_PREFIX[view]}:${netuid}:${resolution.name}:${index}`;
 const round = (x: number, digits: number) => Math.round(x * 10 ** digits) / 10 ** digits;
 
 function incrementsOf(entries: readonly LeaderboardEntry[]): Counts {
@@ -105,35 +138,99 @@ function compareRows(a: LeaderboardRow, b: LeaderboardRow): number {
   return (b.mean_score ?? -1) - (a.mean_score ?? -1) || (b.win_rate ?? -1) - (a.win_rate ?? -1) || a.error_rate - b.error_rate || b.count - a.count;
 }
 
+interface CachedRead<T> {
+  readonly at: number;
+  readonly value: Promise<T>;
+}
+
 export class Leaderboard {
+  private readonly reads = new Map<string, CachedRead<LeaderboardRow[]>>();
+  private active: CachedRead<Set<number>> | null = null;
+  /** Subnets this process already added to the active set. */
+  private readonly announced = new Set<number>();
+
   constructor(
     private readonly store: Store,
     private readonly clock: () => number = Date.now,
   ) {}
 
-  /** Counts one comparison's entries into the current bucket of every resolution. */
-  async record(entries: readonly LeaderboardEntry[]): Promise<void> {
+  /** Counts one comparison's entries into the current bucket of every resolution, of the trusted view too when `trusted`. */
+  async record(entries: readonly LeaderboardEntry[], options: { readonly trusted: boolean }): Promise<void> {
     const now = this.clock();
+    const views: LeaderboardView[] = options.trusted ? ['all', 'trusted'] : ['all'];
+    const fresh = entries.map((e) => e.netuid).filter((n) => !this.announced.has(n));
     const byNetuid = new Map<number, LeaderboardEntry[]>();
     for (const e of entries) byNetuid.set(e.netuid, [...(byNetuid.get(e.netuid) ?? []), e]);
     const writes: Array<Promise<unknown>> = [];
     for (const [netuid, group] of byNetuid) {
       const increments = incrementsOf(group);
-      for (const resolution of RESOLUTIONS) {
-        const index = Math.floor(now / resolution.bucketMs);
-        writes.push(this.store.hincrby(bucketKey(netuid, resolution, index), increments, { ttlMs: resolution.retainMs + resolution.bucketMs }));
+      for (const view of views) {
+        for (const resolution of RESOLUTIONS) {
+          const index = Math.floor(now / resolution.bucketMs);
+          writes.push(this.store.hincrby(bucketKey(view, netuid, resolution, index), increments, { ttlMs: resolution.retainMs + resolution.bucketMs }));
+        }
       }
+      if (fresh.includes(netuid)) writes.push(this.store.sadd(ACTIVE_SUBNETS_KEY, String(netuid)).then(() => this.announced.add(netuid)));
     }
     await Promise.all(writes);
+    // What this process reads next includes what it just wrote.
+    for (const netuid of byNetuid.keys()) for (const key of this.reads.keys()) if (key.startsWith(`${netuid}|`)) this.reads.delete(key);
+    if (fresh.length > 0) this.active = null;
   }
 
-  /** Every (model, hotkey) of the subnet seen in the window, best first. */
-  async read(netuid: number, window: LeaderboardWindow): Promise<LeaderboardRow[]> {
+  /** Every (model, hotkey) of the subnet seen in the window, best first (shared for READ_CACHE_MS). */
+  read(netuid: number, window: LeaderboardWindow, view: LeaderboardView = 'all'): Promise<LeaderboardRow[]> {
+    const key = `${netuid}|${view}|${window.resolution.name}|${window.buckets}`;
+    return this.cached(this.reads, key, () => this.readFromStore(netuid, window, view));
+  }
+
+  /**
+   * The board across `served` subnets: those that ever had a comparison, in
+   * `served` order, at most MAX_BOARD_SUBNETS of them.
+   */
+  async readSubnets(served: readonly number[], window: LeaderboardWindow, view: LeaderboardView = 'all'): Promise<BoardRead> {
+    const active = await this.activeSubnets();
+    const withComparisons = served.filter((n) => active.has(n));
+    const netuids = withComparisons.slice(0, MAX_BOARD_SUBNETS);
+    const rows = (await Promise.all(netuids.map((n) => this.read(n, window, view)))).flat();
+    return { netuids, truncated: withComparisons.length > netuids.length, rows };
+  }
+
+  private activeSubnets(): Promise<Set<number>> {
+    const now = this.clock();
+    if (this.active && now - this.active.at < READ_CACHE_MS) return this.active.value;
+    const value = this.store.smembers(ACTIVE_SUBNETS_KEY).then((members) => new Set(members.map(Number)));
+    const entry = { at: now, value };
+    this.active = entry;
+    value.catch(() => {
+      if (this.active === entry) this.active = null;
+    });
+    return value;
+  }
+
+  /** One read per key per READ_CACHE_MS; a failed read is not kept. */
+  private cached<T>(cache: Map<string, CachedRead<T>>, key: string, read: () => Promise<T>): Promise<T> {
+    const now = this.clock();
+    const hit = cache.get(key);
+    if (hit && now - hit.at < READ_CACHE_MS) return hit.value;
+    if (cache.size >= MAX_CACHED_READS) {
+      for (const [k, entry] of cache) if (now - entry.at >= READ_CACHE_MS) cache.delete(k);
+      // Still full of fresh reads: the oldest goes.
+      if (cache.size >= MAX_CACHED_READS) cache.delete(cache.keys().next().value as string);
+    }
+    const value = read();
+    const entry = { at: now, value };
+    cache.set(key, entry);
+    value.catch(() => {
+      if (cache.get(key) === entry) cache.delete(key);
+    });
+    return value;
+  }
+
+  private async readFromStore(netuid: number, window: LeaderboardWindow, view: LeaderboardView): Promise<LeaderboardRow[]> {
     const { resolution } = window;
     const current = Math.floor(this.clock() / resolution.bucketMs);
-    const hashes = await Promise.all(
-      Array.from({ length: window.buckets }, (_, i) => this.store.hgetall(bucketKey(netuid, resolution, current - i))),
-    );
+    const hashes = await this.store.hgetallMany(Array.from({ length: window.buckets }, (_, i) => bucketKey(view, netuid, resolution, current - i)));
     const sums = new Map<string, Counts>();
     for (const hash of hashes) {
       for (const [field, value] of Object.entries(hash)) {

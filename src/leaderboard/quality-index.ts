@@ -1,6 +1,7 @@
 /**
  * Observed quality per miner, for routing: each subnet's mean leaderboard
- * score per hotkey over BLEND_QUALITY_WINDOW, held in memory because the
+ * score per hotkey over BLEND_QUALITY_WINDOW, from comparisons run by
+ * trusted-scorer keys only (the leaderboard's `trusted` view), held in memory because the
  * router reads it on every request and must not wait on the store. Every
  * replica re-reads it every BLEND_REFRESH_S, and at once for subnets a
  * comparison of its own just recorded. A store outage keeps the last known
@@ -16,6 +17,11 @@ export interface MinerQuality {
   readonly scored: number;
 }
 
+/**
+ * Keyed per subnet by the leaderboard's hotkey: a miner's hotkey, or for a
+ * subnet served by its own API the upstream's id, so the `quality` policy
+ * scores API-served subnets as it does miner subnets.
+ */
 export class QualityIndex {
   private readonly bySubnet = new Map<number, ReadonlyMap<string, MinerQuality>>();
   private timer: ReturnType<typeof setInterval> | null = null;
@@ -53,7 +59,7 @@ export class QualityIndex {
     await Promise.all(
       netuids.map(async (netuid) => {
         try {
-          const rows = await this.leaderboard.read(netuid, this.window);
+          const rows = await this.leaderboard.read(netuid, this.window, 'trusted');
           const sums = new Map<string, { total: number; scored: number }>();
           for (const row of rows) {
             if (row.mean_score === null) continue;

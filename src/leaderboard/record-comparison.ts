@@ -15,12 +15,15 @@ const MAX_MODEL_CHARS = 128;
 export interface ComparisonFlags {
   /** The request must leave no trace in shared stores (leaderboard, archives). */
   readonly private: boolean;
+  /** Made with a `trusted_scorer` key: it counts in the leaderboard's trusted view, the one routing reads. */
+  readonly trustedScorer: boolean;
 }
 
 /** What a comparison says about each entry, as far as the leaderboard cares. */
 export interface ComparedEntry {
   readonly model: string;
-  readonly miner: { readonly netuid: number; readonly hotkey: string | null } | null;
+  /** `upstream` is the upstream's id ("64/api/chutes"): a subnet served by its own API has no hotkey. */
+  readonly miner: { readonly netuid: number; readonly hotkey: string | null; readonly upstream: string | null } | null;
   readonly failed: boolean;
   readonly latencyMs: number;
   readonly overall: number | null;
@@ -50,24 +53,28 @@ export async function recordComparison(deps: RecordDeps, result: ComparedResult,
   if (flags.private) return 'private';
   if (!result.scored) return 'unscored';
   const scoredCount = result.entries.filter((e) => e.overall !== null).length;
+  // A tie is no one's win: otherwise checks every answer passes would hand each entry a win.
+  const outright = result.winners.length === 1 ? result.winners[0] : undefined;
   const entries: LeaderboardEntry[] = [];
   result.entries.forEach((e, i) => {
+    // A subnet's own API stands on the board under its upstream id ("64/api/chutes"), which is as stable as a hotkey.
+    const hotkey = e.miner?.hotkey ?? e.miner?.upstream;
     // Entries refused before a miner was chosen (no route, limits) say nothing about any miner.
-    if (!e.miner?.hotkey) return;
+    if (!e.miner || !hotkey) return;
     entries.push({
       netuid: e.miner.netuid,
       model: e.model.slice(0, MAX_MODEL_CHARS),
-      hotkey: e.miner.hotkey,
+      hotkey,
       score: e.failed ? null : e.overall,
       failed: e.failed,
       latencyMs: e.latencyMs,
       contested: e.overall !== null && scoredCount >= 2,
-      won: e.overall !== null && scoredCount >= 2 && result.winners.includes(i),
+      won: e.overall !== null && scoredCount >= 2 && outright === i,
     });
   });
   if (entries.length === 0) return 'unscored';
   try {
-    await deps.leaderboard.record(entries);
+    await deps.leaderboard.record(entries, { trusted: flags.trustedScorer });
   } catch (err) {
     deps.logger.warn({ err: (err as Error).message }, 'leaderboard: could not record a comparison (store unreachable); it is dropped');
     return 'failed';

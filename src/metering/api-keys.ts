@@ -28,6 +28,13 @@ export interface ApiKeyRecord {
   readonly tpm: number | null;
   /** Requests on this key only go to private subnets and are never cached. */
   readonly private: boolean;
+  /**
+   * Comparisons made with this key count for routing (RANK_BY=blend's quality
+   * and the `quality` candidate policy). Any key can compare, and its checks
+   * and rubric are its own: without this flag, what it scores is shown on the
+   * leaderboard but cannot move traffic.
+   */
+  readonly trustedScorer: boolean;
 }
 
 export interface NewKeyInput {
@@ -36,6 +43,7 @@ export interface NewKeyInput {
   readonly rpm?: number | null;
   readonly tpm?: number | null;
   readonly private?: boolean;
+  readonly trustedScorer?: boolean;
 }
 
 export function hashApiKey(key: string): string {
@@ -65,6 +73,7 @@ function toFields(record: ApiKeyRecord, hash: string): Record<string, string> {
     rpm: record.rpm === null ? '' : String(record.rpm),
     tpm: record.tpm === null ? '' : String(record.tpm),
     private: record.private ? '1' : '0',
+    trusted_scorer: record.trustedScorer ? '1' : '0',
   };
 }
 
@@ -80,6 +89,7 @@ function fromFields(fields: Record<string, string>): ApiKeyRecord | null {
     rpm: optionalNumber(fields.rpm),
     tpm: optionalNumber(fields.tpm),
     private: fields.private === '1',
+    trustedScorer: fields.trusted_scorer === '1',
   });
 }
 
@@ -128,6 +138,7 @@ export class ApiKeyRegistry {
       rpm: input.rpm ?? null,
       tpm: input.tpm ?? null,
       private: input.private ?? false,
+      trustedScorer: input.trustedScorer ?? false,
     });
     const hash = hashApiKey(key);
     // A prepaid key's balance lives in the credit ledger, funded before the key can be used.

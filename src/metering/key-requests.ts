@@ -21,13 +21,15 @@ export const NewKeySchema = z.strictObject({
   rpm: z.number().int().positive().nullish(),
   tpm: z.number().int().positive().nullish(),
   private: z.boolean().optional(),
+  /** Its comparisons count for routing (blend quality, the `quality` policy); see ApiKeyRecord.trustedScorer. */
+  trusted_scorer: z.boolean().optional(),
 });
 
 export type NewKeyRequest = z.infer<typeof NewKeySchema>;
 
 /** The registry's input for a validated request (wire names to field names). */
 export function newKeyInput(request: NewKeyRequest): NewKeyInput {
-  return { name: request.name, creditsUsd: request.credits_usd, rpm: request.rpm, tpm: request.tpm, private: request.private ?? false };
+  return { name: request.name, creditsUsd: request.credits_usd, rpm: request.rpm, tpm: request.tpm, private: request.private ?? false, trustedScorer: request.trusted_scorer ?? false };
 }
 
 export const TopUpSchema = z

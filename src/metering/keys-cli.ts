@@ -2,7 +2,7 @@
  * `npm run keys -- <command>`: manage API keys directly in the store the
  * gateway uses (REDIS_URL), for operators without the admin API at hand.
  *
- *   create --name NAME [--credits-usd N] [--rpm N] [--tpm N] [--private]
+ *   create --name NAME [--credits-usd N] [--rpm N] [--tpm N] [--private] [--trusted-scorer]
  *   list
  *   show ID
  *   revoke ID
@@ -14,7 +14,7 @@ import { createRedisStore } from '../store/redis.js';
 import { ApiKeyRegistry } from './api-keys.js';
 import { newKeyInput, NewKeySchema, type NewKeyRequest } from './key-requests.js';
 
-const USAGE = 'usage: npm run keys -- create --name NAME [--credits-usd N] [--rpm N] [--tpm N] [--private] | list | show ID | revoke ID';
+const USAGE = 'usage: npm run keys -- create --name NAME [--credits-usd N] [--rpm N] [--tpm N] [--private] [--trusted-scorer] | list | show ID | revoke ID';
 
 interface CreateFlags {
   readonly name?: string;
@@ -22,6 +22,7 @@ interface CreateFlags {
   readonly rpm?: string;
   readonly tpm?: string;
   readonly private?: boolean;
+  readonly 'trusted-scorer'?: boolean;
 }
 
 /**
@@ -39,6 +40,7 @@ function newKeyFromFlags(flags: CreateFlags): NewKeyRequest {
     rpm: number(flags.rpm),
     tpm: number(flags.tpm),
     private: flags.private,
+    trusted_scorer: flags['trusted-scorer'],
   });
   if (parsed.success) return parsed.data;
   const issue = parsed.error.issues[0];
@@ -58,6 +60,7 @@ async function main(argv: string[]): Promise<number> {
       rpm: { type: 'string' },
       tpm: { type: 'string' },
       private: { type: 'boolean' },
+      'trusted-scorer': { type: 'boolean' },
     },
   });
   const [command, id] = positionals;

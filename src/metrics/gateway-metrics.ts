@@ -39,7 +39,7 @@ export interface MetricSources {
   readonly metagraph: MetagraphSource;
   readonly catalog: ModelCatalog;
   readonly health: HealthRegistry;
-  readonly upstreamsOf: (subnet: SubnetSnapshot) => readonly Upstream[];
+  readonly upstreamsOf: (netuid: number, subnet: SubnetSnapshot | undefined) => readonly Upstream[] | null;
   /** METRICS_MINERS_PER_SUBNET */
   readonly minersPerSubnet: number;
 }
@@ -125,7 +125,8 @@ export class GatewayMetrics {
     this.pulled.push(
       new MinerGauges(this.registry, {
         metagraph: sources.metagraph,
-        netuids: sources.catalog.netuids,
+        // Read at each scrape: without NETUIDS the served subnets follow the snapshot.
+        netuids: () => sources.catalog.netuids,
         health: sources.health,
         upstreamsOf: sources.upstreamsOf,
         perSubnet: sources.minersPerSubnet,

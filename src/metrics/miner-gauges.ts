@@ -8,6 +8,8 @@
  * get their own; the others are summed under uid="other". Breaker states are
  * also counted over every ranked miner, so an open breaker outside the top
  * still shows. The series count is bounded by served subnets × (perSubnet + 1).
+ * A subnet served by its own API has one upstream and no miners: its series
+ * say uid="api", and it has no neuron count.
  */
 import { Counter, Gauge, type Registry } from 'prom-client';
 import type { Upstream } from '../../providers/provider.js';
@@ -18,20 +20,26 @@ import type { HealthRegistry } from '../router/health-registry.js';
 export interface MinerSources {
   readonly metagraph: MetagraphSource;
   /** The subnets this gateway serves. */
-  readonly netuids: readonly number[];
+  readonly netuids: () => readonly number[];
   readonly health: HealthRegistry;
-  /** A subnet's callable upstreams, best-ranked first (what the router plans from). */
-  readonly upstreamsOf: (subnet: SubnetSnapshot) => readonly Upstream[];
+  /**
+   * A served subnet's callable upstreams, best-ranked first (what the router
+   * plans from), or null when it has none without a snapshot entry (a
+   * metagraph subnet the snapshot lacks). `subnet` is undefined then.
+   */
+  readonly upstreamsOf: (netuid: number, subnet: SubnetSnapshot | undefined) => readonly Upstream[] | null;
   readonly perSubnet: number;
 }
 
 export const OTHER_MINERS = 'other';
+/** The uid label of a subnet's own API (it has no uid). */
+export const API_UPSTREAM = 'api';
 
 /** Numeric, so one series per miner instead of one per miner and state. */
 const BREAKER_VALUE: Readonly<Record<BreakerState, number>> = { closed: 0, half_open: 1, open: 2 };
 const BREAKER_STATES = Object.keys(BREAKER_VALUE) as BreakerState[];
 
-const uidLabel = (upstream: Upstream) => (upstream.uid === null ? `rank${upstream.rank}` : String(upstream.uid));
+const uidLabel = (upstream: Upstream) => (upstream.uid === null ? API_UPSTREAM : String(upstream.uid));
 
 export class MinerGauges {
   private readonly breaker: Gauge<'netuid' | 'uid'>;
@@ -50,7 +58,7 @@ export class MinerGauges {
   ) {
     const registers = [registry];
     const perMiner = ['netuid', 'uid'] as const;
-    this.breaker = new Gauge({ name: 'taogate_miner_breaker_state', help: 'Circuit breaker of a top-ranked miner: 0 closed, 1 half-open (may be probed), 2 open', labelNames: perMiner, registers });
+    this.breaker = new Gauge({ name: 'taogate_miner_breaker_state', help: 'Circuit breaker of a top-ranked miner (uid="api": a subnet\'s own API): 0 closed, 1 half-open (may be probed), 2 open', labelNames: perMiner, registers });
     this.factor = new Gauge({ name: 'taogate_miner_routing_factor', help: 'What the router multiplies the miner\'s rank weight by (0 while its breaker is open)', labelNames: perMiner, registers });
     this.errorRate = new Gauge({ name: 'taogate_miner_error_rate', help: 'Failed share of the miner\'s last 20 outcomes', labelNames: perMiner, registers });
     this.ttfb = new Gauge({ name: 'taogate_miner_ttfb_ewma_seconds', help: 'EWMA of the miner\'s time to a valid answer or first chunk (once observed)', labelNames: perMiner, registers });
@@ -63,18 +71,18 @@ export class MinerGauges {
 
   refresh(): void {
     for (const metric of [this.breaker, this.factor, this.errorRate, this.ttfb, this.score, this.attempts, this.failures, this.byState, this.neurons]) metric.reset();
+    // Subnet APIs are served (and measured) without any snapshot.
     const snapshot = this.sources.metagraph.current();
-    if (!snapshot) return;
-    for (const netuid of this.sources.netuids) {
-      const subnet = snapshot.subnets.get(netuid);
-      if (subnet) this.refreshSubnet(subnet);
+    for (const netuid of this.sources.netuids()) {
+      const subnet = snapshot?.subnets.get(netuid);
+      const upstreams = this.sources.upstreamsOf(netuid, subnet);
+      if (upstreams) this.refreshSubnet(netuid, subnet, upstreams);
     }
   }
 
-  private refreshSubnet(subnet: SubnetSnapshot): void {
+  private refreshSubnet(served: number, subnet: SubnetSnapshot | undefined, upstreams: readonly Upstream[]): void {
     const { health, perSubnet } = this.sources;
-    const netuid = String(subnet.netuid);
-    const upstreams = this.sources.upstreamsOf(subnet);
+    const netuid = String(served);
     const counts: Record<BreakerState, number> = { closed: 0, half_open: 0, open: 0 };
     let otherAttempts = 0;
     let otherFailures = 0;
@@ -103,6 +111,6 @@ export class MinerGauges {
       this.failures.inc(other, otherFailures);
     }
     for (const state of BREAKER_STATES) this.byState.set({ netuid, state }, counts[state]);
-    this.neurons.set({ netuid }, subnet.neurons.length);
+    if (subnet) this.neurons.set({ netuid }, subnet.neurons.length);
   }
 }

@@ -67,6 +67,8 @@ export interface RelayOptions {
   readonly finalFields?: (outcome: RelayOutcome) => Record<string, unknown> | null;
   /** Called exactly once, when the relay ends for whatever reason. */
   readonly onEnd?: (outcome: RelayOutcome) => void;
+  /** Takes secrets out of upstream text before it becomes the error event (the provider's `redact`). */
+  readonly redact?: (text: string) => string;
 }
 
 /** Pull-based: an encoder asks for the next event when its client can take it. */
@@ -191,7 +193,7 @@ export function createChunkRelay(source: RelaySource, options: RelayOptions): Ch
         return null;
       }
       const deadline = err instanceof DeadlineExceeded;
-      const why = err instanceof Error ? err.message : String(err);
+      const why = (options.redact ?? String)(err instanceof Error ? err.message : String(err));
       const message = deadline ? `the stream was cut: ${why}` : `the miner's stream failed after it started: ${why}`;
       // A held-back chunk still reaches the client (and the bill) before the error.
       const released = held ? deliver(held) : null;

@@ -96,7 +96,7 @@ export const SubnetListSchema = z.looseObject({
       routable: z.number().int(),
       /** Miner subnets only. */
       neurons: z.number().int().optional(),
-      /** Subnet APIs only: where it is, never its key. */
+      /** Subnet APIs only, and only for a caller with the admin token: where it is (never its key). */
       origin: z.string().nullable().optional(),
     }),
   ),
@@ -136,6 +136,7 @@ export const ApiKeySchema = z.object({
   rpm: z.number().int().nullable(),
   tpm: z.number().int().nullable(),
   private: z.boolean(),
+  trusted_scorer: z.boolean().describe("Its comparisons count for routing (blend quality, the `quality` candidate policy)"),
 });
 
 export const CreatedApiKeySchema = ApiKeySchema.extend({ key: z.string().describe('The plaintext key, shown only once.') });
@@ -154,7 +155,7 @@ const CompareEntrySchema = z.looseObject({
   target: z.string(),
   model: z.string(),
   served_model: nullableString,
-  miner: z.looseObject({ netuid: z.number().int(), uid: z.number().int().nullable(), hotkey: nullableString }).nullable(),
+  miner: z.looseObject({ netuid: z.number().int(), uid: z.number().int().nullable(), hotkey: nullableString, upstream: nullableString }).nullable(),
   answer: nullableString,
   latency_ms: z.number(),
   ttft_ms: z.number().nullable(),
@@ -163,9 +164,10 @@ const CompareEntrySchema = z.looseObject({
   receipt: nullableString,
   error: z.looseObject({ status: z.number().int(), type: z.string(), code: nullableString, message: z.string() }).nullable(),
   scores: z.looseObject({
-    checks: z.array(z.looseObject({ type: z.string(), passed: z.boolean(), detail: nullableString })),
+    checks: z.array(z.looseObject({ type: z.string(), passed: z.boolean().nullable(), detail: nullableString })),
     checks_passed: z.number().int(),
     checks_total: z.number().int(),
+    checks_not_run: z.number().int(),
     judge: z.looseObject({ score: z.number().nullable(), reason: nullableString }).nullable(),
     overall: z.number().nullable(),
   }),
@@ -184,7 +186,10 @@ export const ComparisonSchema = z.looseObject({
 export const LeaderboardSchema = z.looseObject({
   object: z.literal('list'),
   window: z.string(),
+  trusted: z.boolean(),
   bucket_s: z.number(),
+  subnets: z.array(z.number().int()).describe('The subnets read'),
+  truncated: z.boolean().describe('More served subnets had comparisons than one read covers (16): name one with `netuid`'),
   data: z.array(
     z.looseObject({
       netuid: z.number().int(),

@@ -110,7 +110,7 @@ export async function runJsonAttempt(ctx: AttemptContext, attempt: Attempt): Pro
   const result = RESPONSE_SCHEMAS[ctx.endpoint].safeParse(parsed);
   if (!result.success) {
     const error = errorEnvelopeMessage(parsed);
-    if (error !== null) throw new AttemptError(`miner ${upstream.id} answered HTTP 200 carrying an error: ${error}`);
+    if (error !== null) throw new AttemptError(`miner ${upstream.id} answered HTTP 200 carrying an error: ${ctx.provider.redact(error)}`);
     const issue = result.error.issues[0];
     throw new AttemptError(`miner ${upstream.id} answered a non-OpenAI shape (${issue?.path.join('.') || 'body'}: ${issue?.message})`);
   }
@@ -160,7 +160,7 @@ export async function openStreamAttempt(ctx: AttemptContext, attempt: Attempt): 
     const chunk = CompletionChunkSchema.safeParse(parsed);
     if (!chunk.success) {
       const error = errorEnvelopeMessage(parsed);
-      throw new AttemptError(error !== null ? `miner ${upstream.id} streamed an error: ${error}` : `miner ${upstream.id} streamed a non-OpenAI chunk`);
+      throw new AttemptError(error !== null ? `miner ${upstream.id} streamed an error: ${ctx.provider.redact(error)}` : `miner ${upstream.id} streamed a non-OpenAI chunk`);
     }
     prelude.push(next.value);
     if (chunk.data.choices.length > 0) return { prelude, rest: events };

@@ -41,6 +41,14 @@ export interface RoutePlan {
   readonly legs: readonly RouteLeg[];
 }
 
+/** Upstreams a request must not reach: by id, and by hotkey (one operator's miners on several subnets). */
+export interface ExcludedUpstreams {
+  readonly ids: ReadonlySet<string>;
+  readonly hotkeys: ReadonlySet<string>;
+}
+
+export const isExcluded = (excluded: ExcludedUpstreams, u: Upstream) => excluded.ids.has(u.id) || (u.hotkey !== null && excluded.hotkeys.has(u.hotkey));
+
 export interface PlanOptions {
   readonly providerFor: (netuid: number) => Provider;
   readonly topK: number;
@@ -50,6 +58,8 @@ export interface PlanOptions {
   readonly maxSubnets?: number;
   /** uids from `x-taogate-uids`, or null. */
   readonly pinnedUids: readonly number[] | null;
+  /** Never planned (a comparison's judge must not be one of the miners it grades). */
+  readonly exclude?: ExcludedUpstreams;
   readonly random?: Random;
   /** Scales weights by health and skips open breakers; without it, rank weights alone. */
   readonly health?: HealthRegistry;
@@ -74,6 +84,11 @@ function candidateLeg(snapshot: MetagraphSnapshot | null, target: ModelTarget, s
   const ranked = provider.upstreams(subnet);
   const blended = subnet ? (options.reweight?.(subnet, ranked) ?? null) : null;
   let upstreams = blended ?? ranked;
+  const excluded = options.exclude;
+  if (excluded) {
+    upstreams = upstreams.filter((u) => !isExcluded(excluded, u));
+    if (upstreams.length === 0) return { reason: `subnet ${target.netuid}: every routable upstream is excluded from this request` };
+  }
   const pinned = options.pinnedUids;
   if (pinned) {
     if (provider.source === 'config') return { reason: `subnet ${target.netuid} is served by its own API; ${PIN_HEADER} pins miners of metagraph subnets` };

@@ -18,6 +18,7 @@ const OPERATIONS: Readonly<Record<StoreOperation, true>> = {
   compareAndDelete: true,
   compareAndExpire: true,
   hgetall: true,
+  hgetallMany: true,
   hset: true,
   hincrby: true,
   sadd: true,

@@ -82,6 +82,9 @@ export function createMemoryStore(): Store {
     async hgetall(key) {
       return Object.fromEntries(hash(key, false) ?? []);
     },
+    async hgetallMany(keys) {
+      return keys.map((key) => Object.fromEntries(hash(key, false) ?? []));
+    },
     async hset(key, fields) {
       const h = hash(key, true);
       for (const [field, value] of Object.entries(fields)) h.set(field, value);

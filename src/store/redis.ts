@@ -112,6 +112,17 @@ export async function createRedisStore(options: RedisStoreOptions): Promise<Stor
     async hgetall(key) {
       return client.hgetall(key);
     },
+    async hgetallMany(keys) {
+      if (keys.length === 0) return [];
+      const pipeline = client.pipeline();
+      for (const key of keys) pipeline.hgetall(key);
+      const replies = (await pipeline.exec()) ?? [];
+      return keys.map((_, i) => {
+        const [err, value] = replies[i] ?? [new Error('missing reply'), null];
+        if (err) throw err;
+        return value as Record<string, string>;
+      });
+    },
     async hset(key, fields) {
       if (Object.keys(fields).length > 0) await client.hset(key, fields);
     },

@@ -86,6 +86,10 @@ export class SqlStoreEngine {
     return Object.fromEntries(rows.map((r) => [String(r.f), String(r.v)]));
   }
 
+  hgetallMany(keys: readonly string[]): Array<Record<string, string>> {
+    return keys.map((key) => this.hgetall(key));
+  }
+
   hset(key: string, fields: Readonly<Record<string, string>>): void {
     this.expireHash(key);
     for (const [field, value] of Object.entries(fields)) this.sql.exec('INSERT OR REPLACE INTO hash (k, f, v) VALUES (?, ?, ?)', key, field, value);

@@ -115,6 +115,12 @@ export interface Store {
   compareAndExpire(key: string, expected: string, ttlMs: number): Promise<boolean>;
 
   hgetall(key: string): Promise<Record<string, string>>;
+  /**
+   * Every hash of `keys`, in their order, in one round trip (a pipeline on
+   * Redis, one call to the Durable Object): what the leaderboard's window of
+   * time buckets needs.
+   */
+  hgetallMany(keys: readonly string[]): Promise<Array<Record<string, string>>>;
   hset(key: string, fields: Readonly<Record<string, string>>): Promise<void>;
   /**
    * Atomically adds each increment to its field; returns the new values.

@@ -54,6 +54,9 @@ export class StoreObject extends DurableObject implements Synchronous<StoreObjec
   hgetall(key: string) {
     return this.engine.hgetall(key);
   }
+  hgetallMany(keys: readonly string[]) {
+    return this.engine.hgetallMany(keys);
+  }
   hset(key: string, fields: Record<string, string>) {
     this.engine.hset(key, fields);
   }

@@ -18,7 +18,7 @@ export interface EntryView {
   target: string;
   model: string;
   served_model: string | null;
-  miner: { netuid: number; uid: number | null; hotkey: string | null } | null;
+  miner: { netuid: number; uid: number | null; hotkey: string | null; upstream: string | null } | null;
   answer: string | null;
   latency_ms: number;
   ttft_ms: number | null;

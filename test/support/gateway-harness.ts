@@ -96,7 +96,8 @@ export async function startTestGateway(options: TestGatewayOptions): Promise<Tes
   const created = await fetch(`${server.url}/admin/keys`, {
     method: 'POST',
     headers: { authorization: `Bearer ${TEST_ADMIN_TOKEN}`, 'content-type': 'application/json' },
-    body: JSON.stringify({ name: 'test' }),
+    // Like the devnet's key: its comparisons count for routing.
+    body: JSON.stringify({ name: 'test', trusted_scorer: true }),
   });
   const { key } = (await created.json()) as { key: string };
 
