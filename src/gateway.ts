@@ -183,7 +183,9 @@ export async function assembleGateway(envConfig: Config, logger: Logger, parts: 
   const quality = new QualityIndex(leaderboard, config.BLEND_QUALITY_WINDOW, logger);
   const blend = new Blend({ weights: config.BLEND_WEIGHTS, quality, health: reliability.health, providerFor });
   // Only a gateway that routes on quality (blend ranking, or a `quality` candidate policy) keeps reading it.
+  // Any other reads it only when a request asks for the `quality` policy.
   if (usesBlend(config) || usesQualityPolicy(subnetConfig)) quality.start(() => catalog.netuids, config.BLEND_REFRESH_S * 1000);
+  else quality.refreshOnDemand(() => catalog.netuids, config.BLEND_REFRESH_S * 1000);
   metrics.attach({
     store,
     metagraph,

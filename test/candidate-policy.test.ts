@@ -3,7 +3,7 @@
  * from the health registry's measurements, quality from pluggable scores,
  * unknowns after knowns, ties and fallbacks in configured order.
  */
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import type { ModelTarget } from '../src/catalog/model-catalog.js';
 import { PriceBook } from '../src/metering/pricing.js';
 import { rankCandidates, type PolicyInputs, type QualityScores } from '../src/router/candidate-policy.js';
@@ -91,5 +91,26 @@ describe('the quality policy over the real leaderboard', () => {
     expect(index.of(64, '64/api/chutes')).toEqual({ mean: 5, scored: 2 });
     expect(index.scoreOf(4)).toBe(3);
     expect(rankCandidates([A, B, C], 'quality', inputs(index).policy)).toEqual({ targets: [B, A, C], applied: 'quality' });
+  });
+
+  it('a gateway not configured for quality reads the leaderboard when a request asks for the policy, in the background', async () => {
+    const leaderboard = new Leaderboard(createMemoryStore());
+    const miner = (uid: number, hotkey: string) => ({ netuid: 4, uid, hotkey, upstream: `4/${uid}/${hotkey}` });
+    const api = (netuid: number, kind: string) => ({ netuid, uid: null, hotkey: null, upstream: `${netuid}/api/${kind}` });
+    await recordComparison(
+      { leaderboard, logger: silentLogger() },
+      { scored: true, entries: [{ model: 'sn19/m', miner: api(19, 'nineteen'), failed: false, latencyMs: 100, overall: 9 }, { model: 'sn4/m', miner: miner(1, '5D'), failed: false, latencyMs: 100, overall: 2 }], winners: [] },
+      { private: false, trustedScorer: true },
+    );
+    const index = new QualityIndex(leaderboard, parseWindow('24h') as LeaderboardWindow, silentLogger());
+    const asked: number[][] = [];
+    index.refreshOnDemand(() => {
+      asked.push([19, 4]);
+      return [19, 4];
+    }, 60_000);
+    expect(index.scoreOf(19)).toBeNull(); // the first ask starts the read and is not delayed by it
+    await vi.waitFor(() => expect(index.scoreOf(19)).toBe(9));
+    expect(index.scoreOf(4)).toBe(2);
+    expect(asked).toHaveLength(1); // fresh for a minute: later asks do not read again
   });
 });

@@ -25,6 +25,8 @@ export interface MinerQuality {
 export class QualityIndex {
   private readonly bySubnet = new Map<number, ReadonlyMap<string, MinerQuality>>();
   private timer: ReturnType<typeof setInterval> | null = null;
+  /** Set by `refreshOnDemand`: reads the leaderboard in the background when scores are asked for and stale. */
+  private onDemand: (() => void) | null = null;
   /** Bumped on every refresh, so whoever caches what it computed from quality knows when to recompute. */
   version = 0;
 
@@ -45,6 +47,7 @@ export class QualityIndex {
    * the subnet's score stands for every model of it; null until scored.
    */
   readonly scoreOf = (netuid: number): number | null => {
+    this.onDemand?.();
     const miners = this.bySubnet.get(netuid);
     let total = 0;
     let scored = 0;
@@ -81,6 +84,28 @@ export class QualityIndex {
     void this.refresh(netuids());
     this.timer = setInterval(() => void this.refresh(netuids()), everyMs);
     this.timer.unref();
+  }
+
+  /**
+   * For a gateway that does not route on quality by configuration, where a
+   * request may still ask for the `quality` policy (x-taogate-route-policy):
+   * instead of a timer reading the store for nobody, the first such request
+   * after `everyMs` starts a background read, and later requests see it. The
+   * request that started it is not delayed and uses what is known (nothing
+   * at first: the policy then keeps the configured order).
+   */
+  refreshOnDemand(netuids: () => readonly number[], everyMs: number): void {
+    let last = Number.NEGATIVE_INFINITY;
+    let running = false;
+    this.onDemand = () => {
+      const now = performance.now();
+      if (running || now - last < everyMs) return;
+      running = true;
+      last = now;
+      void this.refresh(netuids()).finally(() => {
+        running = false;
+      });
+    };
   }
 
   stop(): void {
