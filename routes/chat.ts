@@ -3,6 +3,7 @@ import { Hono } from 'hono';
 import type { Gateway } from '../src/gateway.js';
 import type { GatewayEnv } from '../src/http/gateway-env.js';
 import { limitBody } from '../src/http/read-json-body.js';
+import { markPrivateResponses } from '../src/http/private-responses.js';
 import { requireApiKey } from '../src/http/require-api-key.js';
 import { ChatCompletionRequestSchema } from '../src/openai/requests.js';
 import { ChatCompletionSchema } from '../src/openai/responses.js';
@@ -30,6 +31,7 @@ export function chatRoutes(gw: Gateway) {
       errors: COMPLETION_ERRORS,
     }),
     requireApiKey(gw.keys),
+    markPrivateResponses(),
     limitBody(gw.config.MAX_BODY_BYTES),
     completionHandler(gw, 'chat', ChatCompletionRequestSchema),
   );

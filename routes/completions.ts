@@ -3,6 +3,7 @@ import { Hono } from 'hono';
 import type { Gateway } from '../src/gateway.js';
 import type { GatewayEnv } from '../src/http/gateway-env.js';
 import { limitBody } from '../src/http/read-json-body.js';
+import { markPrivateResponses } from '../src/http/private-responses.js';
 import { requireApiKey } from '../src/http/require-api-key.js';
 import { CompletionRequestSchema } from '../src/openai/requests.js';
 import { TextCompletionSchema } from '../src/openai/responses.js';
@@ -29,6 +30,7 @@ export function completionsRoutes(gw: Gateway) {
       errors: COMPLETION_ERRORS,
     }),
     requireApiKey(gw.keys),
+    markPrivateResponses(),
     limitBody(gw.config.MAX_BODY_BYTES),
     completionHandler(gw, 'completions', CompletionRequestSchema),
   );

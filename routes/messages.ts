@@ -12,6 +12,7 @@ import type { Gateway } from '../src/gateway.js';
 import { onAnthropicError } from '../src/http/anthropic-error.js';
 import type { GatewayEnv } from '../src/http/gateway-env.js';
 import { limitBody, readJsonBody } from '../src/http/read-json-body.js';
+import { markPrivateResponses } from '../src/http/private-responses.js';
 import { requireApiKey } from '../src/http/require-api-key.js';
 import { describeRoute } from '../src/openapi/describe-route.js';
 import { CountTokensResponseSchema, MessagesResponseSchema } from '../src/openapi/response-schemas.js';
@@ -50,6 +51,7 @@ export function messagesRoutes(gw: Gateway) {
       errorEnvelope: 'anthropic',
     }),
     requireApiKey(gw.keys),
+    markPrivateResponses(),
     limitBody(gw.config.MAX_BODY_BYTES),
     async (c) => {
       // 1. Validated (400 names the field) and translated to a chat completion request.
@@ -88,6 +90,7 @@ export function messagesRoutes(gw: Gateway) {
       errorEnvelope: 'anthropic',
     }),
     requireApiKey(gw.keys),
+    markPrivateResponses(),
     limitBody(gw.config.MAX_BODY_BYTES),
     async (c) => {
       const request = await readJsonBody(c, MessagesCountTokensRequestSchema);

@@ -10,6 +10,7 @@ import { runCompletion } from '../src/completion/run-completion.js';
 import type { Gateway } from '../src/gateway.js';
 import type { GatewayEnv } from '../src/http/gateway-env.js';
 import { limitBody, readJsonBody } from '../src/http/read-json-body.js';
+import { markPrivateResponses } from '../src/http/private-responses.js';
 import { requireApiKey } from '../src/http/require-api-key.js';
 import { describeRoute } from '../src/openapi/describe-route.js';
 import { ResponsesResponseSchema } from '../src/openapi/response-schemas.js';
@@ -46,6 +47,7 @@ export function responsesRoutes(gw: Gateway) {
       errors: COMPLETION_ERRORS,
     }),
     requireApiKey(gw.keys),
+    markPrivateResponses(),
     limitBody(gw.config.MAX_BODY_BYTES),
     async (c) => {
       // 1. Validated (400 names the field) and translated to a chat completion request.

@@ -114,12 +114,70 @@ describe('private mode', () => {
     expect(((await res.json()) as { error: { param: string } }).error.param).toBe('x-taogate-private');
   });
 
+  it.each([
+    ['/v1/chat/completions', { model: 'deepseek', messages: 'not a list' }, 'messages'],
+    ['/v1/completions', { model: 'deepseek' }, 'prompt'],
+    ['/v1/responses', { model: 'deepseek', input: 42 }, 'input'],
+    ['/v1/messages', { model: 'deepseek', messages: [{ role: 'user', content: 'a secret' }] }, 'max_tokens'],
+  ] as const)('%s: a body refused before routing (400, 413) is marked private too, by the header or the key', async (path, invalid, field) => {
+    const post = (json: unknown, headers: Record<string, string>) => gw.request(path, { method: 'POST', headers, json });
+    const asKey = { authorization: `Bearer ${privateKey}` };
+    const tooLarge = { ...invalid, padding: 'x'.repeat(1024 * 1024 + 10) };
+    const responses = [await post(invalid, { 'x-taogate-private': '1' }), await post(invalid, asKey), await post(tooLarge, { 'x-taogate-private': '1' }), await post(tooLarge, asKey)];
+    expect(responses.map((r) => r.status)).toEqual([400, 400, 413, 413]);
+    for (const res of responses) {
+      expect(res.headers.get('x-taogate-private')).toBe('1');
+      expect(res.headers.get('cache-control')).toBe('no-store');
+    }
+    // Still each API's own error envelope, naming the field.
+    expect(JSON.stringify(await responses[0]?.json())).toContain(field);
+    await Promise.all(responses.slice(1).map((r) => r.text()));
+    // Not private: no marking.
+    const normal = await post(invalid, {});
+    expect(normal.status).toBe(400);
+    expect(normal.headers.get('x-taogate-private')).toBeNull();
+    expect(normal.headers.get('cache-control')).not.toBe('no-store');
+    await normal.text();
+    expect(tee.requests).toHaveLength(0);
+  });
+
   it('/v1/models marks models of private subnets', async () => {
     const { data } = (await (await gw.request('/v1/models')).json()) as { data: Array<{ id: string; taogate: { private: boolean } }> };
     const byId = new Map(data.map((m) => [m.id, m.taogate.private]));
     expect(byId.get('sn4/deepseek-v3')).toBe(true);
     expect(byId.get('sn19/deepseek-v3')).toBe(false);
     expect(byId.get('deepseek')).toBe(false);
+  });
+});
+
+describe('private mode on the Responses and Messages APIs', () => {
+  const bodies = {
+    '/v1/responses': (stream: boolean) => ({ model: 'deepseek', stream, temperature: 0, input: 'a cacheable secret' }),
+    '/v1/messages': (stream: boolean) => ({ model: 'deepseek', stream, temperature: 0, max_tokens: 64, messages: [{ role: 'user', content: 'a cacheable secret' }] }),
+  } as const;
+
+  it.each(Object.keys(bodies) as Array<keyof typeof bodies>)('%s: routed to private subnets only, marked private, never cached', async (path) => {
+    const statuses: Array<string | null> = [];
+    for (const stream of [false, false, true, true]) {
+      const res = await gw.request(path, { method: 'POST', headers: { 'x-taogate-private': '1' }, json: bodies[path](stream) });
+      expect(res.status).toBe(200);
+      expect(res.headers.get('x-taogate-served-model')).toBe('sn4/deepseek-v3');
+      expect(res.headers.get('x-taogate-private')).toBe('1');
+      expect(res.headers.get('cache-control')).toBe('no-store');
+      statuses.push(res.headers.get('x-taogate-cache'));
+      const text = await res.text();
+      if (!stream) expect(text).toContain('devnet miner tee');
+    }
+    // Deterministic (temperature 0), so cacheable if it were not private: each one went to the subnet.
+    expect(statuses).toEqual(['BYPASS', 'BYPASS', 'BYPASS', 'BYPASS']);
+    expect(tee.requests).toHaveLength(4);
+    expect(open.requests).toHaveLength(0);
+    // The same request without private mode is cached: the BYPASS above was private mode's doing.
+    const open1 = await gw.request(path, { method: 'POST', json: bodies[path](false) });
+    const open2 = await gw.request(path, { method: 'POST', json: bodies[path](false) });
+    expect([open1.headers.get('x-taogate-cache'), open2.headers.get('x-taogate-cache')]).toEqual(['MISS', 'HIT']);
+    expect(open1.headers.get('x-taogate-private')).toBeNull();
+    await Promise.all([open1.text(), open2.text()]);
   });
 });
 
