@@ -129,6 +129,23 @@ describe('an alias across subnet APIs', () => {
     expect(receiptClaims(receipt).served_model).toBe('sn19/deepseek-v3');
   });
 
+  it('fails over for `auto` too: its first subnet down, the next one serves, and the answer names the one that failed', async () => {
+    // A gateway of its own: one more failure of sn64 here would open its breaker for the cases below.
+    const own = await apiOnlyGateway({ HEDGE_MODE: 'off' });
+    try {
+      await chutes.setFault('down');
+      const { data, response } = await own.client().chat.completions.create({ model: 'auto', messages: [{ role: 'user', content: 'which subnet?' }] }).withResponse();
+      expect(data.model).toBe('auto');
+      expect(data.choices[0]?.message.content).toContain('devnet miner nineteen');
+      expect(response.headers.get('x-taogate-served-model')).toBe('sn19/deepseek-v3');
+      expect(response.headers.get('x-taogate-failover')).toBe('sn64/deepseek-v3');
+      expect(chutes.requests).toHaveLength(1);
+      expect(receiptClaims(response.headers.get('x-taogate-receipt')).served_model).toBe('sn19/deepseek-v3');
+    } finally {
+      await own.close();
+    }
+  });
+
   it('answers 502 naming every subnet when all are down', async () => {
     await chutes.setFault('down');
     await nineteen.setFault('refuse');

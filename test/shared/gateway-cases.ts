@@ -92,6 +92,9 @@ export function sharedGatewayCases(target: () => GatewayUnderTest): void {
       expect(sent?.headers['epistula-signed-by']).toBe(t.signerSs58);
       expect(sent?.headers['epistula-signed-for']).toBe(served?.hotkey);
       expect(sent?.headers['epistula-request-signature']).toMatch(/^0x[0-9a-f]{128}$/);
+      // The client's key is the gateway's business: no miner ever sees it, in any header.
+      expect(sent?.headers.authorization).toBeUndefined();
+      expect(JSON.stringify(sent?.headers)).not.toContain(t.apiKey);
     });
 
     it('streams chunk by chunk, ending with a usage chunk when asked', async () => {
