@@ -243,6 +243,53 @@ describe('Redis failures', () => {
     expect(cacheOf(await b.client().chat.completions.create(after).withResponse())).toBe('HIT');
   });
 
+  it('lets a miss leave before its shared-store write: the JSON answer and a stream’s final chunk do not wait for Redis', async () => {
+    const prefix = `test:${randomUUID()}:`;
+    // Redis is held up below for less than its client's command timeout (500 ms); the cache waits as long.
+    const gw = await gateway({ REDIS_URL: redis.url, REDIS_PREFIX: prefix, CACHE_STORE_TIMEOUT_MS: '2000' });
+    await waitFor(() => gw.gateway.cache.stats().shared === 'up');
+    await gw.client().chat.completions.create(fresh());
+    await gw.gateway.cache.settled();
+    const errorsBefore = gw.gateway.cache.stats().errors;
+    const admin = new Redis(redis.url);
+    admin.on('error', () => undefined);
+    // Redis holds every write (reads still answer) from now until after the answer below has ended.
+    const holdWrites = () => admin.call('CLIENT', 'PAUSE', '450', 'WRITE');
+    const entryOf = (key: string) => admin.exists(`${prefix}cache:v1:${key}`);
+    const claimOf = (key: string) => admin.exists(`${prefix}cache:claim:${key}`);
+    try {
+      for (const stream of [false, true]) {
+        const body = fresh();
+        const key = cacheKey({ endpoint: 'chat', model: 'sn4/m', request: body, scope: null });
+        let text = '';
+        if (stream) {
+          const chunks = (await gw.client().chat.completions.create({ ...body, stream: true }))[Symbol.asyncIterator]();
+          // The first chunk is in (the claim was taken before the miner was called); ~180 ms of chunks follow.
+          const first = await chunks.next();
+          text += first.done ? '' : (first.value.choices[0]?.delta?.content ?? '');
+          await holdWrites();
+          for (let next = await chunks.next(); !next.done; next = await chunks.next()) text += next.value.choices[0]?.delta?.content ?? '';
+        } else {
+          const calls = miner.requestCount;
+          const answer = gw.client().chat.completions.create(body);
+          // The miner has the request (the claim was taken before it was sent); it answers ~300 ms later.
+          await expect.poll(() => miner.requestCount, { interval: 10 }).toBe(calls + 1);
+          await holdWrites();
+          text = (await answer).choices[0]?.message.content ?? '';
+        }
+        expect(text).toContain('devnet miner R');
+        // The whole answer is in, its entry not written yet, the claim still held.
+        expect([await entryOf(key), await claimOf(key)]).toEqual([0, 1]);
+        // Behind the answer: the entry is stored, then the claim let go.
+        await gw.gateway.cache.settled();
+        expect([await entryOf(key), await claimOf(key)]).toEqual([1, 0]);
+      }
+      expect(gw.gateway.cache.stats()).toMatchObject({ errors: errorsBefore, shared: 'up', stored: 3 });
+    } finally {
+      admin.disconnect();
+    }
+  });
+
   it('treats a Redis that stops answering as a miss, counts it, and still answers', async () => {
     const gw = await gateway({ REDIS_URL: redis.url, REDIS_PREFIX: `test:${randomUUID()}:` });
     await waitFor(() => gw.gateway.cache.stats().shared === 'up');

@@ -55,7 +55,8 @@ export class Flight {
     readonly ticket: CacheTicket,
     /**
      * Stores the leader's answer and releases the claim; called once, before
-     * followers are woken. Resolves once the shared store has it.
+     * followers are woken. Resolves when the answer may leave: on Workers
+     * once the shared store has it, on Node at once (the write runs behind).
      */
     private readonly record: (flight: Flight, entry: CacheEntry | null) => Promise<void>,
   ) {}
@@ -91,9 +92,10 @@ export class Flight {
   }
 
   /**
-   * The leader's answer (null: none to share). Stored first, then followers
-   * are woken; resolves once the shared store has it and the claim is let
-   * go (a Worker must not end its request before that).
+   * The leader's answer (null: none to share). Kept first, then followers
+   * are woken; resolves when the answer may leave (a Worker's request must
+   * not end before the shared store has it and the claim is let go; on
+   * Node both finish behind the answer).
    */
   complete(entry: CacheEntry | null): Promise<void> {
     if (this.final !== null) return Promise.resolve();

@@ -25,7 +25,9 @@ import { cacheKey } from './cache-key.js';
 import { effectiveTtlS, uncacheableReason, type CacheDirective } from './cache-policy.js';
 import { Flight, type CacheTicket } from './flight.js';
 import { coordinate } from './replica-claim.js';
+import type { CacheStats } from './cache-stats.js';
 import { SharedTier, type StoredEntry } from './shared-tier.js';
+import { WritesBehind } from './writes-behind.js';
 
 export interface TicketInput {
   readonly endpoint: CompletionEndpoint;
@@ -51,29 +53,6 @@ export type Acquired =
   /** Nothing to share: this request calls a miner and completes the flight with its answer. */
   | { readonly kind: 'lead'; readonly flight: Flight };
 
-export interface CacheStats {
-  readonly enabled: boolean;
-  /** Answers served without a miner call of their own (coalesced followers included). */
-  readonly hits: number;
-  /** Cacheable requests that called a miner. */
-  readonly misses: number;
-  /** Requests the cache stayed out of (not deterministic, no-store, private mode, pinned, compare, cache off). */
-  readonly bypasses: number;
-  /** Hits that were followers of an identical request in flight, here or on another replica. */
-  readonly coalesced: number;
-  readonly stored: number;
-  /** Answers not kept because their entry was over CACHE_MAX_ENTRY_BYTES. */
-  readonly tooLarge: number;
-  /** Shared store calls that failed or timed out (each one failed open). */
-  readonly errors: number;
-  readonly evictions: number;
-  readonly memoryEntries: number;
-  readonly memoryBytes: number;
-  readonly inFlight: number;
-  /** `none` with the memory store (no Redis on Node). */
-  readonly shared: 'up' | 'down' | 'none';
-}
-
 /** Flights a request follows before it calls a miner alone, when each ended without an answer for it. */
 const MAX_FLIGHTS_FOLLOWED = 2;
 
@@ -86,6 +65,13 @@ export interface ResponseCacheOptions {
   readonly coalesceInProcess: boolean;
   /** The longest a request waits for another replica's answer while that replica holds the key's claim (REQUEST_TIMEOUT_MS). */
   readonly followMaxMs: number;
+  /**
+   * A miss's shared-store write and claim release finish behind its answer
+   * (Node: the process outlives the request, so the JSON answer or a
+   * stream's final chunk leaves at once). Off where a request's I/O must be
+   * done before the request ends (Workers): there the answer waits for both.
+   */
+  readonly writeBehind: boolean;
 }
 
 export class ResponseCache {
@@ -94,6 +80,8 @@ export class ResponseCache {
   private readonly flights = new Map<string, Flight>();
   private readonly counts = { hits: 0, misses: 0, bypasses: 0, coalesced: 0, stored: 0, tooLarge: 0 };
   private readonly shared: SharedTier | null;
+  /** Shared-store writes and claim releases running behind answers that already left; null where answers wait for them. */
+  private readonly behind: WritesBehind | null;
 
   constructor(
     private readonly settings: CacheSettings,
@@ -102,6 +90,7 @@ export class ResponseCache {
     private readonly options: ResponseCacheOptions,
   ) {
     this.memory = new ByteLru(settings.CACHE_MEMORY_MAX_BYTES);
+    this.behind = options.writeBehind ? new WritesBehind(logger) : null;
     // A store every replica shares (Redis for Node replicas, the Durable Object for Worker isolates); the memory store is this process's own.
     const sharedStore = settings.CACHE_ENABLED && store !== null && store.kind !== 'memory';
     this.shared = sharedStore ? new SharedTier(store, logger, settings.CACHE_STORE_TIMEOUT_MS) : null;
@@ -169,7 +158,14 @@ export class ResponseCache {
     };
   }
 
+  /** Resolves once every shared-store write behind an answer that already left is done (or failed open). */
+  async settled(): Promise<void> {
+    await this.behind?.settled();
+  }
+
+  /** Lets the writes behind answers finish first (each is bounded by CACHE_STORE_TIMEOUT_MS), so a shutdown does not drop them. */
   async close(): Promise<void> {
+    await this.settled();
     await this.shared?.close();
   }
 
@@ -270,9 +266,20 @@ export class ResponseCache {
    * A leader's answer: kept in memory and in the shared store when it fits
    * and was served by the model the key names (after failover to another
    * subnet it is only shared with the flight's followers); the claim is
-   * released either way.
+   * released either way, after the entry is written. Resolves when the
+   * answer may leave: at once with write-behind, else once both are done.
    */
   private readonly record = (flight: Flight, entry: CacheEntry | null): Promise<void> => {
+    const stored = this.store(flight, entry);
+    if (!this.behind) return stored;
+    // Memory has the entry now and this process's followers are woken with it; other replicas wait
+    // on the claim, which still goes only once the entry is in the shared store.
+    this.behind.add(stored);
+    return Promise.resolve();
+  };
+
+  /** Keeps the entry (memory now, shared store next) and lets go of the claim; resolves once the shared store has it. */
+  private store(flight: Flight, entry: CacheEntry | null): Promise<void> {
     const key = flight.ticket.key;
     if (this.flights.get(key) === flight) this.flights.delete(key);
     let written: Promise<void> | undefined;
@@ -292,5 +299,5 @@ export class ResponseCache {
     if (!claim) return written ?? Promise.resolve();
     // Stored before the claim goes: a replica that sees the claim gone finds the entry.
     return (written ?? Promise.resolve()).then(() => claim.release(written !== undefined));
-  };
+  }
 }

@@ -23,8 +23,9 @@ export interface SharedStreamOptions {
   /**
    * Once, when the upstream is over: every event when it finished and all
    * were recorded, else null. A reader that pulled the end sees it only once
-   * what this returns has settled (the answer is stored before the last
-   * chunk leaves, which a Worker needs: its request must not end first).
+   * what this returns has settled (on Workers the answer is stored before
+   * the last chunk leaves, since a request must not end first; on Node the
+   * store write runs behind and this settles at once).
    */
   readonly onEnd: (events: string[] | null) => Promise<void> | void;
 }

@@ -49,7 +49,7 @@ export async function answerFromUpstreams(ctx: CompletionContext, flight: Flight
   const failed = async (err: unknown): Promise<never> => {
     deadline.release();
     admission.cancel();
-    // Followers are told there is nothing to share (and the claim is let go before this request ends).
+    // Followers are told there is nothing to share (and, on Workers, the claim is let go before this request ends).
     await flight?.complete(null);
     throw err;
   };
@@ -110,7 +110,8 @@ export async function answerFromUpstreams(ctx: CompletionContext, flight: Flight
     usage: answer.payload.usage ?? null,
     completionText: answerText(answer.payload),
   });
-  // Stored (and the claim let go) before the answer leaves: a Worker's request must not end with the write pending.
+  // Kept, and followers woken. On Workers also stored and the claim let go before the answer leaves (a request
+  // must not end with the write pending); on Node that runs behind the answer (ResponseCacheOptions.writeBehind).
   await flight?.complete(entryFromCompletion(recorded(answer.upstream, servedModel), answer.payload));
   return {
     kind: 'json',

@@ -3,7 +3,7 @@
  * running totals (`stats()`), so a lookup costs the metrics nothing.
  */
 import { Counter, type Registry } from 'prom-client';
-import type { CacheStats } from '../cache/response-cache.js';
+import type { CacheStats } from '../cache/cache-stats.js';
 
 const EVENTS = { hit: 'hits', miss: 'misses', bypass: 'bypasses', error: 'errors', coalesced: 'coalesced' } as const satisfies Record<string, keyof CacheStats>;
 

@@ -19,7 +19,7 @@ import type { MetagraphSource, SubnetSnapshot } from '../chain/snapshot.js';
 import type { HealthRegistry } from '../router/health-registry.js';
 import type { StoreOperation } from '../store/failure-counting-store.js';
 import type { Store } from '../store/store.js';
-import type { CacheStats } from '../cache/response-cache.js';
+import type { CacheStats } from '../cache/cache-stats.js';
 import { CacheCounters } from './cache-counters.js';
 import { MetagraphGauges } from './metagraph-gauges.js';
 import { MinerGauges } from './miner-gauges.js';
