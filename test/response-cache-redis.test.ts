@@ -12,7 +12,7 @@ import { cacheKey } from '../src/cache/cache-key.js';
 import { HeldClaim } from '../src/cache/replica-claim.js';
 import { SharedTier } from '../src/cache/shared-tier.js';
 import { startMiner, type RunningMiner } from '../src/devnet/miner.js';
-import { silentLogger } from '../src/log.js';
+import { createLogger, silentLogger, type Logger } from '../src/log.js';
 import { createRedisStore } from '../src/store/redis.js';
 import type { Store } from '../src/store/store.js';
 import { startTestGateway, type TestGateway } from './support/gateway-harness.js';
@@ -33,8 +33,8 @@ afterAll(async () => {
   await miner?.close();
 });
 
-async function gateway(env: Record<string, string>): Promise<TestGateway> {
-  const gw = await startTestGateway({ subnets: [{ netuid: 4, models: ['m'], miners: [{ miner, uid: 0, incentive: 1 }] }], env });
+async function gateway(env: Record<string, string>, logger?: Logger): Promise<TestGateway> {
+  const gw = await startTestGateway({ subnets: [{ netuid: 4, models: ['m'], miners: [{ miner, uid: 0, incentive: 1 }] }], env, logger });
   gateways.push(gw);
   return gw;
 }
@@ -208,7 +208,8 @@ describe('Redis failures', () => {
 
   it('keeps answering while Redis is stopped mid-run, and shares entries again once it is back', async () => {
     const env = { REDIS_URL: redis.url, REDIS_PREFIX: `test:${randomUUID()}:` };
-    const a = await gateway(env);
+    const { logger, lines } = capturingLogger();
+    const a = await gateway(env, logger);
     const b = await gateway(env);
     const before = fresh();
     await a.client().chat.completions.create(before);
@@ -235,12 +236,20 @@ describe('Redis failures', () => {
     expect(cacheOf(missWhileDown)).toBe('MISS');
     expect(cacheOf(await a.client().chat.completions.create(during).withResponse())).toBe('HIT');
     expect(a.gateway.cache.stats().shared).toBe('down');
+    // One line when the shared store stopped answering, however many requests met it down.
+    expect(sharedStoreLines(lines)).toEqual([{ level: 'warn', msg: expect.stringContaining('the shared store is failing or slow') }]);
 
     await redis.start();
     await waitFor(() => a.gateway.cache.stats().shared === 'up' && b.gateway.cache.stats().shared === 'up');
     const after = fresh();
     expect(cacheOf(await a.client().chat.completions.create(after).withResponse())).toBe('MISS');
     expect(cacheOf(await b.client().chat.completions.create(after).withResponse())).toBe('HIT');
+    // And one when it answers again, however many requests it serves since.
+    await Promise.all(Array.from({ length: 30 }, (_, i) => a.client().chat.completions.create(bodies[i % bodies.length] ?? after)));
+    expect(sharedStoreLines(lines)).toEqual([
+      { level: 'warn', msg: expect.stringContaining('the shared store is failing or slow') },
+      { level: 'info', msg: expect.stringContaining('the shared store answers again') },
+    ]);
   });
 
   it('lets a miss leave before its shared-store write: the JSON answer and a stream’s final chunk do not wait for Redis', async () => {
@@ -314,6 +323,21 @@ describe('Redis failures', () => {
     });
   });
 });
+
+interface LogLine {
+  readonly level: number;
+  readonly msg: string;
+}
+
+function capturingLogger(): { logger: Logger; lines: LogLine[] } {
+  const lines: LogLine[] = [];
+  const logger = createLogger({ level: 'debug', destination: { write: (line: string) => void lines.push(JSON.parse(line) as LogLine) } });
+  return { logger, lines };
+}
+
+/** The response cache's lines about the shared store's availability, as level name and message. */
+const sharedStoreLines = (lines: readonly LogLine[]) =>
+  lines.filter((l) => l.msg.startsWith('response cache: the shared store')).map((l) => ({ level: l.level === 40 ? 'warn' : l.level === 30 ? 'info' : String(l.level), msg: l.msg }));
 
 async function waitFor(check: () => boolean | Promise<boolean>, timeoutMs = 10_000): Promise<void> {
   const until = Date.now() + timeoutMs;
