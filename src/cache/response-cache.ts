@@ -271,7 +271,8 @@ export class ResponseCache {
    */
   private readonly record = (flight: Flight, entry: CacheEntry | null): Promise<void> => {
     const stored = this.store(flight, entry);
-    if (!this.behind) return stored;
+    // Without a shared store there is nothing to wait for.
+    if (!this.behind || !this.shared) return stored;
     // Memory has the entry now and this process's followers are woken with it; other replicas wait
     // on the claim, which still goes only once the entry is in the shared store.
     this.behind.add(stored);
