@@ -4,8 +4,9 @@
  * JSON value), the API keys as the Worker's secrets named by `apiKeyEnv`.
  * Fake Chutes, Nineteen and Targon APIs on loopback answer in their own
  * shapes; one alias spans them, with failover across subnets, configured
- * prices in the receipts, and a private subnet. NETUIDS is unset and no
- * snapshot is ever pushed: a Worker serving subnet APIs alone needs no miners.
+ * prices in the receipts, and a private subnet (Targon on sn4, which
+ * wrangler.toml's NETUIDS = "4" also names). No snapshot is ever pushed: a
+ * Worker whose every subnet is an API needs no miners and waits for none.
  */
 import OpenAI from 'openai';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
@@ -48,8 +49,6 @@ const configDocument = () => ({
 });
 
 const workerVars = (overrides: Record<string, string | object>) => ({
-  // wrangler.toml's NETUIDS = "4" unset: an empty variable is unset, as on Node.
-  NETUIDS: '',
   ADMIN_TOKEN: TEST_ADMIN_TOKEN,
   GATEWAY_HOTKEY_URI: TEST_HOTKEY_URI,
   LOG_LEVEL: 'warn',
@@ -90,6 +89,16 @@ const ask = (model: string, headers: Record<string, string> = {}) =>
   client.chat.completions.create({ model, messages: [{ role: 'user', content: 'which subnet?' }] }, { headers }).withResponse();
 
 describe('subnet APIs on the Worker (TAOGATE_CONFIG_JSON)', () => {
+  it('serves every configured subnet by its API, with no snapshot to wait for (sn4 is an API here, whatever NETUIDS says)', async () => {
+    const res = await fetch(`${runtime.url}/v1/subnets`);
+    expect(res.status).toBe(200);
+    const body = (await res.json()) as { source: string | null; status: { state: string }; data: Array<{ netuid: number }> };
+    expect(body.source).toBe('none');
+    expect(body.status.state).toBe('ok');
+    expect(body.data.map((s) => s.netuid)).toEqual([64, 19, 4]);
+    expect((await fetch(`${runtime.url}/readyz`)).status).toBe(200);
+  });
+
   it('lists the configured models, owned by their subnets, with price, context length and privacy', async () => {
     const models: Array<OpenAI.Model & { context_length: number | null; pricing: { prompt_usd_per_1m: number }; taogate: { targets: string[]; private: boolean } }> = [];
     for await (const m of client.models.list()) models.push(m as (typeof models)[number]);
@@ -158,7 +167,8 @@ describe('subnet APIs on the Worker (TAOGATE_CONFIG_JSON)', () => {
 describe('a bad TAOGATE_CONFIG_JSON', () => {
   it('keeps the Worker from starting, naming the field, in the OpenAI envelope (JSON text, as a var or secret holds it)', async () => {
     const document = { subnets: [configDocument().subnets[0]] };
-    const broken = await startWorkerRuntime(workerVars({ TAOGATE_CONFIG_JSON: JSON.stringify(document) }));
+    // NETUIDS unset (an empty variable is unset, as on Node): the document alone says what to serve.
+    const broken = await startWorkerRuntime(workerVars({ NETUIDS: '', TAOGATE_CONFIG_JSON: JSON.stringify(document) }));
     try {
       const res = await fetch(`${broken.url}/v1/models`);
       expect(res.status).toBe(500);

@@ -57,10 +57,16 @@ function inlineSubnetConfig(config: Config, variables: Readonly<Record<string, s
   return text ? parseGatewayConfigText('TAOGATE_CONFIG_JSON', text, variables) : null;
 }
 
-/** Subnets served by chain miners: NETUIDS and the config's openai-epistula subnets (as on Node). */
+/**
+ * Subnets served by chain miners: NETUIDS and the config's openai-epistula
+ * subnets (as on Node), less those the config serves by their own API
+ * (wrangler.toml's NETUIDS = "4" next to a Targon sn4 waits for no snapshot).
+ */
 function minerNetuidsOf(config: Config, file: GatewayFileConfig | null): number[] {
-  const fromFile = (file?.subnets ?? []).filter((s) => s.provider === 'openai-epistula').map((s) => s.netuid);
-  return [...new Set([...(config.NETUIDS ?? []), ...fromFile])];
+  const subnets = file?.subnets ?? [];
+  const apis = new Set(subnets.filter((s) => s.provider === 'subnet-api').map((s) => s.netuid));
+  const fromFile = subnets.filter((s) => s.provider === 'openai-epistula').map((s) => s.netuid);
+  return [...new Set([...(config.NETUIDS ?? []), ...fromFile])].filter((netuid) => !apis.has(netuid));
 }
 
 export async function createEdgeGateway(env: WorkerBindings): Promise<EdgeGateway> {
