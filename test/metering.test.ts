@@ -246,6 +246,17 @@ describe('receipts', () => {
     const bad = await cli(`${forged}.${signature}`).catch((e: { code: number; stdout: string }) => e);
     expect(bad).toMatchObject({ code: 1 });
     expect(JSON.parse((bad as { stdout: string }).stdout).valid).toBe(false);
+    // `-` reads the receipt from stdin, as `pbpaste | npm run verify-receipt -- - --public-key …` would (newline included).
+    const cliStdin = (receipt: string) => {
+      const run = cli('-');
+      run.child.stdin?.end(`${receipt}\n`);
+      return run;
+    };
+    const okStdin = await cliStdin(header);
+    expect(JSON.parse(okStdin.stdout)).toMatchObject({ valid: true, receipt: { key_id: id, cost_micro_usd: body.cost_micro_usd } });
+    const badStdin = await cliStdin(`${payload}.${flipped}`).catch((e: { code: number; stdout: string }) => e);
+    expect(badStdin).toMatchObject({ code: 1 });
+    expect(JSON.parse((badStdin as { stdout: string }).stdout)).toMatchObject({ valid: false, reason: expect.stringContaining('signature') });
   });
 
   it('publishes the key derived from RECEIPT_SIGNING_KEY', async () => {
