@@ -286,6 +286,19 @@ describe('input errors', () => {
     expect(typeof json.error.message).toBe('string');
   });
 
+  it.each([
+    [{ prompt: 'x', top_n: 2 }, 'subnet'],
+    [{ prompt: 'x', top_n: 1, checks: [{ type: 'contains', value: 'a' }] }, 'subnet'],
+  ])('%j: top_n without subnet on a gateway with miners on several subnets → 400 listing them', async (body, param) => {
+    const { status, json } = await compare(gw, body);
+    expect(status).toBe(400);
+    expect(json.error).toMatchObject({ code: 'invalid_request', param });
+    expect(json.error.message).toMatch(/^top_n needs the subnet to take the miners from; this gateway serves miners on /);
+    const listed = /serves miners on ([^:]+):/.exec(json.error.message)?.[1]?.split(', ');
+    expect(listed?.sort()).toEqual(['sn10', 'sn4', 'sn62', 'sn9']);
+    expect(low.requestCount + high.requestCount + mid.requestCount + judge.requestCount).toBe(0);
+  });
+
   it('needs an API key', async () => {
     const res = await fetch(`${gw.url}/v1/compare`, { method: 'POST', body: JSON.stringify({ prompt: 'x', targets: ['sn4'] }) });
     expect(res.status).toBe(401);
