@@ -134,6 +134,22 @@ describe('checks', () => {
     expect(c.winners).toEqual([1]);
   });
 
+  it.each([
+    [{ type: 'exact', value: `${'a'.repeat(40)}!` }, true],
+    // Both sides are trimmed.
+    [{ type: 'exact', value: `  ${'a'.repeat(40)}!\n` }, true],
+    [{ type: 'exact', value: `${'A'.repeat(40)}!`, ignore_case: true }, true],
+    [{ type: 'exact', value: `${'A'.repeat(40)}!` }, false],
+    [{ type: 'exact', value: `${'A'.repeat(40)}!`, ignore_case: false }, false],
+    [{ type: 'exact', value: `${'A'.repeat(39)}!`, ignore_case: true }, false],
+  ])('exact %j on an answer of 40 a and ! → passed %s', async (check, passed) => {
+    const c = await compareOk(gw, { prompt: 'x', targets: ['sn9/uid:1'], checks: [check] });
+    const entry = c.entries[0];
+    expect(entry?.answer).toBe(`${'a'.repeat(40)}!`);
+    expect(entry?.scores.checks).toEqual([expect.objectContaining({ type: 'exact', passed })]);
+    expect(entry?.scores.overall).toBe(passed ? 10 : 0);
+  });
+
   it('matches a catastrophically backtracking regex in linear time, while another compare runs beside it', async () => {
     // Backtracking engines take minutes on `(a+)+b` over forty a's; both compares must simply finish with verdicts.
     const hostile = compareOk(gw, {
