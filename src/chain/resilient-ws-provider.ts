@@ -213,8 +213,9 @@ export class ResilientWsProvider implements ProviderInterface {
     let retryInMs: number | null = null;
     if (this.#wanted) {
       const { baseMs, capMs } = this.#options.backoff;
-      // Up to 20 % jitter so replicas that lost the same node do not retry in lockstep.
-      retryInMs = Math.round(Math.min(capMs, baseMs * 2 ** this.#attempt) * (1 + Math.random() * 0.2));
+      // Up to 20 % jitter so replicas that lost the same node do not retry in lockstep,
+      // applied before the cap so that no delay exceeds it.
+      retryInMs = Math.round(Math.min(capMs, baseMs * 2 ** this.#attempt * (1 + Math.random() * 0.2)));
       this.#attempt = Math.min(this.#attempt + 1, 30);
       this.#retryTimer = setTimeout(() => this.#open(), retryInMs);
     }
