@@ -199,6 +199,25 @@ describe('chain source on a synthetic subnet', () => {
   });
 });
 
+describe('a node that never answers a subscription request', () => {
+  it('is no crash: the api’s subscription waits, and syncs go on over the same connection', async () => {
+    const chain = await node();
+    chain.setNeurons(1, loopbackSubnet([0.2, 0.4]));
+    // The api subscribes to runtime-version updates as it connects, with no error handler of its own:
+    // failing that request while it listens would be an uncaught exception (vitest reports it as an error).
+    chain.setFault('stall-subscriptions');
+    const { logger, lines } = capturingLogger();
+    const src = await source({ url: chain.url, addressPolicy: { allowPrivate: true }, logger });
+    expect(chain.methodCalls().get('state_subscribeRuntimeVersion')).toBe(1);
+    const first = src.current();
+    // Well past the 400 ms call limit, the source still syncs new blocks.
+    await waitFor('a sync a second later', () => (src.current()?.block ?? 0) > (first?.block ?? 0) && Date.now() - (first?.takenAt ?? 0) > 1000 && src.current());
+    expect(src.status().state).toBe('ok');
+    expect(chain.methodCalls().get('state_subscribeRuntimeVersion')).toBe(1);
+    expect(lines.filter((l) => l.msg === 'chain connection attempt failed')).toEqual([]);
+  });
+});
+
 describe('chain source start-up without a chain', () => {
   it('restores the saved snapshot at once, keeps its age, and reports degraded', async () => {
     const store: Store = createMemoryStore();
