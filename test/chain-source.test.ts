@@ -4,6 +4,7 @@
  * losing and regaining the node, every fault mode, and restoring from the
  * store. No mocks.
  */
+import { createServer, type AddressInfo, type Socket } from 'node:net';
 import { blake2AsU8a, encodeAddress } from '@polkadot/util-crypto';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createChainSource, type ChainSourceOptions } from '../src/chain/chain-source.js';
@@ -72,6 +73,27 @@ async function node(): Promise<ChainNode> {
   const n = await startChainNode({ blockTimeMs: 100 });
   running.unshift(n);
   return n;
+}
+
+/** A TCP endpoint that accepts connections and never says a word (not even the WebSocket handshake). */
+async function silentEndpoint(): Promise<{ url: string; connections: () => number }> {
+  const sockets = new Set<Socket>();
+  let accepted = 0;
+  const server = createServer((socket) => {
+    accepted++;
+    sockets.add(socket);
+    socket.once('close', () => sockets.delete(socket));
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  running.unshift({
+    stop: () =>
+      new Promise<void>((resolve) => {
+        for (const socket of sockets) socket.destroy();
+        server.close(() => resolve());
+      }),
+  });
+  return { url: `ws://127.0.0.1:${port}`, connections: () => accepted };
 }
 
 async function source(overrides: Partial<ChainSourceOptions> & Pick<ChainSourceOptions, 'url'>): Promise<MetagraphSource> {
@@ -242,7 +264,8 @@ describe('chain source start-up without a chain', () => {
     expect(rankedUids(sn1)).toEqual([1, 0]);
     expect(sn1?.unroutable.get(2)).toBe('zero_score');
     expect(sn1?.neurons).toEqual(saved.subnets.get(1)?.neurons);
-    expect(second.status().state).toBe('degraded');
+    // start() does not wait for the chain: the refused connection is reported once it happens.
+    await waitFor('degraded', () => second.status().state === 'degraded');
     await new Promise((resolve) => setTimeout(resolve, 500));
     expect(lines.filter((l) => l.state === 'degraded')).toHaveLength(1);
 
@@ -250,6 +273,26 @@ describe('chain source start-up without a chain', () => {
     const strict = await source({ url, addressPolicy: { allowPrivate: false }, store });
     expect(rankedUids(strict.current()?.subnets.get(1))).toEqual([]);
     expect(strict.current()?.subnets.get(1)?.noRouteReason).toMatch(/private or loopback/);
+  });
+
+  it('serves the saved snapshot without waiting when the endpoint accepts connections but never answers', async () => {
+    const store: Store = createMemoryStore();
+    const chain = await node();
+    chain.setNeurons(1, loopbackSubnet([0.3, 0.6]));
+    const first = await source({ url: chain.url, addressPolicy: { allowPrivate: true }, store });
+    await waitFor('snapshot saved', () => store.get('metagraph:snapshot'));
+    await first.stop();
+
+    const silent = await silentEndpoint();
+    const started = Date.now();
+    // The handshake is given 30 s and start() 10 s: a start() that waited for the chain would take 10 s here.
+    const second = await source({ url: silent.url, addressPolicy: { allowPrivate: true }, store, callTimeoutMs: 30_000, startTimeoutMs: 10_000 });
+    expect(Date.now() - started).toBeLessThan(2000);
+    expect(second.current()?.source).toBe('store');
+    expect(rankedUids(second.current()?.subnets.get(1))).toEqual([1, 0]);
+    // The connection is under way in the background, and has not failed (nor succeeded) yet.
+    await waitFor('a connection to the silent endpoint', () => silent.connections() > 0);
+    expect(second.status()).toMatchObject({ state: 'starting', error: null });
   });
 
   it('is down with no snapshot when there is neither a chain nor a saved snapshot', async () => {
