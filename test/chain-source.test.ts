@@ -170,6 +170,26 @@ describe('chain source on a synthetic subnet', () => {
     expect(rankedUids(held?.subnets.get(1))).toEqual([1, 2, 0]);
   });
 
+  it('makes one runtime call per subnet per refresh', async () => {
+    const chain = await node();
+    chain.setNeurons(1, loopbackSubnet([0.2, 0.4]));
+    chain.setNeurons(2, loopbackSubnet([0.5, 0.1, 0.3]));
+    const src = await source({ url: chain.url, netuids: [1, 2], addressPolicy: { allowPrivate: true } });
+    // Read as each snapshot is swapped in: that refresh's calls are all answered, the next one has not begun.
+    const seen: Array<ReadonlyMap<string, number>> = [];
+    const unsubscribe = src.onUpdate(() => seen.push(chain.methodCalls()));
+    await waitFor('six refreshes', () => seen.length >= 6);
+    unsubscribe();
+    const first = seen[0] ?? new Map<string, number>();
+    const last = seen.at(-1) ?? first;
+    const delta = (method: string) => (last.get(method) ?? 0) - (first.get(method) ?? 0);
+    // Each refresh pins the finalized head once…
+    const refreshes = seen.length - 1;
+    expect(delta('chain_getFinalizedHead')).toBe(refreshes);
+    // …and makes exactly one runtime call (get_neurons_lite) per subnet, nothing else through state_call.
+    expect(delta('state_call')).toBe(refreshes * 2);
+  });
+
   it('orders by a validator’s weights differently than by incentive', async () => {
     const chain = await node();
     const neurons = loopbackSubnet([0.1, 0.5, 0.3, 0]);
