@@ -7,6 +7,7 @@
  * through `miners`, which verify Epistula signatures.
  */
 import OpenAI from 'openai';
+import { Agent, fetch as undiciFetch } from 'undici';
 import { beforeEach, describe, expect, it } from 'vitest';
 import type { RunningMiner } from '../../src/devnet/miner.js';
 import { parsePublicKey, verifyReceipt } from '../../src/metering/receipts.js';
@@ -73,13 +74,22 @@ async function postChunked(url: string, apiKey: string, pieces: readonly Uint8Ar
       else controller.close();
     },
   });
-  const res = await fetch(url, {
-    method: 'POST',
-    headers: { authorization: `Bearer ${apiKey}`, 'content-type': 'application/json' },
-    body: stream,
-    duplex: 'half',
-  } as RequestInit);
-  return { status: res.status, body: await res.json() };
+  // A connection of its own: the server answers 413 before the body has all
+  // arrived and then drops the connection, which must not be one that the
+  // global fetch pool hands to the next test.
+  const dispatcher = new Agent({ pipelining: 0 });
+  try {
+    const res = await undiciFetch(url, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${apiKey}`, 'content-type': 'application/json' },
+      body: stream,
+      duplex: 'half',
+      dispatcher,
+    });
+    return { status: res.status, body: await res.json() };
+  } finally {
+    await dispatcher.destroy();
+  }
 }
 
 /** One chat completion, JSON or streamed, as its text and cache status. */
