@@ -166,7 +166,7 @@ export async function assembleGateway(envConfig: Config, logger: Logger, parts: 
   const signer = await signerFromConfig(config, logger, parts.sr25519);
   const reliability = createReliability(config);
   const cacheStore = parts.cacheStore ? countStoreFailures(parts.cacheStore, (operation) => metrics.storeFailed(parts.store.kind, operation)) : store;
-  const cache = new ResponseCache(config, cacheStore, logger, { coalesceInProcess: parts.crossRequestIo, followMaxMs: config.REQUEST_TIMEOUT_MS });
+  const cache = new ResponseCache(config, cacheStore, logger, { coalesceInProcess: parts.crossRequestIo });
   metrics.watchMetagraph(metagraph);
   await metagraph.start();
   const served = buildSubnetProviders({ file: subnetConfig, signer, minerTransport: transport, apiTransport, timeouts });
