@@ -46,7 +46,8 @@ export async function answerFromUpstreams(ctx: CompletionContext, flight: Flight
   // It has what is left of the request's deadline (a wait for an identical request took the rest);
   // with nothing left, the signal is aborted already and the deadline's 504 comes before anything is sent.
   const deadline = ctx.deadline.start(flight?.signal ?? call.clientSignal);
-  const failover = { legs, endpoint: call.endpoint, signal: deadline.signal, reliability: gw.reliability };
+  // MAX_ATTEMPTS is the request's, shared by its subnets.
+  const failover = { legs, endpoint: call.endpoint, signal: deadline.signal, reliability: gw.reliability, maxAttempts: gw.config.MAX_ATTEMPTS };
   const failed = async (err: unknown): Promise<never> => {
     deadline.release();
     admission.cancel();
