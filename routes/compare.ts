@@ -22,7 +22,7 @@ export function compareRoutes(gw: Gateway) {
   const doc = describeRoute({
     summary: 'Compare answers: one prompt to several subnets or miners at once, scored by checks and an LLM judge',
     description:
-      'Each target is an ordinary request (routed, metered, rate-limited, receipted). Targets: `sn4`, `sn4/<model>`, `sn4/uid:12`, `sn4/<model>/uid:12`, `auto`, an alias; or `top_n` with `subnet`.',
+      'Each target is an ordinary request (routed, metered, rate-limited, receipted). Targets: `sn4`, `sn4/<model>`, `sn4/uid:12`, `sn4/<model>/uid:12`, `auto`, an alias; or `top_n` with `subnet` (which may be left out when the gateway serves miners on one subnet only).',
     tags: ['Compare'],
     auth: 'api-key',
     body: { name: 'CompareRequest', schema: CompareRequestSchema },

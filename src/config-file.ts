@@ -193,6 +193,17 @@ export function parseGatewayConfig(origin: string, document: unknown, env: Reado
   return toConfig(origin, parsed.data, env);
 }
 
+/** Parses and validates the JSON text of a config document: the file's, or a Worker's TAOGATE_CONFIG_JSON. */
+export function parseGatewayConfigText(origin: string, text: string, env: Readonly<Record<string, string | undefined>>): GatewayFileConfig {
+  let document: unknown;
+  try {
+    document = JSON.parse(text);
+  } catch (err) {
+    fail(origin, [`is not valid JSON: ${(err as Error).message}`]);
+  }
+  return parseGatewayConfig(origin, document, env);
+}
+
 /** Reads and validates TAOGATE_CONFIG; throws ConfigError naming the path and the field. */
 export function loadGatewayConfigFile(path: string, env: Readonly<Record<string, string | undefined>>): GatewayFileConfig {
   const origin = resolve(path);
@@ -202,11 +213,5 @@ export function loadGatewayConfigFile(path: string, env: Readonly<Record<string,
   } catch (err) {
     fail(origin, [`cannot be read (TAOGATE_CONFIG): ${(err as Error).message}`]);
   }
-  let document: unknown;
-  try {
-    document = JSON.parse(text);
-  } catch (err) {
-    fail(origin, [`is not valid JSON: ${(err as Error).message}`]);
-  }
-  return parseGatewayConfig(origin, document, env);
+  return parseGatewayConfigText(origin, text, env);
 }

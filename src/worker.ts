@@ -46,8 +46,9 @@ export default {
       return startupFailure(err);
     }
     // Only a cold isolate waits for the snapshot; otherwise it is refreshed behind the response.
-    if (built.snapshots.current()) ctx.waitUntil(built.snapshots.refresh());
-    else await built.snapshots.refresh();
+    const { snapshots } = built;
+    if (snapshots?.current()) ctx.waitUntil(snapshots.refresh());
+    else if (snapshots) await snapshots.refresh();
     const response = await built.app.fetch(request, env, ctx);
     return afterBody(response, ctx, built.flushUsage);
   },

@@ -3,10 +3,12 @@
  * over WebSocket (SUBTENSOR_URL), and traffic follows what the chain says.
  */
 import { randomUUID } from 'node:crypto';
+import { createServer, type AddressInfo, type Socket } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startChainNode, type ChainNode, type DevnetNeuron } from '../src/devnet/chain-node.js';
 import { sn1NeuronsLiteHex } from '../src/devnet/chain-fixtures.js';
 import { createEpistulaSigner } from '../src/epistula/signer.js';
+import { createMemoryStore } from '../src/store/memory.js';
 import { startMiner, type RunningMiner } from '../src/devnet/miner.js';
 import { startTestGateway, type TestGateway } from './support/gateway-harness.js';
 import { minerNeurons } from './support/miner-neurons.js';
@@ -39,6 +41,27 @@ async function send(gw: TestGateway, count: number): Promise<number[]> {
     await res.arrayBuffer();
   }
   return miners.map((m) => m.requestCount);
+}
+
+/** A TCP endpoint that accepts connections and never says a word (not even the WebSocket handshake). */
+async function silentEndpoint(): Promise<{ url: string; connections(): number; close(): Promise<void> }> {
+  const sockets = new Set<Socket>();
+  let accepted = 0;
+  const server = createServer((socket) => {
+    accepted++;
+    sockets.add(socket);
+    socket.once('close', () => sockets.delete(socket));
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return {
+    url: `ws://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    connections: () => accepted,
+    close: () =>
+      new Promise<void>((resolve) => {
+        for (const socket of sockets) socket.destroy();
+        server.close(() => resolve());
+      }),
+  };
 }
 
 async function rankedUids(gw: TestGateway, netuid = NETUID): Promise<number[]> {
@@ -137,6 +160,54 @@ describe('routing by the chain', () => {
     } finally {
       await second.close();
       await node.restart();
+    }
+  });
+
+  it('serves the saved snapshot at once when the endpoint accepts connections but never answers', async () => {
+    const store = createMemoryStore();
+    const first = await startTestGateway({ env: chainEnv(), overrides: { store } });
+    await expect.poll(() => rankedUids(first), { timeout: 10_000 }).toEqual([1, 2, 3]);
+    await expect.poll(() => store.get('metagraph:snapshot'), { timeout: 10_000 }).not.toBeNull();
+    await first.close();
+
+    const silent = await silentEndpoint();
+    const started = Date.now();
+    // Waiting for that endpoint (start-up's 10 s limit; the WebSocket handshake's is 20 s) would take 10 s.
+    const second = await startTestGateway({ env: chainEnv({ SUBTENSOR_URL: silent.url }), overrides: { store } });
+    try {
+      expect(Date.now() - started).toBeLessThan(5000);
+      expect(silent.connections()).toBeLessThanOrEqual(1);
+      const list = (await (await second.request('/v1/subnets')).json()) as { source: string; status: { state: string } };
+      expect(list.source).toBe('store');
+      expect(list.status.state).toBe('starting');
+      expect((await second.request('/readyz')).status).toBe(200);
+      const counts = await send(second, 10);
+      expect(counts.reduce((a, b) => a + b, 0)).toBe(10);
+    } finally {
+      await second.close();
+      await silent.close();
+    }
+  });
+
+  it('with the node down at start and nothing saved: 503 until the node comes up, then ready and serving', async () => {
+    const late = await startChainNode({ blockTimeMs: 200 });
+    late.setNeurons(NETUID, neurons([0.7, 0.2, 0.1]));
+    await late.stop();
+    const gw = await startTestGateway({ env: chainEnv({ SUBTENSOR_URL: late.url }) });
+    try {
+      const ready = await gw.request('/readyz');
+      expect(ready.status).toBe(503);
+      expect(((await ready.json()) as { reason: string }).reason).toContain(late.url);
+      const before = await gw.request('/v1/chat/completions', { method: 'POST', json: { model: `sn${NETUID}/m`, messages: [{ role: 'user', content: 'x' }] } });
+      expect(before.status).toBe(503);
+      expect(((await before.json()) as { error: { code: string } }).error.code).toBe('metagraph_unavailable');
+
+      await late.restart();
+      await expect.poll(async () => (await gw.request('/readyz')).status, { timeout: 20_000, interval: 250 }).toBe(200);
+      expect((await send(gw, 3)).reduce((a, b) => a + b, 0)).toBe(3);
+    } finally {
+      await gw.close();
+      await late.stop();
     }
   });
 

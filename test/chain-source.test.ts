@@ -4,6 +4,7 @@
  * losing and regaining the node, every fault mode, and restoring from the
  * store. No mocks.
  */
+import { createServer, type AddressInfo, type Socket } from 'node:net';
 import { blake2AsU8a, encodeAddress } from '@polkadot/util-crypto';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createChainSource, type ChainSourceOptions } from '../src/chain/chain-source.js';
@@ -72,6 +73,27 @@ async function node(): Promise<ChainNode> {
   const n = await startChainNode({ blockTimeMs: 100 });
   running.unshift(n);
   return n;
+}
+
+/** A TCP endpoint that accepts connections and never says a word (not even the WebSocket handshake). */
+async function silentEndpoint(): Promise<{ url: string; connections: () => number }> {
+  const sockets = new Set<Socket>();
+  let accepted = 0;
+  const server = createServer((socket) => {
+    accepted++;
+    sockets.add(socket);
+    socket.once('close', () => sockets.delete(socket));
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  running.unshift({
+    stop: () =>
+      new Promise<void>((resolve) => {
+        for (const socket of sockets) socket.destroy();
+        server.close(() => resolve());
+      }),
+  });
+  return { url: `ws://127.0.0.1:${port}`, connections: () => accepted };
 }
 
 async function source(overrides: Partial<ChainSourceOptions> & Pick<ChainSourceOptions, 'url'>): Promise<MetagraphSource> {
@@ -148,6 +170,26 @@ describe('chain source on a synthetic subnet', () => {
     expect(rankedUids(held?.subnets.get(1))).toEqual([1, 2, 0]);
   });
 
+  it('makes one runtime call per subnet per refresh', async () => {
+    const chain = await node();
+    chain.setNeurons(1, loopbackSubnet([0.2, 0.4]));
+    chain.setNeurons(2, loopbackSubnet([0.5, 0.1, 0.3]));
+    const src = await source({ url: chain.url, netuids: [1, 2], addressPolicy: { allowPrivate: true } });
+    // Read as each snapshot is swapped in: that refresh's calls are all answered, the next one has not begun.
+    const seen: Array<ReadonlyMap<string, number>> = [];
+    const unsubscribe = src.onUpdate(() => seen.push(chain.methodCalls()));
+    await waitFor('six refreshes', () => seen.length >= 6);
+    unsubscribe();
+    const first = seen[0] ?? new Map<string, number>();
+    const last = seen.at(-1) ?? first;
+    const delta = (method: string) => (last.get(method) ?? 0) - (first.get(method) ?? 0);
+    // Each refresh pins the finalized head once…
+    const refreshes = seen.length - 1;
+    expect(delta('chain_getFinalizedHead')).toBe(refreshes);
+    // …and makes exactly one runtime call (get_neurons_lite) per subnet, nothing else through state_call.
+    expect(delta('state_call')).toBe(refreshes * 2);
+  });
+
   it('orders by a validator’s weights differently than by incentive', async () => {
     const chain = await node();
     const neurons = loopbackSubnet([0.1, 0.5, 0.3, 0]);
@@ -199,6 +241,25 @@ describe('chain source on a synthetic subnet', () => {
   });
 });
 
+describe('a node that never answers a subscription request', () => {
+  it('is no crash: the api’s subscription waits, and syncs go on over the same connection', async () => {
+    const chain = await node();
+    chain.setNeurons(1, loopbackSubnet([0.2, 0.4]));
+    // The api subscribes to runtime-version updates as it connects, with no error handler of its own:
+    // failing that request while it listens would be an uncaught exception (vitest reports it as an error).
+    chain.setFault('stall-subscriptions');
+    const { logger, lines } = capturingLogger();
+    const src = await source({ url: chain.url, addressPolicy: { allowPrivate: true }, logger });
+    expect(chain.methodCalls().get('state_subscribeRuntimeVersion')).toBe(1);
+    const first = src.current();
+    // Well past the 400 ms call limit, the source still syncs new blocks.
+    await waitFor('a sync a second later', () => (src.current()?.block ?? 0) > (first?.block ?? 0) && Date.now() - (first?.takenAt ?? 0) > 1000 && src.current());
+    expect(src.status().state).toBe('ok');
+    expect(chain.methodCalls().get('state_subscribeRuntimeVersion')).toBe(1);
+    expect(lines.filter((l) => l.msg === 'chain connection attempt failed')).toEqual([]);
+  });
+});
+
 describe('chain source start-up without a chain', () => {
   it('restores the saved snapshot at once, keeps its age, and reports degraded', async () => {
     const store: Store = createMemoryStore();
@@ -223,7 +284,8 @@ describe('chain source start-up without a chain', () => {
     expect(rankedUids(sn1)).toEqual([1, 0]);
     expect(sn1?.unroutable.get(2)).toBe('zero_score');
     expect(sn1?.neurons).toEqual(saved.subnets.get(1)?.neurons);
-    expect(second.status().state).toBe('degraded');
+    // start() does not wait for the chain: the refused connection is reported once it happens.
+    await waitFor('degraded', () => second.status().state === 'degraded');
     await new Promise((resolve) => setTimeout(resolve, 500));
     expect(lines.filter((l) => l.state === 'degraded')).toHaveLength(1);
 
@@ -231,6 +293,26 @@ describe('chain source start-up without a chain', () => {
     const strict = await source({ url, addressPolicy: { allowPrivate: false }, store });
     expect(rankedUids(strict.current()?.subnets.get(1))).toEqual([]);
     expect(strict.current()?.subnets.get(1)?.noRouteReason).toMatch(/private or loopback/);
+  });
+
+  it('serves the saved snapshot without waiting when the endpoint accepts connections but never answers', async () => {
+    const store: Store = createMemoryStore();
+    const chain = await node();
+    chain.setNeurons(1, loopbackSubnet([0.3, 0.6]));
+    const first = await source({ url: chain.url, addressPolicy: { allowPrivate: true }, store });
+    await waitFor('snapshot saved', () => store.get('metagraph:snapshot'));
+    await first.stop();
+
+    const silent = await silentEndpoint();
+    const started = Date.now();
+    // The handshake is given 30 s and start() 10 s: a start() that waited for the chain would take 10 s here.
+    const second = await source({ url: silent.url, addressPolicy: { allowPrivate: true }, store, callTimeoutMs: 30_000, startTimeoutMs: 10_000 });
+    expect(Date.now() - started).toBeLessThan(2000);
+    expect(second.current()?.source).toBe('store');
+    expect(rankedUids(second.current()?.subnets.get(1))).toEqual([1, 0]);
+    // The connection is under way in the background, and has not failed (nor succeeded) yet.
+    await waitFor('a connection to the silent endpoint', () => silent.connections() > 0);
+    expect(second.status()).toMatchObject({ state: 'starting', error: null });
   });
 
   it('is down with no snapshot when there is neither a chain nor a saved snapshot', async () => {

@@ -1,7 +1,8 @@
 /**
  * Comparing subnets served by their own API: `sn64` and `sn64/<model>` are
  * targets like any other, and naming a miner of such a subnet (or taking its
- * top_n) is a 400 that says why, not "not served" or "not one subnet's model".
+ * top_n) is a 400 that says why, not "not served" or "not one subnet's model";
+ * top_n without a subnet takes the gateway's one subnet with miners.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startFakeSubnetApi, type RunningSubnetApi } from '../src/devnet/fake-subnet-api.js';
@@ -39,6 +40,19 @@ describe('a subnet served by its own API in a comparison', () => {
       ['sn4/uid:1', 'sn4/llama-3.1-8b', `4/1/${miner.hotkey}`, null],
     ]);
     expect(c.entries[0]?.answer).toContain('devnet miner chutes');
+  });
+
+  it.each([
+    [{ top_n: 1 }, ['sn4/uid:1']],
+    // Fewer when the subnet has fewer.
+    [{ top_n: 3 }, ['sn4/uid:1']],
+    [{ top_n: 1, subnet: 'sn4' }, ['sn4/uid:1']],
+  ])('%j: top_n takes the one subnet with miners when no subnet is named (sn64 has none)', async (body, targets) => {
+    chutes.reset();
+    const c = await compareOk(gw, { prompt: 'x', ...body });
+    expect(c.entries.map((e) => e.target)).toEqual(targets);
+    expect(c.entries.map((e) => [e.miner?.upstream, e.error])).toEqual(targets.map(() => [`4/1/${miner.hotkey}`, null]));
+    expect(chutes.requests).toHaveLength(0);
   });
 
   it.each([

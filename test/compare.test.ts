@@ -134,6 +134,22 @@ describe('checks', () => {
     expect(c.winners).toEqual([1]);
   });
 
+  it.each([
+    [{ type: 'exact', value: `${'a'.repeat(40)}!` }, true],
+    // Both sides are trimmed.
+    [{ type: 'exact', value: `  ${'a'.repeat(40)}!\n` }, true],
+    [{ type: 'exact', value: `${'A'.repeat(40)}!`, ignore_case: true }, true],
+    [{ type: 'exact', value: `${'A'.repeat(40)}!` }, false],
+    [{ type: 'exact', value: `${'A'.repeat(40)}!`, ignore_case: false }, false],
+    [{ type: 'exact', value: `${'A'.repeat(39)}!`, ignore_case: true }, false],
+  ])('exact %j on an answer of 40 a and ! → passed %s', async (check, passed) => {
+    const c = await compareOk(gw, { prompt: 'x', targets: ['sn9/uid:1'], checks: [check] });
+    const entry = c.entries[0];
+    expect(entry?.answer).toBe(`${'a'.repeat(40)}!`);
+    expect(entry?.scores.checks).toEqual([expect.objectContaining({ type: 'exact', passed })]);
+    expect(entry?.scores.overall).toBe(passed ? 10 : 0);
+  });
+
   it('matches a catastrophically backtracking regex in linear time, while another compare runs beside it', async () => {
     // Backtracking engines take minutes on `(a+)+b` over forty a's; both compares must simply finish with verdicts.
     const hostile = compareOk(gw, {
@@ -284,6 +300,19 @@ describe('input errors', () => {
     expect(json.error.code).toBe(code);
     if (param) expect(json.error.param).toBe(param);
     expect(typeof json.error.message).toBe('string');
+  });
+
+  it.each([
+    [{ prompt: 'x', top_n: 2 }, 'subnet'],
+    [{ prompt: 'x', top_n: 1, checks: [{ type: 'contains', value: 'a' }] }, 'subnet'],
+  ])('%j: top_n without subnet on a gateway with miners on several subnets → 400 listing them', async (body, param) => {
+    const { status, json } = await compare(gw, body);
+    expect(status).toBe(400);
+    expect(json.error).toMatchObject({ code: 'invalid_request', param });
+    expect(json.error.message).toMatch(/^top_n needs the subnet to take the miners from; this gateway serves miners on /);
+    const listed = /serves miners on ([^:]+):/.exec(json.error.message)?.[1]?.split(', ');
+    expect(listed?.sort()).toEqual(['sn10', 'sn4', 'sn62', 'sn9']);
+    expect(low.requestCount + high.requestCount + mid.requestCount + judge.requestCount).toBe(0);
   });
 
   it('needs an API key', async () => {

@@ -222,6 +222,34 @@ describe('pinning miners with x-taogate-uids', () => {
     const bad = await gw.request('/v1/chat/completions', { method: 'POST', headers: { 'x-taogate-uids': '1,abc' }, json: body });
     expect(bad.status).toBe(400);
   });
+
+  it('503 naming why when the pinned uid is on the subnet but not routable (inactive)', async () => {
+    // Subnet 9's uid 3 is minerA's axon, published but inactive: pinning does not get past that guard.
+    const res = await gw.request('/v1/chat/completions', {
+      method: 'POST',
+      headers: { 'x-taogate-uids': '3' },
+      json: { model: 'sn9/m', messages: [{ role: 'user', content: 'x' }] },
+    });
+    expect(res.status).toBe(503);
+    expect(((await res.json()) as { error: Record<string, unknown> }).error).toEqual({
+      type: 'server_error',
+      code: 'no_routable_miner',
+      param: null,
+      message: expect.stringMatching(/uid 3 is not routable \(inactive\)/),
+    });
+    expect(minerA.requestCount).toBe(0);
+  });
+
+  it('reuses pooled keep-alive connections to a miner: 20 requests, at most 2 connections', async () => {
+    const body = { model: 'sn4/llama-3.1-8b', messages: [{ role: 'user', content: 'x' }] };
+    for (let i = 0; i < 20; i++) {
+      const res = await gw.request('/v1/chat/completions', { method: 'POST', headers: { 'x-taogate-uids': '0' }, json: body });
+      expect(res.status).toBe(200);
+      await res.arrayBuffer();
+    }
+    expect(minerA.requestCount).toBe(20);
+    expect(minerA.acceptedConnections).toBeLessThanOrEqual(2);
+  });
 });
 
 describe('snapshot and health endpoints', () => {

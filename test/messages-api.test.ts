@@ -1,8 +1,9 @@
 /**
  * The Anthropic Messages API through the stock @anthropic-ai/sdk: real
  * gateway, real Epistula-verifying fake miners that call tools, streaming
- * and not, a tool_use round trip, count_tokens, and every error in
- * Anthropic's envelope.
+ * and not, count_tokens, and every error in Anthropic's envelope. The text
+ * streams and the tool_use round trips are shared cases
+ * (test/shared/coding-api-cases.ts), which the Worker runs too.
  */
 import Anthropic from '@anthropic-ai/sdk';
 import type { RawMessageStreamEvent } from '@anthropic-ai/sdk/resources/messages';
@@ -13,19 +14,13 @@ import { AnthropicErrorSchema, MessagesResponseSchema } from '../src/openapi/res
 import { createKey, keyDetails } from './support/admin-client.js';
 import { CODING_MODEL as MODEL, startCodingFixture, type CodingFixture } from './support/coding-fixture.js';
 import type { TestGateway } from './support/gateway-harness.js';
-import { sharedCodingApiCases } from './shared/coding-api-cases.js';
+import { READ_FILE_TOOL, sharedCodingApiCases } from './shared/coding-api-cases.js';
 
 let fixture: CodingFixture;
 let minerA: RunningMiner;
 let minerB: RunningMiner;
 let gw: TestGateway;
 let claude: Anthropic;
-
-const readFileTool = {
-  name: 'read_file',
-  description: 'Read a file of the workspace',
-  input_schema: { type: 'object' as const, properties: { path: { type: 'string' }, limit: { type: 'integer' } }, required: ['path'] },
-};
 
 beforeAll(async () => {
   fixture = await startCodingFixture('Msg', { MAX_BODY_BYTES: '65536' });
@@ -45,7 +40,7 @@ async function collect(stream: AsyncIterable<RawMessageStreamEvent>): Promise<Ra
   return events;
 }
 
-sharedCodingApiCases(() => ({ baseUrl: gw.url, apiKey: gw.apiKey, model: MODEL }));
+sharedCodingApiCases(() => ({ baseUrl: gw.url, apiKey: gw.apiKey, model: MODEL, miners: [minerA, minerB] }));
 
 describe('POST /v1/messages', () => {
   it('answers with a text block, usage and end_turn; the key comes as x-api-key', async () => {
@@ -74,65 +69,6 @@ describe('POST /v1/messages', () => {
     const message = await bearer.messages.create({ model: MODEL, max_tokens: 16, messages: [{ role: 'user', content: 'hi' }] });
     expect(message.content[0]?.type).toBe('text');
   });
-
-  it('runs a tool_use round trip: tool_use out, tool_result back in as a chat tool message', async () => {
-    const first = await claude.messages.create({ model: MODEL, max_tokens: 64, tools: [readFileTool], messages: [{ role: 'user', content: 'src/app.ts' }] });
-    expect(first.stop_reason).toBe('tool_use');
-    const use = first.content.find((b) => b.type === 'tool_use');
-    if (use?.type !== 'tool_use') throw new Error('no tool_use');
-    expect(use).toMatchObject({ name: 'read_file', input: { path: 'src/app.ts', limit: 42 } });
-    expect(sentChat().tools).toEqual([{ type: 'function', function: { name: 'read_file', description: readFileTool.description, parameters: readFileTool.input_schema } }]);
-
-    // Whichever miner serves the second request is the one whose last request is read below.
-    await fixture.reset();
-    const second = await claude.messages.create({
-      model: MODEL,
-      max_tokens: 64,
-      tools: [readFileTool],
-      messages: [
-        { role: 'user', content: 'src/app.ts' },
-        { role: 'assistant', content: first.content },
-        { role: 'user', content: [{ type: 'tool_result', tool_use_id: use.id, content: [{ type: 'text', text: 'export function buildApp' }] }] },
-      ],
-    });
-    expect(second.stop_reason).toBe('end_turn');
-    expect(second.content[0]).toMatchObject({ type: 'text', text: expect.stringMatching(/used the read_file tool: it returned "export function buildApp"/) });
-    const messages = sentChat().messages as Array<Record<string, unknown>>;
-    expect(messages.at(-2)).toEqual({
-      role: 'assistant',
-      content: null,
-      tool_calls: [{ id: use.id, type: 'function', function: { name: 'read_file', arguments: JSON.stringify(use.input) } }],
-    });
-    expect(messages.at(-1)).toEqual({ role: 'tool', tool_call_id: use.id, content: 'export function buildApp' });
-  });
-
-  it('streams tool_use as input_json_delta, and the SDK stream helper assembles the input', async () => {
-    const events = await collect(await claude.messages.create({ model: MODEL, max_tokens: 64, stream: true, tools: [readFileTool], messages: [{ role: 'user', content: 'README.md' }] }));
-    const start = events.find((e) => e.type === 'content_block_start');
-    expect(start).toMatchObject({ index: 0, content_block: { type: 'tool_use', name: 'read_file', input: {} } });
-    const json = events.filter((e) => e.type === 'content_block_delta' && e.delta.type === 'input_json_delta');
-    expect(json.length).toBeGreaterThan(1);
-
-    const final = await claude.messages.stream({ model: MODEL, max_tokens: 64, tools: [readFileTool], messages: [{ role: 'user', content: 'README.md' }] }).finalMessage();
-    expect(final.stop_reason).toBe('tool_use');
-    const use = final.content[0];
-    if (use?.type !== 'tool_use') throw new Error('no tool_use');
-    expect(use.input).toEqual({ path: 'README.md', limit: 42 });
-
-    const answer = await claude.messages
-      .stream({
-        model: MODEL,
-        max_tokens: 64,
-        tools: [readFileTool],
-        messages: [
-          { role: 'user', content: 'README.md' },
-          { role: 'assistant', content: final.content },
-          { role: 'user', content: [{ type: 'tool_result', tool_use_id: use.id, content: '# taogate', is_error: false }] },
-        ],
-      })
-      .finalText();
-    expect(answer).toMatch(/used the read_file tool: it returned "# taogate"/);
-  });
 });
 
 describe('POST /v1/messages/count_tokens', () => {
@@ -141,7 +77,7 @@ describe('POST /v1/messages/count_tokens', () => {
     const plain = await claude.messages.countTokens({ model: MODEL, system: 'Be brief.', messages: [{ role: 'user', content: 'hello world' }] });
     // The same conversation as the chat request metering counts.
     expect(plain.input_tokens).toBe(tokens.prompt({ model: MODEL, messages: [{ role: 'system', content: 'Be brief.' }, { role: 'user', content: 'hello world' }] }));
-    const withTools = await claude.messages.countTokens({ model: MODEL, system: 'Be brief.', tools: [readFileTool], messages: [{ role: 'user', content: 'hello world' }] });
+    const withTools = await claude.messages.countTokens({ model: MODEL, system: 'Be brief.', tools: [READ_FILE_TOOL], messages: [{ role: 'user', content: 'hello world' }] });
     expect(withTools.input_tokens).toBeGreaterThan(plain.input_tokens + 10);
     expect(minerA.requestCount + minerB.requestCount).toBe(0);
   });

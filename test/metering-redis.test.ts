@@ -7,7 +7,11 @@ import { randomUUID } from 'node:crypto';
 import OpenAI from 'openai';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startMiner, type RunningMiner } from '../src/devnet/miner.js';
+import { createLogger } from '../src/log.js';
+import { CreditLedger } from '../src/metering/credit-ledger.js';
 import { parsePublicKey, verifyReceipt } from '../src/metering/receipts.js';
+import { UsageJournal } from '../src/metering/usage-journal.js';
+import { createRedisStore } from '../src/store/redis.js';
 import { createKey, keyDetails, topUp } from './support/admin-client.js';
 import { startTestGateway, type SubnetEntry, type TestGateway } from './support/gateway-harness.js';
 import { startOwnRedis, type OwnRedis } from './support/own-redis.js';
@@ -188,6 +192,49 @@ describe('when Redis stops and comes back', () => {
     expect(statuses).toEqual([200, 200, 200, 429, 429]);
     await redis.start();
     await waitUp(gw);
+  }, 60_000);
+
+  it('bills a settlement that waited out the outage after its reservation expired and was given back, once', async () => {
+    const store = await createRedisStore({ url: redis.url, prefix: `test:${randomUUID()}:` });
+    const warnings: Array<{ msg: string; reservationId?: string }> = [];
+    const logger = createLogger({ level: 'warn', destination: { write: (line: string) => void warnings.push(JSON.parse(line)) } });
+    // Not started: no timer and no flush on reconnect, so this test decides when the queued settlement is written.
+    const journal = new UsageJournal(store, logger, { flushMs: 60_000, maxCounters: 1000 });
+    // A reservation's life is its request's deadline plus a grace (5 min in the gateway); short here.
+    const ledger = new CreditLedger(store, journal, logger, { onStoreDown: 'deny', reservationTtlMs: 300 });
+    try {
+      await expect.poll(() => store.state(), { timeout: 5000 }).toBe('up');
+      await ledger.topUp('acct', 10_000, 'grant');
+      const hold = await ledger.reserve('acct', 4_000);
+
+      // The request is served, and its settlement meets a store that is down: it waits in the journal.
+      await redis.stop();
+      await expect.poll(() => store.state(), { timeout: 5000, interval: 20 }).toBe('down');
+      expect(ledger.settle(hold, 2_500)).toBe(2_500);
+      await expect.poll(() => journal.pending().creditOps).toBe(1);
+      await new Promise((r) => setTimeout(r, 400));
+      await journal.flush();
+      expect(journal.pending().creditOps).toBe(1);
+
+      // Back up, the key's next request sweeps the expired reservation back before the settlement is written.
+      await redis.start();
+      await expect.poll(() => store.state(), { timeout: 15_000, interval: 50 }).toBe('up');
+      await ledger.reserve('acct', 1_000);
+      expect(await ledger.balance('acct')).toEqual({ available: 9_000, reserved: 1_000, spent: 0, toppedUp: 10_000 });
+
+      await journal.flush();
+      expect(journal.pending().creditOps).toBe(0);
+      expect(await ledger.balance('acct')).toEqual({ available: 6_500, reserved: 1_000, spent: 2_500, toppedUp: 10_000 });
+      expect(warnings).toEqual([]);
+
+      // Exactly once: the same settlement again bills nothing and is logged.
+      ledger.settle(hold, 2_500);
+      await journal.flush();
+      expect(await ledger.balance('acct')).toEqual({ available: 6_500, reserved: 1_000, spent: 2_500, toppedUp: 10_000 });
+      expect(warnings).toMatchObject([{ msg: expect.stringContaining('found no reservation'), reservationId: hold.kind === 'reserved' ? hold.reservationId : '' }]);
+    } finally {
+      await store.close();
+    }
   }, 60_000);
 
   it('refuses prepaid requests with 503 while the ledger is down (deny), or serves and bills them once it is back (allow)', async () => {

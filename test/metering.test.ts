@@ -246,6 +246,17 @@ describe('receipts', () => {
     const bad = await cli(`${forged}.${signature}`).catch((e: { code: number; stdout: string }) => e);
     expect(bad).toMatchObject({ code: 1 });
     expect(JSON.parse((bad as { stdout: string }).stdout).valid).toBe(false);
+    // `-` reads the receipt from stdin, as `pbpaste | npm run verify-receipt -- - --public-key …` would (newline included).
+    const cliStdin = (receipt: string) => {
+      const run = cli('-');
+      run.child.stdin?.end(`${receipt}\n`);
+      return run;
+    };
+    const okStdin = await cliStdin(header);
+    expect(JSON.parse(okStdin.stdout)).toMatchObject({ valid: true, receipt: { key_id: id, cost_micro_usd: body.cost_micro_usd } });
+    const badStdin = await cliStdin(`${payload}.${flipped}`).catch((e: { code: number; stdout: string }) => e);
+    expect(badStdin).toMatchObject({ code: 1 });
+    expect(JSON.parse((badStdin as { stdout: string }).stdout)).toMatchObject({ valid: false, reason: expect.stringContaining('signature') });
   });
 
   it('publishes the key derived from RECEIPT_SIGNING_KEY', async () => {
@@ -301,10 +312,26 @@ describe('rate limits', () => {
     const huge = await gw.request('/v1/chat/completions', { method: 'POST', headers, json: { ...chat('sn4/m'), max_tokens: 500 } });
     expect(huge.status).toBe(429);
     expect(((await huge.json()) as { error: { code: string } }).error.code).toBe('request_too_large_for_limit');
+    // Waiting never helps it, so it names no time to wait.
+    expect(huge.headers.get('x-ratelimit-limit-tokens')).toBe('200');
+    expect(huge.headers.get('retry-after')).toBeNull();
+    expect(huge.headers.get('retry-after-ms')).toBeNull();
     // Fits the limit on its own (7 + 190 tokens), but not on top of the first request's tokens: wait, with a retry-after.
     const big = await gw.request('/v1/chat/completions', { method: 'POST', headers, json: { ...chat('sn4/m', 'hi'), max_tokens: 190 } });
     expect(big.status).toBe(429);
-    expect(Number(big.headers.get('retry-after'))).toBeGreaterThanOrEqual(1);
+    const { error } = (await big.json()) as { error: { code: string; message: string } };
+    expect(error.code).toBe('rate_limit_exceeded');
+    const requested = Number(/requested (\d+)/.exec(error.message)?.[1]);
+    expect(requested).toBeGreaterThanOrEqual(190);
+    expect(big.headers.get('x-ratelimit-limit-tokens')).toBe('200');
+    // What is left is less than it asked for: that is why it waits. A refused request is not charged.
+    const remaining = Number(big.headers.get('x-ratelimit-remaining-tokens'));
+    expect(remaining).toBeGreaterThanOrEqual(0);
+    expect(remaining).toBeLessThan(requested);
+    expect(big.headers.get('x-ratelimit-reset-tokens')).toMatch(/^(\d+ms|\d+(\.\d+)?s|\d+m\d+(\.\d+)?s)$/);
+    const retryAfterMs = Number(big.headers.get('retry-after-ms'));
+    expect(retryAfterMs).toBeGreaterThan(0);
+    expect(big.headers.get('retry-after')).toBe(String(Math.max(1, Math.ceil(retryAfterMs / 1000))));
   });
 });
 

@@ -1,7 +1,9 @@
 /**
  * The OpenAI Responses API through the stock openai SDK: real gateway, real
- * Epistula-verifying fake miners that call tools, streaming and not, a
- * function tool round trip, and errors in the OpenAI envelope.
+ * Epistula-verifying fake miners that call tools, streaming and not, and
+ * errors in the OpenAI envelope. The text streams and the function tool
+ * round trips are shared cases (test/shared/coding-api-cases.ts), which the
+ * Worker runs too.
  */
 import OpenAI from 'openai';
 import type { ResponseStreamEvent } from 'openai/resources/responses/responses';
@@ -17,14 +19,6 @@ let minerA: RunningMiner;
 let minerB: RunningMiner;
 let gw: TestGateway;
 let openai: OpenAI;
-
-const weatherTool = {
-  type: 'function' as const,
-  name: 'get_weather',
-  description: 'Current weather in a city',
-  parameters: { type: 'object', properties: { city: { type: 'string' }, days: { type: 'integer' } }, required: ['city', 'days'] },
-  strict: false,
-};
 
 beforeAll(async () => {
   fixture = await startCodingFixture('Resp');
@@ -43,7 +37,7 @@ async function collect(stream: AsyncIterable<ResponseStreamEvent>): Promise<Resp
   return events;
 }
 
-sharedCodingApiCases(() => ({ baseUrl: gw.url, apiKey: gw.apiKey, model: MODEL }));
+sharedCodingApiCases(() => ({ baseUrl: gw.url, apiKey: gw.apiKey, model: MODEL, miners: [minerA, minerB] }));
 
 describe('POST /v1/responses', () => {
   it('answers a string input with instructions, as a response object with usage, receipt and miner headers', async () => {
@@ -64,58 +58,6 @@ describe('POST /v1/responses', () => {
       max_tokens: 50,
       messages: [{ role: 'system', content: 'You are terse.' }, { role: 'user', content: 'write a haiku' }],
     });
-  });
-
-  it('runs a function tool round trip: function_call out, function_call_output back in', async () => {
-    const first = await openai.responses.create({ model: MODEL, input: 'Paris', tools: [weatherTool] });
-    const call = first.output.find((item) => item.type === 'function_call');
-    expect(call).toMatchObject({ type: 'function_call', name: 'get_weather', status: 'completed' });
-    if (call?.type !== 'function_call') throw new Error('no function_call');
-    expect(JSON.parse(call.arguments)).toEqual({ city: 'Paris', days: 42 });
-    expect(call.call_id).toMatch(/^call_/);
-    expect(sentChat().tools).toEqual([{ type: 'function', function: { name: 'get_weather', description: 'Current weather in a city', parameters: weatherTool.parameters, strict: false } }]);
-
-    // Whichever miner serves the second request is the one whose last request is read below.
-    await fixture.reset();
-    const second = await openai.responses.create({
-      model: MODEL,
-      tools: [weatherTool],
-      input: [
-        { role: 'user', content: 'Paris' },
-        call,
-        { type: 'function_call_output', call_id: call.call_id, output: 'sunny, 21 C' },
-      ],
-    });
-    expect(second.output_text).toMatch(/used the get_weather tool: it returned "sunny, 21 C"/);
-    const messages = sentChat().messages as Array<Record<string, unknown>>;
-    expect(messages.at(-2)).toMatchObject({ role: 'assistant', tool_calls: [{ id: call.call_id, function: { name: 'get_weather', arguments: call.arguments } }] });
-    expect(messages.at(-1)).toEqual({ role: 'tool', tool_call_id: call.call_id, content: 'sunny, 21 C' });
-  });
-
-  it('streams a function call as argument deltas, and the SDK stream helper assembles it', async () => {
-    const events = await collect(await openai.responses.create({ model: MODEL, input: 'Oslo', tools: [weatherTool], stream: true }));
-    const argDeltas = events.filter((e) => e.type === 'response.function_call_arguments.delta');
-    expect(argDeltas.length).toBeGreaterThan(1);
-    const done = events.find((e) => e.type === 'response.function_call_arguments.done');
-    if (done?.type !== 'response.function_call_arguments.done') throw new Error('no arguments.done');
-    expect(done.arguments).toBe(argDeltas.map((d) => (d.type === 'response.function_call_arguments.delta' ? d.delta : '')).join(''));
-    expect(JSON.parse(done.arguments)).toEqual({ city: 'Oslo', days: 42 });
-    expect(done.name).toBe('get_weather');
-
-    // The SDK's own accumulator (responses.stream) checks the event sequence as it builds the response.
-    const stream = openai.responses.stream({ model: MODEL, input: 'Oslo', tools: [weatherTool] });
-    const final = await stream.finalResponse();
-    const call = final.output[0];
-    expect(call).toMatchObject({ type: 'function_call', name: 'get_weather', status: 'completed' });
-    if (call?.type !== 'function_call') throw new Error('no function_call');
-
-    // And back, streamed: the tool result comes back as text.
-    const answer = openai.responses.stream({
-      model: MODEL,
-      tools: [weatherTool],
-      input: [{ role: 'user', content: 'Oslo' }, call, { type: 'function_call_output', call_id: call.call_id, output: 'snow' }],
-    });
-    expect((await answer.finalResponse()).output_text).toMatch(/get_weather tool: it returned "snow"/);
   });
 });
 

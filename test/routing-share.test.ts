@@ -102,6 +102,17 @@ describe('routing share', () => {
       expect(notReady.status).toBe('not_ready');
       expect(notReady.reason).toMatch(/private or loopback address/);
       expect(notReady.error).toEqual({ message: `not ready: ${notReady.reason}`, type: 'server_error', code: 'not_ready', param: null });
+      // Pinning is no way around the guard: each pinned uid's reason is named.
+      const pinned = await gw.request('/v1/chat/completions', {
+        method: 'POST',
+        headers: { 'x-taogate-uids': '0,10,11' },
+        json: { model: 'sn4/m', messages: [{ role: 'user', content: 'hi' }] },
+      });
+      expect(pinned.status).toBe(503);
+      const pinnedError = ((await pinned.json()) as { error: { code: string; message: string } }).error;
+      expect(pinnedError.code).toBe('no_routable_miner');
+      expect(pinnedError.message).toMatch(/uid 0 is not routable \(private_address\); uid 10 is not routable \(no_axon\); uid 11 is not routable \(inactive\)/);
+      expect([...miners, noAxon, inactive].reduce((sum, m) => sum + m.requestCount, 0)).toBe(0);
     } finally {
       await gw.close();
     }

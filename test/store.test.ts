@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, describe, expect, it } from 'vitest';
+import { applyReserve, applySettle, applyTopUp, emptyAccount, EXPIRED_RESERVATION_MEMORY_MS } from '../src/store/credit-account.js';
 import { createDurableObjectStore } from '../src/store/durable-object.js';
 import { createMemoryStore } from '../src/store/memory.js';
 import { createRedisStore } from '../src/store/redis.js';
@@ -229,8 +230,25 @@ describe.each(factories)('%s store', (_name, create) => {
     expect((await store.creditReserve('acct', 'r2', 100, 60_000)).ok).toBe(false);
     await new Promise((r) => setTimeout(r, 400));
     expect((await store.creditReserve('acct', 'r2', 100, 60_000)).ok).toBe(true);
-    expect(await store.creditSettle('acct', 'lost', 100)).toBeNull();
-    expect(await store.creditBalance('acct')).toMatchObject({ available: 0, reserved: 100, spent: 0 });
+    expect(await store.creditBalance('acct')).toEqual({ available: 0, reserved: 100, spent: 0, toppedUp: 100 });
+  });
+
+  it('bills a settlement that arrives after its reservation was given back, at most what it held, once', async () => {
+    const store = await open();
+    await store.creditTopUp('acct', 100, 'grant');
+    expect((await store.creditReserve('acct', 'late-a', 40, 300)).ok).toBe(true);
+    expect((await store.creditReserve('acct', 'late-b', 30, 300)).ok).toBe(true);
+    await new Promise((r) => setTimeout(r, 400));
+    // The key's next request takes everything the two gave back.
+    expect((await store.creditReserve('acct', 'r3', 100, 60_000)).balance).toEqual({ available: 0, reserved: 100, spent: 0, toppedUp: 100 });
+    expect(await store.creditSettle('acct', 'late-a', 25)).toBe(25);
+    expect(await store.creditSettle('acct', 'late-b', 500)).toBe(30);
+    // Served, so billed even below zero; and only once.
+    expect(await store.creditBalance('acct')).toEqual({ available: -55, reserved: 100, spent: 55, toppedUp: 100 });
+    expect(await store.creditSettle('acct', 'late-a', 25)).toBeNull();
+    expect(await store.creditSettle('acct', 'never-reserved', 25)).toBeNull();
+    expect(await store.creditSettle('acct', 'r3', 10)).toBe(10);
+    expect(await store.creditBalance('acct')).toEqual({ available: 35, reserved: 0, spent: 65, toppedUp: 100 });
   });
 
   it('charges without a reservation once per charge id', async () => {
@@ -261,6 +279,21 @@ describe.each(factories)('%s store', (_name, create) => {
     await store.publish('chan', 'after');
     await new Promise((r) => setTimeout(r, 50));
     expect(received).toEqual(['hello']);
+  });
+});
+
+describe('credit account rules (memory and Durable Object stores; redis-scripts.ts mirrors them)', () => {
+  it('forgets a given-back reservation after EXPIRED_RESERVATION_MEMORY_MS: a settlement later than that bills nothing', () => {
+    const a = emptyAccount();
+    applyTopUp(a, 100);
+    const t0 = 1_000_000;
+    expect(applyReserve(a, 'kept', 10, 50, t0)).toBe(true);
+    expect(applyReserve(a, 'forgotten', 10, 50, t0)).toBe(true);
+    expect(applyReserve(a, 'sweep', 1, 50, t0 + 100)).toBe(true);
+    expect(applySettle(a, 'kept', 7)).toBe(7);
+    expect(applyReserve(a, 'sweep-later', 1, 50, t0 + 100 + EXPIRED_RESERVATION_MEMORY_MS)).toBe(true);
+    expect(applySettle(a, 'forgotten', 7)).toBeNull();
+    expect(a).toMatchObject({ available: 100 - 7 - 1, reserved: 1, spent: 7 });
   });
 });
 

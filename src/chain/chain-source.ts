@@ -43,7 +43,10 @@ export interface ChainSourceOptions {
   readonly reconnect?: { readonly baseMs: number; readonly capMs: number };
   /** Limit for each JSON-RPC call, so a node that never answers cannot stall a sync (default 20 s). */
   readonly callTimeoutMs?: number;
-  /** start() waits at most this long for the first sync attempt to settle (default 10 s). */
+  /**
+   * Without a restored snapshot, start() waits at most this long for the first sync attempt
+   * to settle (default 10 s); with one it returns at once.
+   */
   readonly startTimeoutMs?: number;
   readonly storeKey?: string;
 }
@@ -246,6 +249,11 @@ export function createChainSource(options: ChainSourceOptions): MetagraphSource 
       await restore();
       const firstAttempt = new Promise<void>((resolve) => (settleFirstAttempt = resolve));
       connect();
+      // A restored snapshot is served at once; the chain catches up in the background,
+      // however long a node that accepts the connection and never answers takes to fail.
+      if (snapshot) return;
+      // With nothing to serve, a reachable chain's first sync is worth a short wait: the
+      // first request is then answered instead of a 503. A dead or silent one is not waited out.
       let startTimer: NodeJS.Timeout | null = null;
       const timeout = new Promise<void>((resolve) => (startTimer = setTimeout(resolve, options.startTimeoutMs ?? 10_000)));
       await Promise.race([firstAttempt, timeout]);

@@ -9,6 +9,12 @@
  *    delay grows exponentially up to a cap, and every attempt is reported.
  *  - Requests time out after a configurable, short per-call limit, so a node
  *    that accepts a call and never answers cannot hold up a sync.
+ *  - @polkadot/api subscribes to runtime-version updates with no error
+ *    handler: a subscription request that fails while the api listens
+ *    becomes an uncaught exception (rxjs rethrows it on a timer) that kills
+ *    the gateway. Here a subscription request never fails on its own: it has
+ *    no time limit, and an error answer closes the connection. It fails with
+ *    the connection, after 'disconnected', when the api no longer listens.
  * Semantics otherwise follow WsProvider: events 'connected' / 'disconnected'
  * / 'error', subscriptions re-sent after a reconnect. This file owns the
  * socket (connect, reconnect with backoff, heartbeat, request/reply); the
@@ -47,9 +53,11 @@ export interface ResilientWsProviderOptions {
 
 interface PendingRequest {
   readonly method: string;
+  readonly kind: 'call' | 'subscription';
   readonly resolve: (value: unknown) => void;
   readonly reject: (error: Error) => void;
-  readonly timer: NodeJS.Timeout;
+  /** A call's time limit; null for a subscription request. */
+  readonly timer: NodeJS.Timeout | null;
 }
 
 export class ResilientWsProvider implements ProviderInterface {
@@ -132,7 +140,7 @@ export class ResilientWsProvider implements ProviderInterface {
   }
 
   async subscribe(type: string, method: string, params: unknown[], callback: SubscriptionCallback): Promise<number | string> {
-    const id = await this.#request(method, params);
+    const id = await this.#request(method, params, 'subscription');
     if (typeof id !== 'string' && typeof id !== 'number') throw new Error(`${method} returned no subscription id`);
     this.#subscriptions.add(id, { type, method, params, callback });
     return id;
@@ -154,7 +162,7 @@ export class ResilientWsProvider implements ProviderInterface {
     for (const listener of this.#statusListeners) listener(status);
   }
 
-  #request(method: string, params: unknown[]): Promise<unknown> {
+  #request(method: string, params: unknown[], kind: PendingRequest['kind'] = 'call'): Promise<unknown> {
     return new Promise((resolve, reject) => {
       const socket = this.#socket;
       if (!this.#connected || !socket) {
@@ -162,11 +170,14 @@ export class ResilientWsProvider implements ProviderInterface {
         return;
       }
       const id = this.#nextId++;
-      const timer = setTimeout(() => {
-        this.#pending.delete(id);
-        reject(new Error(`${method}: no answer from ${this.#options.url} within ${this.#options.requestTimeoutMs} ms`));
-      }, this.#options.requestTimeoutMs);
-      this.#pending.set(id, { method, resolve, reject, timer });
+      const timer =
+        kind === 'call'
+          ? setTimeout(() => {
+              this.#pending.delete(id);
+              reject(new Error(`${method}: no answer from ${this.#options.url} within ${this.#options.requestTimeoutMs} ms`));
+            }, this.#options.requestTimeoutMs)
+          : null;
+      this.#pending.set(id, { method, kind, resolve, reject, timer });
       socket.send(JSON.stringify({ id, jsonrpc: '2.0', method, params }));
     });
   }
@@ -204,8 +215,9 @@ export class ResilientWsProvider implements ProviderInterface {
     this.#stopHeartbeat();
     if (wasConnected && !this.#lastError) this.#lastError = `connection closed (code ${code}${reason ? `: ${reason}` : ''})`;
     const error = new Error(`disconnected from ${this.#options.url}: ${this.#lastError ?? `code ${code}`}`);
+    // Settled after 'disconnected' below is emitted (a promise reaction runs later), so the api has stopped listening.
     for (const [id, pending] of this.#pending) {
-      clearTimeout(pending.timer);
+      if (pending.timer) clearTimeout(pending.timer);
       pending.reject(error);
       this.#pending.delete(id);
     }
@@ -213,8 +225,9 @@ export class ResilientWsProvider implements ProviderInterface {
     let retryInMs: number | null = null;
     if (this.#wanted) {
       const { baseMs, capMs } = this.#options.backoff;
-      // Up to 20 % jitter so replicas that lost the same node do not retry in lockstep.
-      retryInMs = Math.round(Math.min(capMs, baseMs * 2 ** this.#attempt) * (1 + Math.random() * 0.2));
+      // Up to 20 % jitter so replicas that lost the same node do not retry in lockstep,
+      // applied before the cap so that no delay exceeds it.
+      retryInMs = Math.round(Math.min(capMs, baseMs * 2 ** this.#attempt * (1 + Math.random() * 0.2)));
       this.#attempt = Math.min(this.#attempt + 1, 30);
       this.#retryTimer = setTimeout(() => this.#open(), retryInMs);
     }
@@ -235,8 +248,13 @@ export class ResilientWsProvider implements ProviderInterface {
       case 'error': {
         const pending = this.#pending.get(frame.id);
         if (!pending) return; // timed out already, or not ours
+        if (frame.kind === 'error' && pending.kind === 'subscription') {
+          // Failing it now would reach an api still listening (see the header): it fails with the connection.
+          this.dropConnection(`${pending.method} refused: ${frame.error.message}`);
+          return;
+        }
         this.#pending.delete(frame.id);
-        clearTimeout(pending.timer);
+        if (pending.timer) clearTimeout(pending.timer);
         if (frame.kind === 'error') pending.reject(frame.error);
         else pending.resolve(frame.result);
         return;

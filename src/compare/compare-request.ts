@@ -30,7 +30,7 @@ export const CompareRequestSchema = z
     targets: z.array(z.string().trim().min(1, 'a target is empty')).min(1, 'targets is empty').optional(),
     /** Instead of targets: the best N routable miners of `subnet`. */
     top_n: z.number().int().min(1, 'top_n must be at least 1').optional(),
-    /** With top_n: "sn4" or "sn4/<model>". */
+    /** With top_n: "sn4" or "sn4/<model>"; without it, the gateway's one subnet with miners (targets.ts). */
     subnet: z.string().trim().min(1).optional(),
     max_tokens: z.number().int().positive().max(32_768).nullish(),
     temperature: z.number().min(0).max(2).nullish(),
@@ -46,9 +46,6 @@ export const CompareRequestSchema = z
     }
     if ((body.targets === undefined) === (body.top_n === undefined)) {
       ctx.addIssue({ code: 'custom', path: ['targets'], message: 'give exactly one of targets and top_n' });
-    }
-    if (body.top_n !== undefined && body.subnet === undefined) {
-      ctx.addIssue({ code: 'custom', path: ['subnet'], message: 'top_n needs the subnet to take the miners from, e.g. "sn4"' });
     }
     if (body.rubric !== undefined && body.judge === undefined) {
       ctx.addIssue({ code: 'custom', path: ['rubric'], message: 'a rubric needs a judge model' });

@@ -10,6 +10,7 @@
  * A subnet served by its own API has no miners: `sn64` and `sn64/<model>`
  * are its targets, and naming a miner of it (or taking its top_n) is a 400
  * saying so. Miner targets need the metagraph snapshot; API targets do not.
+ * top_n without `subnet` takes the one subnet with miners, if there is one.
  */
 import type { Upstream } from '../../providers/provider.js';
 import type { ModelCatalog } from '../catalog/model-catalog.js';
@@ -79,6 +80,21 @@ function subnetModel(text: string, ctx: TargetContext, param: string): { model: 
   return { model, subnet };
 }
 
+/**
+ * top_n without `subnet`: the gateway's one subnet with miners, when it
+ * serves exactly one (subnets served by their own API have none to pick);
+ * otherwise a 400 listing the ones it could be.
+ */
+function defaultSubnet(ctx: TargetContext): string {
+  const withMiners = ctx.catalog.netuids.filter((n) => !ctx.servedByApi(n)).map((n) => `sn${n}`);
+  if (withMiners.length === 1) return withMiners[0] as string;
+  const served =
+    withMiners.length === 0
+      ? 'this gateway serves no subnet with miners'
+      : `this gateway serves miners on ${withMiners.join(', ')}: name one, e.g. "subnet": "${withMiners[0]}"`;
+  throw invalidRequest(`top_n needs the subnet to take the miners from; ${served}`, 'subnet');
+}
+
 function planOne(text: string, ctx: TargetContext, param: string): PlannedTarget {
   const pinned = PINNED.exec(text);
   if (pinned) {
@@ -114,7 +130,7 @@ export function planTargets(
   }
   const n = input.top_n ?? 0;
   if (n > maxTargets) throw invalidRequest(`top_n is out of range: 1 to ${maxTargets} (COMPARE_MAX_TARGETS)`, 'top_n', 'top_n_out_of_range');
-  const text = input.subnet ?? '';
+  const text = input.subnet ?? defaultSubnet(ctx);
   if (PINNED.test(text)) throw invalidRequest('subnet names a subnet or one of its models, not a miner', 'subnet', 'unknown_target');
   const { model, subnet } = subnetModel(text, ctx, 'subnet');
   const best = ctx.routingOrder(subnet).slice(0, n);

@@ -91,6 +91,8 @@ export interface RunningMiner {
   readonly judgeRequests: number;
   readonly lastRequest: RecordedRequest | undefined;
   readonly openConnections: number;
+  /** TCP connections accepted since start or the last reset() (with keep-alive, far fewer than requests). */
+  readonly acceptedConnections: number;
   /** Requests whose socket closed (client side) before the miner finished answering. */
   readonly abortedRequests: number;
   /** Resolves once `abortedRequests >= count`; rejects after `timeoutMs` (default 5000). */
@@ -131,6 +133,7 @@ export async function startMiner(opts: MinerOptions): Promise<RunningMiner> {
 
   let fault: FaultMode = opts.fault ?? 'none';
   let requestCount = 0;
+  let acceptedConnections = 0;
   let abortedRequests = 0;
   let lastRequest: RecordedRequest | undefined;
   let responseSeq = 0;
@@ -144,6 +147,7 @@ export async function startMiner(opts: MinerOptions): Promise<RunningMiner> {
     req.on('data', (c: Buffer) => chunks.push(c));
     req.on('end', () => void handle(req, res, Buffer.concat(chunks)));
   });
+  server.on('connection', () => acceptedConnections++);
 
   async function handle(req: IncomingMessage, res: ServerResponse, raw: Buffer): Promise<void> {
     const body = raw.toString('utf8');
@@ -249,6 +253,7 @@ export async function startMiner(opts: MinerOptions): Promise<RunningMiner> {
     get judgeRequests() { return judgeRequests; },
     get lastRequest() { return lastRequest; },
     get openConnections() { return listener.openConnections; },
+    get acceptedConnections() { return acceptedConnections; },
     get abortedRequests() { return abortedRequests; },
     waitForAborts(count, timeoutMs = 5000) {
       return new Promise<void>((resolve, reject) => {
@@ -272,6 +277,7 @@ export async function startMiner(opts: MinerOptions): Promise<RunningMiner> {
     },
     reset() {
       requestCount = 0;
+      acceptedConnections = 0;
       judgeRequests = 0;
       abortedRequests = 0;
       lastRequest = undefined;

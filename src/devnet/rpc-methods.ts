@@ -30,8 +30,9 @@ function stringList(value: unknown): string[] | null {
   return Array.isArray(value) && value.every((v): v is string => typeof v === 'string') ? value : null;
 }
 
-function subscription(topic: SubscriptionTopic): RpcMethod {
+function subscription(ctx: RpcContext, topic: SubscriptionTopic): RpcMethod {
   return (params, session) => {
+    if (ctx.fault() === 'stall-subscriptions') return { kind: 'silent' };
     if (topic !== 'storage') return result(session.subscribe(topic, []));
     const keys = stringList(params[0]);
     return keys ? result(session.subscribe('storage', keys)) : invalidParams('state_subscribeStorage needs a list of keys');
@@ -68,21 +69,21 @@ export function createRpcMethods(ctx: RpcContext): ReadonlyMap<string, RpcMethod
     },
     // Finality is instant on the devnet: the head is final.
     chain_getFinalizedHead: () => result(ctx.blocks.hashOf(ctx.blocks.head())),
-    chain_subscribeNewHeads: subscription('newHead'),
+    chain_subscribeNewHeads: subscription(ctx, 'newHead'),
     chain_unsubscribeNewHeads: unsubscribe,
     // The singular spelling is what @polkadot/rpc-core actually sends; substrate serves both.
-    chain_subscribeNewHead: subscription('newHead'),
+    chain_subscribeNewHead: subscription(ctx, 'newHead'),
     chain_unsubscribeNewHead: unsubscribe,
-    chain_subscribeAllHeads: subscription('allHead'),
+    chain_subscribeAllHeads: subscription(ctx, 'allHead'),
     chain_unsubscribeAllHeads: unsubscribe,
-    chain_subscribeFinalizedHeads: subscription('finalizedHead'),
+    chain_subscribeFinalizedHeads: subscription(ctx, 'finalizedHead'),
     chain_unsubscribeFinalizedHeads: unsubscribe,
 
     state_getRuntimeVersion: (params) => {
       const n = atBlock(ctx, params[0]);
       return typeof n === 'number' ? result(recordedRuntimeVersion()) : n;
     },
-    state_subscribeRuntimeVersion: subscription('runtimeVersion'),
+    state_subscribeRuntimeVersion: subscription(ctx, 'runtimeVersion'),
     state_unsubscribeRuntimeVersion: unsubscribe,
     state_getMetadata: (params) => {
       const n = atBlock(ctx, params[0]);
@@ -115,7 +116,7 @@ export function createRpcMethods(ctx: RpcContext): ReadonlyMap<string, RpcMethod
       if (typeof n !== 'number') return n;
       return result(ctx.state.keysPaged(prefix, Math.min(count, 1000), typeof startKey === 'string' ? startKey : null));
     },
-    state_subscribeStorage: subscription('storage'),
+    state_subscribeStorage: subscription(ctx, 'storage'),
     state_unsubscribeStorage: unsubscribe,
   };
   return new Map(Object.entries(methods));

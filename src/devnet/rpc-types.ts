@@ -5,10 +5,13 @@ import type { BlockClock } from './block-clock.js';
 import type { DevnetChainState } from './chain-state.js';
 import type { DevnetChainTypes } from './chain-types.js';
 
-/** Ways the node can misbehave on the neurons runtime call, for resilience tests. */
-export type ChainFault = 'none' | 'garbage-json' | 'wrong-types' | 'unknown-runtime-call' | 'stall';
+/**
+ * Ways the node can misbehave, for resilience tests: on the neurons runtime
+ * call (all but the last), or by never answering a subscription request.
+ */
+export type ChainFault = 'none' | 'garbage-json' | 'wrong-types' | 'unknown-runtime-call' | 'stall' | 'stall-subscriptions';
 
-export const CHAIN_FAULTS: readonly ChainFault[] = ['none', 'garbage-json', 'wrong-types', 'unknown-runtime-call', 'stall'];
+export const CHAIN_FAULTS: readonly ChainFault[] = ['none', 'garbage-json', 'wrong-types', 'unknown-runtime-call', 'stall', 'stall-subscriptions'];
 
 /** What the server sends back for one request. */
 export type RpcReply =

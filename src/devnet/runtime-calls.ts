@@ -46,6 +46,7 @@ function neuronsLite(ctx: RpcContext, data: unknown): RpcReply {
     case 'stall':
       return { kind: 'silent' };
     case 'none':
+    case 'stall-subscriptions':
       return result(encoded);
   }
 }

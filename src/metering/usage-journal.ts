@@ -163,8 +163,18 @@ export class UsageJournal {
   }
 
   private async applyCredit(op: CreditOp): Promise<void> {
-    if (op.kind === 'settle') await this.store.creditSettle(op.account, op.reservationId, op.charge);
-    else await this.store.creditCharge(op.account, op.chargeId, op.amount, ONCE_TTL_MS);
+    if (op.kind === 'charge') {
+      await this.store.creditCharge(op.account, op.chargeId, op.amount, ONCE_TTL_MS);
+      return;
+    }
+    const spent = await this.store.creditSettle(op.account, op.reservationId, op.charge);
+    if (spent === null) {
+      // A retry whose first attempt landed unanswered ends here too; anything else is a request not billed.
+      this.logger.warn(
+        { keyId: op.account, reservationId: op.reservationId, charge: op.charge },
+        'credit settlement found no reservation held or remembered: already settled, or given back too long ago to bill',
+      );
+    }
   }
 
   private queueCredit(op: CreditOp): void {

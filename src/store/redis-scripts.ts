@@ -87,17 +87,36 @@ redis.call('HINCRBY', KEYS[1], 'topped_up', ARGV[1])
 local b = balance(KEYS[1])
 return { '1', ARGV[1], b[1], b[2], b[3], b[4] }`;
 
-/** KEYS: account, reservations hash, reservation expiry zset. ARGV: reservation id, amount, ttlMs. */
+/**
+ * KEYS: account, reservations hash, reservation expiry zset, given-back hash, given-back forget zset.
+ * ARGV: reservation id, amount, ttlMs, how long a given-back reservation is remembered (ms).
+ */
 const CREDIT_RESERVE = `${NOW}
 ${BALANCE}
--- Give back what requests of a dead gateway still hold.
+local remember = tonumber(ARGV[4])
+local forgotten = redis.call('ZRANGEBYSCORE', KEYS[5], '-inf', now, 'LIMIT', 0, 100)
+for _, id in ipairs(forgotten) do
+  redis.call('HDEL', KEYS[4], id)
+  redis.call('ZREM', KEYS[5], id)
+end
+-- Give back what requests past their deadline still hold, and remember it:
+-- a settlement held up by a store outage still bills its request (CREDIT_SETTLE).
 local expired = redis.call('ZRANGEBYSCORE', KEYS[3], '-inf', now, 'LIMIT', 0, 100)
 for _, id in ipairs(expired) do
-  local held = tonumber(redis.call('HGET', KEYS[2], id) or '0')
-  redis.call('HDEL', KEYS[2], id)
+  local held = redis.call('HGET', KEYS[2], id)
   redis.call('ZREM', KEYS[3], id)
-  redis.call('HINCRBY', KEYS[1], 'reserved', -held)
-  redis.call('HINCRBY', KEYS[1], 'available', held)
+  if held then
+    redis.call('HDEL', KEYS[2], id)
+    redis.call('HINCRBY', KEYS[1], 'reserved', -tonumber(held))
+    redis.call('HINCRBY', KEYS[1], 'available', held)
+    redis.call('HSET', KEYS[4], id, held)
+    redis.call('ZADD', KEYS[5], now + remember, id)
+  end
+end
+if #expired > 0 then
+  -- Whole keys outlive their newest entry, and go with it when the account is idle.
+  redis.call('PEXPIRE', KEYS[4], remember)
+  redis.call('PEXPIRE', KEYS[5], remember)
 end
 local amount = tonumber(ARGV[2])
 local available = tonumber(redis.call('HGET', KEYS[1], 'available') or '0')
@@ -112,16 +131,29 @@ redis.call('ZADD', KEYS[3], now + tonumber(ARGV[3]), ARGV[1])
 local b = balance(KEYS[1])
 return { '1', b[1], b[2], b[3], b[4] }`;
 
-/** KEYS: account, reservations hash, reservation expiry zset. ARGV: reservation id, charge. */
+/**
+ * KEYS: as CREDIT_RESERVE's. ARGV: reservation id, charge. Mirrors
+ * applySettle (credit-account.ts): a reservation given back before its
+ * settlement arrived is billed from available, at most what it held.
+ */
 const CREDIT_SETTLE = `
 local held = redis.call('HGET', KEYS[2], ARGV[1])
-if not held then return '-1' end
-held = tonumber(held)
-local spent = math.min(tonumber(ARGV[2]), held)
-redis.call('HDEL', KEYS[2], ARGV[1])
-redis.call('ZREM', KEYS[3], ARGV[1])
-redis.call('HINCRBY', KEYS[1], 'reserved', -held)
-redis.call('HINCRBY', KEYS[1], 'available', held - spent)
+if held then
+  held = tonumber(held)
+  local spent = math.min(tonumber(ARGV[2]), held)
+  redis.call('HDEL', KEYS[2], ARGV[1])
+  redis.call('ZREM', KEYS[3], ARGV[1])
+  redis.call('HINCRBY', KEYS[1], 'reserved', -held)
+  redis.call('HINCRBY', KEYS[1], 'available', held - spent)
+  redis.call('HINCRBY', KEYS[1], 'spent', spent)
+  return tostring(spent)
+end
+local given = redis.call('HGET', KEYS[4], ARGV[1])
+if not given then return '-1' end
+local spent = math.min(tonumber(ARGV[2]), tonumber(given))
+redis.call('HDEL', KEYS[4], ARGV[1])
+redis.call('ZREM', KEYS[5], ARGV[1])
+redis.call('HINCRBY', KEYS[1], 'available', -spent)
 redis.call('HINCRBY', KEYS[1], 'spent', spent)
 return tostring(spent)`;
 

@@ -5,6 +5,7 @@
  */
 import { Redis, type RedisOptions } from 'ioredis';
 import type { Logger } from '../log.js';
+import { EXPIRED_RESERVATION_MEMORY_MS } from './credit-account.js';
 import { mapStoreRejections } from './failure-counting-store.js';
 import { registerScripts } from './redis-scripts.js';
 import { StoreUnavailableError, type CreditBalance, type SetOptions, type Store, type StoreState } from './store.js';
@@ -36,8 +37,13 @@ const creditKeys = (account: string) => ({
   account: `credits:{${account}}`,
   reservations: `credits:{${account}}:resv`,
   expiries: `credits:{${account}}:resv_exp`,
+  /** Reservations given back unsettled (id → held), and when each is forgotten. */
+  givenBack: `credits:{${account}}:resv_gone`,
+  givenBackForget: `credits:{${account}}:resv_gone_exp`,
   topUps: `credits:{${account}}:topups`,
 });
+
+const reservationKeys = (k: ReturnType<typeof creditKeys>) => [k.account, k.reservations, k.expiries, k.givenBack, k.givenBackForget];
 
 const onceKey = (opId: string) => `once:${opId}`;
 
@@ -164,12 +170,13 @@ export async function createRedisStore(options: RedisStoreOptions): Promise<Stor
     },
     async creditReserve(account, reservationId, amount, ttlMs) {
       const k = creditKeys(account);
-      const out = (await run('taogateCreditReserve', [k.account, k.reservations, k.expiries], [reservationId, amount, ttlMs])) as string[];
+      const args = [reservationId, amount, ttlMs, EXPIRED_RESERVATION_MEMORY_MS];
+      const out = (await run('taogateCreditReserve', reservationKeys(k), args)) as string[];
       return { ok: out[0] === '1', balance: toBalance(out.slice(1)) };
     },
     async creditSettle(account, reservationId, charge) {
       const k = creditKeys(account);
-      const spent = Number(await run('taogateCreditSettle', [k.account, k.reservations, k.expiries], [reservationId, charge]));
+      const spent = Number(await run('taogateCreditSettle', reservationKeys(k), [reservationId, charge]));
       return spent < 0 ? null : spent;
     },
     async creditCharge(account, chargeId, amount, ttlMs) {

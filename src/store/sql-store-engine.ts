@@ -40,6 +40,8 @@ interface StoredAccount {
   readonly spent: number;
   readonly toppedUp: number;
   readonly reservations: Array<[string, { amount: number; expiresAt: number }]>;
+  /** Absent from rows written before expired reservations were remembered. */
+  readonly expired?: Array<[string, { amount: number; forgetAt: number }]>;
 }
 
 export class SqlStoreEngine {
@@ -220,14 +222,21 @@ export class SqlStoreEngine {
     const row = this.sql.exec('SELECT state FROM credit_accounts WHERE account = ?', account).toArray()[0];
     if (!row) return null;
     const stored = JSON.parse(String(row.state)) as StoredAccount;
-    return { ...stored, reservations: new Map(stored.reservations) };
+    return { ...stored, reservations: new Map(stored.reservations), expired: new Map(stored.expired ?? []) };
   }
 
   /** Applies one step of the credit rules to an account and writes it back. */
   private withAccount<T>(account: string, step: (a: CreditAccount) => T): T {
     const a = this.loadAccount(account) ?? emptyAccount();
     const result = step(a);
-    const stored: StoredAccount = { available: a.available, reserved: a.reserved, spent: a.spent, toppedUp: a.toppedUp, reservations: [...a.reservations] };
+    const stored: StoredAccount = {
+      available: a.available,
+      reserved: a.reserved,
+      spent: a.spent,
+      toppedUp: a.toppedUp,
+      reservations: [...a.reservations],
+      expired: [...a.expired],
+    };
     this.sql.exec('INSERT OR REPLACE INTO credit_accounts (account, state) VALUES (?, ?)', account, JSON.stringify(stored));
     return result;
   }

@@ -149,12 +149,18 @@ export interface Store {
   creditTopUp(account: string, amount: number, idempotencyKey: string): Promise<TopUpResult>;
   /**
    * Holds `amount` if that much is available, atomically. A reservation not
-   * settled within `ttlMs` (its gateway died) is given back on a later call.
+   * settled within `ttlMs` (its gateway died, or its settlement waits out a
+   * store outage) is given back on a later call, and remembered for
+   * EXPIRED_RESERVATION_MEMORY_MS (credit-account.ts) so a late settlement
+   * still bills it.
    */
   creditReserve(account: string, reservationId: string, amount: number, ttlMs: number): Promise<{ ok: boolean; balance: CreditBalance }>;
   /**
-   * Spends min(charge, reserved) and gives back the rest. Returns what was
-   * spent, or null when no such reservation is held (settled or expired).
+   * Spends min(charge, reserved) and gives back the rest. A reservation that
+   * was already given back (expired) is billed min(charge, what it held) out
+   * of `available`, even below zero: the request was served. Returns what
+   * was spent, or null when the reservation is neither held nor remembered
+   * (settled already, or expired longer ago than the store remembers).
    */
   creditSettle(account: string, reservationId: string, charge: number): Promise<number | null>;
   /**

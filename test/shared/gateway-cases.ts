@@ -50,6 +50,38 @@ export function adminRequest(target: GatewayUnderTest, path: string, init: { met
 const servedBy = (target: GatewayUnderTest) => target.miners.find((m) => m.requestCount > 0);
 const minerCalls = (target: GatewayUnderTest) => target.miners.reduce((n, m) => n + m.requestCount, 0);
 
+/** A legacy completion of about 2 MiB (over the targets' MAX_BODY_BYTES) in 64 KiB pieces; chat never gets to parse it. */
+function oversizedBody(model: string): Uint8Array[] {
+  const text = JSON.stringify({ model, prompt: 'x'.repeat(2 * 1024 * 1024) });
+  const bytes = new TextEncoder().encode(text);
+  const pieces: Uint8Array[] = [];
+  for (let i = 0; i < bytes.length; i += 64 * 1024) pieces.push(bytes.subarray(i, i + 64 * 1024));
+  return pieces;
+}
+
+/**
+ * POSTs `pieces` as a stream, so the request goes out with
+ * `transfer-encoding: chunked` and no content-length: the size is only
+ * known by counting what arrives.
+ */
+async function postChunked(url: string, apiKey: string, pieces: readonly Uint8Array[]): Promise<{ status: number; body: unknown }> {
+  let next = 0;
+  const stream = new ReadableStream<Uint8Array>({
+    pull(controller) {
+      const piece = pieces[next++];
+      if (piece) controller.enqueue(piece);
+      else controller.close();
+    },
+  });
+  const res = await fetch(url, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${apiKey}`, 'content-type': 'application/json' },
+    body: stream,
+    duplex: 'half',
+  } as RequestInit);
+  return { status: res.status, body: await res.json() };
+}
+
 /** One chat completion, JSON or streamed, as its text and cache status. */
 async function askOnce(client: OpenAI, body: OpenAI.ChatCompletionCreateParamsNonStreaming, stream: boolean): Promise<{ text: string; cache: string | null }> {
   if (!stream) {
@@ -141,20 +173,59 @@ export function sharedGatewayCases(target: () => GatewayUnderTest): void {
       expect(check.valid && check.body).toMatchObject({ model: t.model, request_id: response.headers.get('x-request-id'), miner: { netuid: Number(netuid), uid: Number(uid), hotkey } });
     });
 
-    it('401 for a missing or unknown key; an admin-created key works until it is revoked', async () => {
+    it('401 in the OpenAI envelope for a missing or unknown key; an admin-created key works until it is revoked', async () => {
       const t = target();
       const missing = await fetch(`${t.baseUrl}/v1/models`);
       expect(missing.status).toBe(401);
-      expect(((await missing.json()) as { error: { code: string } }).error.code).toBe('missing_api_key');
-      const unknown = await gatewayClient(t, 'sk-tao-not-a-real-key').models.list().catch((e: unknown) => e);
-      expect(unknown).toBeInstanceOf(OpenAI.AuthenticationError);
+      expect(await missing.json()).toEqual({
+        error: { type: 'authentication_error', code: 'missing_api_key', param: null, message: expect.stringMatching(/^Missing API key: send it as "Authorization: Bearer sk-tao-…"/) },
+      });
+      // Unknown and revoked keys get one answer: it does not tell a guesser whether a key ever existed.
+      const badKey = { type: 'authentication_error', code: 'invalid_api_key', param: null, message: 'Incorrect API key provided, or the key was revoked.' };
+      const unknown = await fetch(`${t.baseUrl}/v1/models`, { headers: { authorization: 'Bearer sk-tao-not-a-real-key' } });
+      expect(unknown.status).toBe(401);
+      expect(await unknown.json()).toEqual({ error: badKey });
+      expect(await gatewayClient(t, 'sk-tao-not-a-real-key').models.list().catch((e: unknown) => e)).toBeInstanceOf(OpenAI.AuthenticationError);
 
       const created = (await (await adminRequest(t, '/admin/keys', { method: 'POST', json: { name: 'doomed' } })).json()) as { id: string; key: string };
       const client = gatewayClient(t, created.key);
       const ask = () => client.chat.completions.create({ model: t.model, messages: [{ role: 'user', content: 'x' }] });
       expect((await ask()).object).toBe('chat.completion');
       expect((await adminRequest(t, `/admin/keys/${created.id}`, { method: 'DELETE' })).status).toBe(200);
-      expect(await ask().catch((e: unknown) => e)).toBeInstanceOf(OpenAI.AuthenticationError);
+      const revoked = (await ask().catch((e: unknown) => e)) as InstanceType<typeof OpenAI.AuthenticationError>;
+      expect(revoked).toBeInstanceOf(OpenAI.AuthenticationError);
+      expect(revoked.error).toEqual(badKey);
+    });
+
+    it('413 for a chunked body over the limit that declares no length, on chat and legacy completions, without calling a miner', async () => {
+      const t = target();
+      for (const path of ['/v1/chat/completions', '/v1/completions']) {
+        const res = await postChunked(`${t.baseUrl}${path}`, t.apiKey, oversizedBody(t.model));
+        expect(res.status).toBe(413);
+        expect(res.body).toEqual({ error: { type: 'invalid_request_error', code: 'request_too_large', param: null, message: expect.stringMatching(/^Request body is larger than \d+ bytes\.$/) } });
+      }
+      expect(minerCalls(t)).toBe(0);
+    });
+
+    it('streams legacy completions with a usage chunk last when asked, and none when not', async () => {
+      const t = target();
+      const prompt = { model: t.model, prompt: 'def fib(n):', suffix: '\n    return a', max_tokens: 32 };
+      const chunks: OpenAI.Completion[] = [];
+      for await (const chunk of await gatewayClient(t).completions.create({ ...prompt, stream: true, stream_options: { include_usage: true } })) chunks.push(chunk);
+      expect(chunks.length).toBeGreaterThan(2);
+      expect(chunks.every((c) => c.model === t.model && c.object === 'text_completion')).toBe(true);
+      expect(chunks.map((c) => c.choices[0]?.text ?? '').join('')).toMatch(/devnet miner/);
+      const last = chunks.at(-1);
+      expect(last?.choices).toEqual([]);
+      expect(last?.usage?.completion_tokens).toBeGreaterThan(0);
+      expect(last?.usage?.total_tokens).toBe((last?.usage?.prompt_tokens ?? 0) + (last?.usage?.completion_tokens ?? 0));
+      expect(chunks.slice(0, -1).every((c) => !c.usage)).toBe(true);
+      expect(servedBy(t)?.lastRequest?.parsed?.endpoint).toBe('completions');
+
+      const unasked: OpenAI.Completion[] = [];
+      for await (const chunk of await gatewayClient(t).completions.create({ ...prompt, stream: true })) unasked.push(chunk);
+      expect(unasked.length).toBeGreaterThan(2);
+      expect(unasked.some((c) => c.usage)).toBe(false);
     });
 
     it('serves an identical deterministic request from the cache: HIT with age, and no miner sees it', async () => {

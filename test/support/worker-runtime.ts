@@ -40,7 +40,11 @@ function builtBundle(): Promise<string> {
   return bundle;
 }
 
-export async function startWorkerRuntime(vars: Readonly<Record<string, string>>, options: { instances?: number } = {}): Promise<WorkerRuntime> {
+/**
+ * `vars` are the Worker's variables and secrets on top of wrangler.toml's [vars]: strings, or
+ * JSON values as wrangler passes a [vars] table (TAOGATE_CONFIG_JSON = { … }).
+ */
+export async function startWorkerRuntime(vars: Readonly<Record<string, string | object>>, options: { instances?: number } = {}): Promise<WorkerRuntime> {
   Object.assign(process.env, OFFLINE_WRANGLER_ENV);
   const outdir = await builtBundle();
   const { workerOptions } = unstable_getMiniflareWorkerOptions(WRANGLER_CONFIG);
