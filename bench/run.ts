@@ -3,6 +3,7 @@
  * prints each as a table and writes bench/results/<suite>.json.
  */
 import { cacheSuite } from './suites/cache.js';
+import { chunkCheckSuite } from './suites/chunk-check.js';
 import { compareSuite } from './suites/compare.js';
 import { decodeSuite } from './suites/decode.js';
 import { faultMixSuite } from './suites/fault-mix.js';
@@ -17,7 +18,7 @@ import { workerdSignSuite } from './suites/workerd-sign.js';
 import type { BenchSuite } from './support/suite.js';
 import { renderTable, writeResult } from './support/table.js';
 
-const SUITES: readonly BenchSuite[] = [signSuite, workerdSignSuite, decodeSuite, receiptsSuite, proxySuite, cacheSuite, faultMixSuite, metricsSuite, wireApisSuite, compareSuite, subnetApiSuite, workerProxySuite];
+const SUITES: readonly BenchSuite[] = [signSuite, workerdSignSuite, decodeSuite, receiptsSuite, proxySuite, cacheSuite, faultMixSuite, chunkCheckSuite, metricsSuite, wireApisSuite, compareSuite, subnetApiSuite, workerProxySuite];
 
 const wanted = process.argv.slice(2);
 const unknown = wanted.filter((name) => !SUITES.some((s) => s.name === name));

@@ -85,7 +85,7 @@ export const EnvSchema = z.object({
     .optional(),
   /** The router spreads traffic over this many of the best miners. */
   ROUTER_TOP_K: positiveInt.max(256).default(8),
-  /** Upstreams tried per subnet before the next candidate subnet (or a 502). */
+  /** Attempts per request, across all its candidate subnets (each later subnet keeps one; see src/router/subnet-failover.ts). */
   MAX_ATTEMPTS: positiveInt.max(10).default(3),
   /** Candidate subnets an alias or `auto` request may fail over across. */
   MAX_SUBNETS: positiveInt.max(10).default(3),

@@ -169,7 +169,6 @@ export async function assembleGateway(envConfig: Config, logger: Logger, parts: 
   // Where a request may wait on another's I/O (Node), the process also outlives each request: writes may finish behind the answer.
   const cache = new ResponseCache(config, cacheStore, logger, {
     coalesceInProcess: parts.crossRequestIo,
-    followMaxMs: config.REQUEST_TIMEOUT_MS,
     writeBehind: parts.crossRequestIo,
   });
   metrics.watchMetagraph(metagraph);

@@ -36,7 +36,8 @@ async function gateway(env: Record<string, string>): Promise<TestGateway> {
       { netuid: 4, models: ['m'], miners: [{ miner: silent, uid: 1, incentive: 1 }] },
       { netuid: 5, models: ['m'], miners: [{ miner: healthy, uid: 1, incentive: 1 }] },
     ],
-    env: { MODEL_ALIASES: JSON.stringify({ both: ['sn4/m', 'sn5/m'] }), MAX_SUBNETS: '2', MAX_ATTEMPTS: '1', HEDGE_MODE: 'off', ...env },
+    // MAX_ATTEMPTS is the request's, shared by its subnets: one attempt each.
+    env: { MODEL_ALIASES: JSON.stringify({ both: ['sn4/m', 'sn5/m'] }), MAX_SUBNETS: '2', MAX_ATTEMPTS: '2', HEDGE_MODE: 'off', ...env },
   });
   gateways.push(gw);
   return gw;

@@ -70,6 +70,7 @@ describe('miner output validation', () => {
     ['wrongShape', /non-OpenAI shape \(choices/],
     ['malformed', /malformed JSON/],
     ['http500', /HTTP 500/],
+    ['wrongContentType', /answered content-type "text\/html; charset=utf-8", expected application\/json/],
   ])('non-stream %s fails the attempt (%s) and fails over', async (fault, reason) => {
     const { gw } = await pairWith({ fault });
     const alone = await errorOf(await post(gw, {}, '0'));
@@ -82,6 +83,7 @@ describe('miner output validation', () => {
     ['errorWith200', /streamed an error: devnet miner fault: error with 200/],
     ['emptyChoices', /ended the stream without any choice/],
     ['wrongShape', /streamed a non-OpenAI chunk/],
+    ['wrongContentType', /answered content-type "application\/json", expected text\/event-stream/],
   ])('stream %s fails the attempt before any byte reaches the client (%s)', async (fault, reason) => {
     const { gw } = await pairWith({ fault });
     const alone = await errorOf(await post(gw, { stream: true }, '0'));

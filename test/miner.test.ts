@@ -308,6 +308,18 @@ describe('devnet miner: faults', () => {
     expect(sseData(await (await post(m, chatBody({ stream: true }))).body.text())).toEqual([{ foo: 1 }, '[DONE]']);
   });
 
+  it('wrongContentType: a valid answer under the wrong content type (HTML for JSON, JSON where SSE was asked for)', async () => {
+    const m = await miner({ fault: 'wrongContentType' });
+    const json = await post(m, chatBody());
+    expect(json.statusCode).toBe(200);
+    expect(json.headers['content-type']).toBe('text/html; charset=utf-8');
+    expect(((await json.body.json()) as ChatCompletion).choices[0]?.message.content).toContain('devnet miner m1');
+    const stream = await post(m, chatBody({ stream: true }));
+    expect(stream.statusCode).toBe(200);
+    expect(stream.headers['content-type']).toBe('application/json');
+    expect(((await stream.body.json()) as ChatCompletion).object).toBe('chat.completion');
+  });
+
   it('slowFirstByte: delays the first byte, then answers normally', async () => {
     const m = await miner({ fault: 'slowFirstByte', slowMs: 300 });
     const started = performance.now();

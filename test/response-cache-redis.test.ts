@@ -122,7 +122,7 @@ describe('two replicas on one Redis', () => {
     }
   });
 
-  it('a follower waits at most REQUEST_TIMEOUT_MS for a claim that is held on, then calls the miner itself', async () => {
+  it('a follower waits for a claim that is held on no longer than its own deadline, then answers the deadline’s 504 without calling', async () => {
     const prefix = `test:${randomUUID()}:`;
     const gw = await gateway({ REDIS_URL: SHARED_REDIS, REDIS_PREFIX: prefix, REQUEST_TIMEOUT_MS: '1500' });
     const body = fresh();
@@ -133,16 +133,50 @@ describe('two replicas on one Redis', () => {
     try {
       await tier.claim(stuck.key, 'stuck-replica', 300);
       miner.reset();
-      const res = await gw.client().chat.completions.create(body).withResponse();
-      expect(cacheOf(res)).toBe('MISS');
-      expect(res.data.choices[0]?.message.content).toContain('devnet miner R');
-      expect(miner.requestCount).toBe(1);
-      // Answered while the claim was still held: the wait ended at its bound, not when the claim went.
+      const startedAt = performance.now();
+      const res = await gw.request('/v1/chat/completions', { method: 'POST', json: body });
+      const elapsed = performance.now() - startedAt;
+      expect(res.status).toBe(504);
+      const { error } = (await res.json()) as { error: { code: string; message: string } };
+      expect(error.code).toBe('deadline_exceeded');
+      expect(error.message).toMatch(/1500 ms deadline/);
+      // The whole deadline went on the wait (the claim was still held when it ended), so the miner was never called:
+      // before, the wait ran 1.5 s and then the miner call got a fresh 1.5 s of its own.
+      expect(miner.requestCount).toBe(0);
       expect(await tier.claimed(stuck.key)).toBe(true);
+      expect(elapsed).toBeGreaterThanOrEqual(1400);
+      expect(elapsed).toBeLessThan(1500 + 400);
     } finally {
       await stuck.release(false);
       await tier.close();
       await store.close();
+    }
+  });
+
+  it('a follower whose leader failed calls with what is left of its own deadline, not a fresh one', async () => {
+    const hanging = await startMiner({ hotkeyUri: '//CacheRedisDeadline', name: 'D', fault: 'hang' });
+    // Only the request's deadline (1 s) ends a call to the hanging miner.
+    const env = { REDIS_URL: SHARED_REDIS, REDIS_PREFIX: `test:${randomUUID()}:`, REQUEST_TIMEOUT_MS: '1000', FIRST_BYTE_TIMEOUT_MS: '20000', MAX_ATTEMPTS: '1', HEDGE_MODE: 'off' };
+    const start = () => startTestGateway({ subnets: [{ netuid: 4, models: ['m'], miners: [{ miner: hanging, uid: 0, incentive: 1 }] }], env });
+    const [a, b] = [await start(), await start()];
+    gateways.push(a, b);
+    try {
+      const body = fresh();
+      const leading = a.request('/v1/chat/completions', { method: 'POST', json: body });
+      await expect.poll(() => hanging.requestCount).toBe(1);
+      await new Promise((r) => setTimeout(r, 400));
+      // b waits on a's claim until a gives up (~600 ms), then takes the claim and calls with the ~400 ms it has left.
+      const startedAt = performance.now();
+      const following = await b.request('/v1/chat/completions', { method: 'POST', json: body });
+      const elapsed = performance.now() - startedAt;
+      expect((await leading).status).toBe(504);
+      expect(following.status).toBe(504);
+      expect(((await following.json()) as { error: { code: string } }).error.code).toBe('deadline_exceeded');
+      expect(hanging.requestCount).toBe(2);
+      // Within its own 1 s deadline (some slack for a loaded machine); a fresh deadline after the wait would be ~1.6 s.
+      expect(elapsed).toBeLessThan(1000 + 350);
+    } finally {
+      await hanging.close();
     }
   });
 });

@@ -265,6 +265,36 @@ describe('single-flight', () => {
     expect(slow.requestCount).toBe(1);
   });
 
+  it('a follower never outlasts its own deadline, however many failed flights it followed', async () => {
+    // A miner only the request's deadline (1 s) ends a call to: every flight fails, at its leader's deadline.
+    const hanging = await startMiner({ hotkeyUri: '//CacheDeadline', name: 'D', fault: 'hang' });
+    const strict = await startTestGateway({
+      subnets: [{ netuid: 4, models: ['m'], miners: [{ miner: hanging, uid: 0, incentive: 1 }] }],
+      env: { REQUEST_TIMEOUT_MS: '1000', FIRST_BYTE_TIMEOUT_MS: '20000', MAX_ATTEMPTS: '1', HEDGE_MODE: 'off' },
+    });
+    try {
+      const body = fresh();
+      // Three identical requests 250 ms apart: the second follows the first's flight, then leads one of its own;
+      // the third follows both, then calls alone. Each new call gets only what is left of its request's deadline.
+      const timed = async (delayMs: number) => {
+        await new Promise((r) => setTimeout(r, delayMs));
+        const startedAt = performance.now();
+        const res = await strict.request('/v1/chat/completions', { method: 'POST', json: body });
+        const { error } = (await res.json()) as { error: { code: string } };
+        return { status: res.status, code: error.code, elapsed: performance.now() - startedAt };
+      };
+      const results = await Promise.all([0, 250, 500].map(timed));
+      expect(results.map((r) => [r.status, r.code])).toEqual(Array.from({ length: 3 }, () => [504, 'deadline_exceeded']));
+      // A fresh deadline per flight would make these ~1.0, ~1.75 and ~2.5 s.
+      for (const r of results) expect(r.elapsed).toBeLessThan(1000 + 350);
+      expect(hanging.requestCount).toBe(3);
+      expect(strict.gateway.cache.stats()).toMatchObject({ misses: 3, hits: 0 });
+    } finally {
+      await strict.close();
+      await hanging.close();
+    }
+  });
+
   it('when the leader fails, its first follower calls again and the others follow that call', async () => {
     // A miner that does not answer the leader, behind a gateway that gives up on it after 300 ms with one attempt.
     const hanging = await startMiner({ hotkeyUri: '//CacheHang', name: 'H', fault: 'hang' });

@@ -179,7 +179,7 @@ describe('an alias across a miner subnet and a subnet API', () => {
     const { data, response } = await ask('llama');
     expect(data.choices[0]?.message.content).toContain('devnet miner nineteen');
     expect(response.headers.get('x-taogate-failover')).toBe('sn4/llama-3.1-8b');
-    // Both miners were tried first (MAX_ATTEMPTS per subnet), then the next subnet.
+    // Both miners were tried first (2 of the request's 3 attempts: the next subnet keeps one), then the next subnet.
     expect(minerA.requestCount + minerB.requestCount).toBe(2);
   });
 

@@ -7,10 +7,11 @@
  * followers are told so and each calls a miner itself.
  *
  * The miner call belongs to the flight, not to the leader's client: it is
- * stopped only when every client that waits for it has gone.
+ * stopped only when every client that waits for it has gone. A follower
+ * waits no longer than its own request's deadline.
  */
 import type { Upstream } from '../../providers/provider.js';
-import { ClientDisconnected } from '../router/request-deadline.js';
+import { ClientDisconnected, type FixedDeadline } from '../router/request-deadline.js';
 import type { CacheEntry, EntrySnapshot } from './cache-entry.js';
 import type { HeldClaim } from './replica-claim.js';
 import type { SharedStream } from './shared-stream.js';
@@ -75,14 +76,23 @@ export class Flight {
     return this.entryWaiters > 0;
   }
 
-  /** Counts a client in; its leaving stops the miner call only if it was the last one. */
-  join(clientSignal: AbortSignal): void {
+  /**
+   * Counts a client in; its leaving (its client gone, or the returned
+   * function called: it stopped waiting) stops the miner call only if it
+   * was the last one.
+   */
+  join(clientSignal: AbortSignal): () => void {
     this.participants++;
+    let gone = false;
     const leave = () => {
+      if (gone) return;
+      gone = true;
+      clientSignal.removeEventListener('abort', leave);
       if (--this.participants === 0 && this.final === null) this.controller.abort(new ClientDisconnected('every client waiting for this answer went away'));
     };
     if (clientSignal.aborted) leave();
     else clientSignal.addEventListener('abort', leave, { once: true });
+    return leave;
   }
 
   /** The leader's stream has started: stream followers may read it from now on. */
@@ -111,20 +121,31 @@ export class Flight {
     this.notify();
   }
 
-  /** What a follower gets: the live stream (stream followers, once it started) or the final outcome. */
-  wait(wantsStream: boolean, clientSignal: AbortSignal): Promise<FlightOutcome> {
+  /**
+   * What a follower gets: the live stream (stream followers, once it
+   * started) or the final outcome. Rejects with DeadlineExceeded when the
+   * follower's own deadline passes first.
+   */
+  wait(wantsStream: boolean, clientSignal: AbortSignal, deadline: FixedDeadline): Promise<FlightOutcome> {
     const ready = (): FlightOutcome | null => this.final ?? (wantsStream && this.live ? { kind: 'live', ...this.live } : null);
     const now = ready();
     if (now) return Promise.resolve(now);
     if (clientSignal.aborted) return Promise.reject(new ClientDisconnected('the client closed the connection'));
+    const leftMs = deadline.leftMs();
+    if (leftMs <= 0) return Promise.reject(deadline.exceeded());
     return new Promise<FlightOutcome>((resolve, reject) => {
       const waitsForEntry = !wantsStream;
       if (waitsForEntry) this.entryWaiters++;
       const stop = () => {
         this.listeners.delete(onChange);
         clientSignal.removeEventListener('abort', onAbort);
+        clearTimeout(timer);
         if (waitsForEntry) this.entryWaiters--;
       };
+      const timer = setTimeout(() => {
+        stop();
+        reject(deadline.exceeded());
+      }, leftMs);
       const onChange = () => {
         const outcome = ready();
         if (!outcome) return;

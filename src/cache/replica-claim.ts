@@ -9,9 +9,10 @@
  * The holder renews it every third of CACHE_CLAIM_TTL_MS while its call
  * runs, so an answer of any length keeps its followers waiting, and a
  * replica that died frees the key within one TTL. Followers wait while the
- * claim exists, at most REQUEST_TIMEOUT_MS; a claim let go without an
- * entry (the leader failed) is taken by the first follower to try, and the
- * rest follow it.
+ * claim exists, but never past their own request's deadline (fixed at its
+ * arrival: the wait comes out of the time their own call would get); a
+ * claim let go without an entry (the leader failed) is taken by the first
+ * follower to try, and the rest follow it.
  *
  * A stream whose key another replica holds does not wait: its client would
  * see nothing until the whole answer was in, and the leader's chunks
@@ -61,7 +62,7 @@ export type Coordinated =
 export interface CoordinateOptions {
   readonly wantsStream: boolean;
   readonly claimTtlMs: number;
-  /** The longest a follower waits for the holder's answer (REQUEST_TIMEOUT_MS). */
+  /** The longest a follower waits for the holder's answer: what is left of its request's deadline. */
   readonly maxWaitMs: number;
   /** Aborts when every client waiting for this answer has gone. */
   readonly signal: AbortSignal;

@@ -10,13 +10,17 @@
  * The completion path asks for a ticket (null = BYPASS), then `acquire`s:
  * a stored answer (HIT), a running flight to follow (HIT once served), or
  * the lead of a new flight (MISS), whose answer the leader hands back with
- * `flight.complete` to be stored.
+ * `flight.complete` to be stored. Waiting for another request's answer, here
+ * or on another replica, comes out of the waiting request's own deadline
+ * (fixed at its arrival): it never waits past it, and what it has left is
+ * all its own miner call gets.
  */
 import type { CompletionEndpoint, Upstream } from '../../providers/provider.js';
 import type { Logger } from '../log.js';
 import type { ApiKeyRecord } from '../metering/api-keys.js';
 import type { RelaySource } from '../openai/chunk-relay.js';
 import type { CompletionLikeRequest } from '../openai/requests.js';
+import type { FixedDeadline } from '../router/request-deadline.js';
 import type { Store } from '../store/store.js';
 import { ByteLru } from './byte-lru.js';
 import type { CacheSettings } from './cache-config.js';
@@ -43,6 +47,8 @@ export interface TicketInput {
 export interface Client {
   /** Aborts when the client goes away. */
   readonly clientSignal: AbortSignal;
+  /** The request's deadline, fixed at its arrival: no wait outlasts it. */
+  readonly deadline: FixedDeadline;
 }
 
 export type Acquired =
@@ -63,8 +69,6 @@ export interface ResponseCacheOptions {
    * there each request that finds no entry coordinates through the store alone.
    */
   readonly coalesceInProcess: boolean;
-  /** The longest a request waits for another replica's answer while that replica holds the key's claim (REQUEST_TIMEOUT_MS). */
-  readonly followMaxMs: number;
   /**
    * A miss's shared-store write and claim release finish behind its answer
    * (Node: the process outlives the request, so the JSON answer or a
@@ -116,13 +120,19 @@ export class ResponseCache {
     };
   }
 
-  /** `client.clientSignal` is read only when the request has to wait or call a miner (a hit never does). */
+  /**
+   * `client.clientSignal` is read only when the request has to wait or call a
+   * miner (a hit never does). Rejects with DeadlineExceeded when the request's
+   * deadline passes while it follows a flight of this process; a wait on
+   * another replica's claim ends at the deadline too, and the request leads
+   * with nothing left (its call fails at once with the deadline's 504).
+   */
   async acquire(ticket: CacheTicket, client: Client, wantsStream: boolean): Promise<Acquired> {
     const key = ticket.key;
     const kept = this.memory.get(key);
     if (kept) return this.hit(kept, false);
     let flight = this.running(key);
-    if (flight) return this.follow(flight, ticket, client.clientSignal, wantsStream);
+    if (flight) return this.follow(flight, ticket, client, wantsStream);
 
     const fromShared = this.shared ? await this.shared.get(key) : null;
     if (fromShared) return this.hit(this.keep(key, fromShared), false);
@@ -130,11 +140,11 @@ export class ResponseCache {
     const arrived = this.memory.get(key);
     if (arrived) return this.hit(arrived, false);
     flight = this.running(key);
-    if (flight) return this.follow(flight, ticket, client.clientSignal, wantsStream);
+    if (flight) return this.follow(flight, ticket, client, wantsStream);
 
     const opened = this.open(ticket, client.clientSignal);
     const answer = this.shared?.up
-      ? await this.acrossReplicas(opened, wantsStream).catch((err: unknown) => {
+      ? await this.acrossReplicas(opened, wantsStream, client.deadline).catch((err: unknown) => {
           this.land(opened, null);
           throw err;
         })
@@ -199,12 +209,12 @@ export class ResponseCache {
    * waits for the replica that holds it. Returns the answer when one came
    * from another replica; null when this replica calls the miner.
    */
-  private async acrossReplicas(flight: Flight, wantsStream: boolean): Promise<CacheEntry | null> {
+  private async acrossReplicas(flight: Flight, wantsStream: boolean, deadline: FixedDeadline): Promise<CacheEntry | null> {
     const key = flight.ticket.key;
     const outcome = await coordinate(this.shared as SharedTier, key, {
       wantsStream,
       claimTtlMs: this.settings.CACHE_CLAIM_TTL_MS,
-      maxWaitMs: this.options.followMaxMs,
+      maxWaitMs: deadline.leftMs(),
       signal: flight.signal,
       inMemory: () => this.memory.get(key) ?? null,
       onWaiting: () => {
@@ -233,11 +243,16 @@ export class ResponseCache {
   }
 
   /** `round`: how many flights this request followed before this one (each ended without an answer for it). */
-  private async follow(flight: Flight, ticket: CacheTicket, clientSignal: AbortSignal, wantsStream: boolean, round = 0): Promise<Acquired> {
+  private async follow(flight: Flight, ticket: CacheTicket, client: Client, wantsStream: boolean, round = 0): Promise<Acquired> {
+    const { clientSignal } = client;
     // A stream does not wait for another replica's whole answer (replica-claim.ts): it leads here, and later streams follow it.
     if (wantsStream && flight.awaitsReplica) return this.leading(this.open(ticket, clientSignal));
-    flight.join(clientSignal);
-    const outcome = await flight.wait(wantsStream, clientSignal);
+    const leave = flight.join(clientSignal);
+    const outcome = await flight.wait(wantsStream, clientSignal, client.deadline).catch((err: unknown) => {
+      // Out of time (or its client gone): it no longer waits, so it no longer keeps the call going.
+      leave();
+      throw err;
+    });
     if (outcome.kind === 'entry') return this.hit(outcome.entry, true);
     if (outcome.kind === 'live') {
       const source = outcome.stream.attach();
@@ -251,7 +266,7 @@ export class ResponseCache {
     // leads a new flight and the rest follow it, rather than all calling at once; after a second flight
     // without an answer (the miners are likely failing for everyone), each calls alone.
     const next = this.running(ticket.key);
-    if (next && next !== flight) return round + 1 < MAX_FLIGHTS_FOLLOWED ? this.follow(next, ticket, clientSignal, wantsStream, round + 1) : this.solo(ticket, clientSignal);
+    if (next && next !== flight) return round + 1 < MAX_FLIGHTS_FOLLOWED ? this.follow(next, ticket, client, wantsStream, round + 1) : this.solo(ticket, clientSignal);
     return this.leading(this.open(ticket, clientSignal));
   }
 

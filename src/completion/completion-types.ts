@@ -9,6 +9,7 @@ import type { ChunkRelay } from '../openai/chunk-relay.js';
 import type { CompletionLikeRequest } from '../openai/requests.js';
 import type { CompletionResponse } from '../openai/responses.js';
 import type { RoutePolicy } from '../router/candidate-policy.js';
+import type { FixedDeadline } from '../router/request-deadline.js';
 import type { ExcludedUpstreams, RoutePlan } from '../router/route-plan.js';
 
 export interface CompletionCall {
@@ -78,4 +79,6 @@ export interface CompletionContext {
   readonly admission: Admission;
   /** performance.now() when the completion started (for latency metrics). */
   readonly started: number;
+  /** REQUEST_TIMEOUT_MS from `started`: time spent waiting on the cache comes out of it. */
+  readonly deadline: FixedDeadline;
 }

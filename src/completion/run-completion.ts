@@ -3,7 +3,10 @@
  * wire API the client spoke: resolve the model to candidate subnets, order
  * them by policy, plan the route, admit (limits, credit), then answer from
  * the response cache or send (failing over across miners, then across
- * subnets), and bill what was served. Chat completions, legacy completions,
+ * subnets), and bill what was served. The request's deadline
+ * (REQUEST_TIMEOUT_MS) is fixed here, at its arrival: waiting on an
+ * identical request in flight comes out of it, and the miner call gets what
+ * is left. Chat completions, legacy completions,
  * the Responses and Messages APIs and /v1/compare all come through here, so
  * they share routing, reliability, caching, metering and receipts.
  */
@@ -14,7 +17,7 @@ import { GatewayError } from '../errors.js';
 import type { Gateway } from '../gateway.js';
 import { rankCandidates } from '../router/candidate-policy.js';
 import { markedPrivate, privateTargets } from '../router/private-routing.js';
-import { ClientDisconnected } from '../router/request-deadline.js';
+import { ClientDisconnected, DeadlineExceeded, FixedDeadline } from '../router/request-deadline.js';
 import { planRoute, type RouteLeg } from '../router/route-plan.js';
 import { answerFromEntry, followLiveStream } from './cached-answer.js';
 import type { CompletionCall, CompletionResult } from './completion-types.js';
@@ -80,6 +83,7 @@ function routeFor(gw: Gateway, call: CompletionCall, isPrivate: boolean) {
 async function complete(gw: Gateway, call: CompletionCall, isPrivate: boolean): Promise<CompletionResult> {
   const { request } = call;
   const started = performance.now();
+  const deadline = new FixedDeadline(gw.config.REQUEST_TIMEOUT_MS, started);
   const { snapshot, plan, policy } = routeFor(gw, call, isPrivate);
   const first = (plan.legs[0] as RouteLeg).target.id;
 
@@ -103,14 +107,23 @@ async function complete(gw: Gateway, call: CompletionCall, isPrivate: boolean): 
     servedModel: first,
     candidateModels: plan.legs.map((l) => l.target.id),
   });
-  const ctx = { gw, call, snapshot, plan, policy, isPrivate, admission, started };
+  const ctx = { gw, call, snapshot, plan, policy, isPrivate, admission, started, deadline };
   if (!ticket) return answerFromUpstreams(ctx, null);
 
   // A stored answer, an identical request in flight to follow, or the lead of a new flight.
-  const found = await gw.cache.acquire(ticket, call, request.stream === true).catch((err: unknown) => {
+  // The client's signal is read only if the request has to wait or call (a hit never does).
+  const client = {
+    get clientSignal() {
+      return call.clientSignal;
+    },
+    deadline,
+  };
+  const found = await gw.cache.acquire(ticket, client, request.stream === true).catch((err: unknown) => {
     admission.cancel();
     // A client that left while following an identical request: nobody reads this answer.
     if (err instanceof ClientDisconnected) throw new GatewayError(504, err.message, 'server_error', 'client_closed');
+    // The request's own deadline passed while it waited for an identical request: the deadline's 504, as if it had called.
+    if (err instanceof DeadlineExceeded) throw new GatewayError(504, `${err.message} while waiting for an identical request`, 'server_error', 'deadline_exceeded');
     throw err;
   });
   if (found.kind === 'hit') return answerFromEntry(ctx, found.entry, found.coalesced);

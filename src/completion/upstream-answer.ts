@@ -15,7 +15,6 @@ import { createChunkRelay, type RelayOutcome, type RelaySource } from '../openai
 import { answerText } from '../openai/responses.js';
 import { ROUTE_POLICY_HEADER, type RoutePolicy } from '../router/candidate-policy.js';
 import { PRIVATE_RESPONSE_HEADERS } from '../router/private-routing.js';
-import { requestDeadline } from '../router/request-deadline.js';
 import { dispatchJsonAcross, dispatchStreamAcross, type LegToSend, type Served } from '../router/subnet-failover.js';
 import type { CompletionContext, CompletionResult } from './completion-types.js';
 import { streamFinalFields, withBilledUsage } from './stream-receipt.js';
@@ -44,8 +43,11 @@ export async function answerFromUpstreams(ctx: CompletionContext, flight: Flight
     timeouts: gw.timeoutsFor(leg.target.netuid),
   }));
   // A led call serves every client waiting for it, so it stops only once all of them left.
-  const deadline = requestDeadline(flight?.signal ?? call.clientSignal, gw.config.REQUEST_TIMEOUT_MS);
-  const failover = { legs, endpoint: call.endpoint, signal: deadline.signal, reliability: gw.reliability };
+  // It has what is left of the request's deadline (a wait for an identical request took the rest);
+  // with nothing left, the signal is aborted already and the deadline's 504 comes before anything is sent.
+  const deadline = ctx.deadline.start(flight?.signal ?? call.clientSignal);
+  // MAX_ATTEMPTS is the request's, shared by its subnets.
+  const failover = { legs, endpoint: call.endpoint, signal: deadline.signal, reliability: gw.reliability, maxAttempts: gw.config.MAX_ATTEMPTS };
   const failed = async (err: unknown): Promise<never> => {
     deadline.release();
     admission.cancel();

@@ -13,7 +13,7 @@ export type { ChatMessage, ParsedRequest } from './fake-openai.js';
 
 export const FAULT_MODES = [
   'none', 'hang', 'http500', 'malformed', 'wrongShape', 'slowFirstByte', 'dropMidStream', 'refuse',
-  'stallMidStream', 'redirect', 'errorWith200', 'emptyChoices', 'http400', 'htmlAnswer',
+  'stallMidStream', 'redirect', 'errorWith200', 'emptyChoices', 'http400', 'htmlAnswer', 'wrongContentType',
 ] as const;
 /**
  * How the miner misbehaves (applied after auth, so only to signed, valid requests):
@@ -25,7 +25,9 @@ export const FAULT_MODES = [
  * redirect: 302 to `redirectUrl` · errorWith200: 200 carrying an OpenAI error envelope (SSE: as the first event) ·
  * emptyChoices: 200 with `choices: []` (SSE: only empty-choice chunks, then `[DONE]`) ·
  * http400: 400 error envelope, as a miner that rejects this particular request would answer ·
- * htmlAnswer: a valid answer whose text is `<script>`/HTML markup (what a dashboard must show as text).
+ * htmlAnswer: a valid answer whose text is `<script>`/HTML markup (what a dashboard must show as text) ·
+ * wrongContentType: 200 with a valid body under the wrong content type: the JSON answer as `text/html`,
+ * and for a stream the whole JSON answer as `application/json` instead of SSE.
  */
 export type FaultMode = (typeof FAULT_MODES)[number];
 
@@ -205,6 +207,7 @@ export async function startMiner(opts: MinerOptions): Promise<RunningMiner> {
       if (mode === 'emptyChoices') return sendJson(res, 200, { ...completionBody(parsed, id, created, answer, usage), choices: [] });
       const json = JSON.stringify(completionBody(parsed, id, created, answer, usage, toolCalls));
       if (mode === 'malformed') return sendRaw(res, 200, 'application/json', json.slice(0, json.length >> 1));
+      if (mode === 'wrongContentType') return sendRaw(res, 200, 'text/html; charset=utf-8', json);
       if (mode === 'dropMidStream' || mode === 'stallMidStream') {
         res.writeHead(200, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(json) });
         // destroy only once the half is flushed; a stall just never writes the rest
@@ -214,6 +217,7 @@ export async function startMiner(opts: MinerOptions): Promise<RunningMiner> {
       return sendRaw(res, 200, 'application/json', json);
     }
 
+    if (mode === 'wrongContentType') return sendRaw(res, 200, 'application/json', JSON.stringify(completionBody(parsed, id, created, answer, usage, toolCalls)));
     const toolDeltas = toolCall ? toolCallDeltas(toolCalls, toolCallStyle, chunkCount) : null;
     let events = streamEvents(parsed, id, created, toolDeltas ? [] : splitIntoChunks(answer, chunkCount), usage, toolDeltas, opts.contentInFinishChunk === true);
     if (mode === 'wrongShape') events = ['data: {"foo":1}\n\n', 'data: [DONE]\n\n'];

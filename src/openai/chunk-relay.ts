@@ -11,7 +11,7 @@
  * stream in a shape its SDK surfaces as an error instead of a silent cut.
  */
 import { ClientDisconnected, DeadlineExceeded } from '../router/request-deadline.js';
-import { UsageSchema, errorEnvelopeMessage, toolCallsText, type Usage } from './responses.js';
+import { CompletionChunkSchema, errorEnvelopeMessage, toolCallsText, type Usage } from './responses.js';
 
 export type Chunk = Record<string, unknown>;
 
@@ -158,18 +158,20 @@ export function createChunkRelay(source: RelaySource, options: RelayOptions): Ch
           return event;
         }
         const chunk = JSON.parse(next.value) as unknown;
-        // Only the opening chunks went through the full schema; later ones get the cheap structural check.
-        if (typeof chunk !== 'object' || chunk === null || !Array.isArray((chunk as Chunk).choices)) {
+        // Every chunk gets the schema the opening ones got in attempt.ts (about 1 µs a chunk; README "Validation").
+        const checked = CompletionChunkSchema.safeParse(chunk);
+        if (!checked.success) {
           const error = errorEnvelopeMessage(chunk);
           throw new Error(error !== null ? `it sent an error: ${error}` : 'it sent a chunk that is not an OpenAI chunk');
         }
+        // The chunk as sent is relayed (the schema's copy only answers "is it valid" and gives its usage).
         const c = chunk as Chunk;
         if (c.model !== undefined) c.model = options.requestedModel;
         envelope = { id: c.id, object: c.object, created: c.created };
-        const parsedUsage = c.usage ? UsageSchema.safeParse(c.usage) : null;
-        if (parsedUsage?.success) usage = parsedUsage.data;
+        const chunkUsage = checked.data.usage ?? null;
+        if (chunkUsage) usage = chunkUsage;
         // The usage chunk proper has no choices (some servers also put usage on every chunk).
-        const usageChunk = parsedUsage !== null && (c.choices as unknown[]).length === 0;
+        const usageChunk = chunkUsage !== null && checked.data.choices.length === 0;
         if (!wantsUsage) {
           if (usageChunk) continue;
           delete c.usage;

@@ -28,6 +28,8 @@ export interface DispatchRequest {
   readonly body: string;
   /** Upstreams to try, in order; at most this many attempts are made. */
   readonly attempts: readonly Upstream[];
+  /** This race's share of the request's MAX_ATTEMPTS (subnet-failover.ts): it starts at most `limit` attempts, counting each in `spent`. */
+  readonly budget?: AttemptBudget;
   /** Aborted when the client goes away or the request's deadline passes. */
   readonly signal: AbortSignal;
   readonly timeouts: UpstreamTimeouts;
@@ -42,6 +44,8 @@ export interface DispatchRequest {
    */
   readonly forceLastCandidate?: boolean;
 }
+
+export interface AttemptBudget { readonly limit: number; spent: number }
 
 export interface AttemptFailure {
   readonly upstream: Upstream;
@@ -158,8 +162,8 @@ class AttemptRace<T> {
   };
 
   private launchNext(): boolean {
-    const { attempts, bypassBreaker, forceLastCandidate } = this.request;
-    while (this.next < attempts.length) {
+    const { attempts, bypassBreaker, forceLastCandidate, budget } = this.request;
+    while (this.next < attempts.length && (!budget || budget.spent < budget.limit)) {
       const upstream = attempts[this.next++] as Upstream;
       // The last candidate goes out regardless if nothing else could: a request is never refused for want of a probe slot.
       const force = bypassBreaker === true || (forceLastCandidate !== false && this.launched === 0 && this.next === attempts.length);
@@ -168,6 +172,7 @@ class AttemptRace<T> {
       const attempt = new Attempt(upstream, generation);
       this.running.push(attempt);
       this.launched++;
+      if (budget) budget.spent++;
       this.run(this.request, attempt).then(
         (value) => this.onAnswer(attempt, value),
         (err: unknown) => this.onError(attempt, err),
@@ -180,7 +185,8 @@ class AttemptRace<T> {
   /** Arms the hedge for the one running attempt, if hedging applies and a candidate is left. */
   private armHedge(): void {
     if (!this.hedge || !this.stats || this.hedgeTimer !== undefined || this.running.length !== 1) return;
-    if (this.next >= this.request.attempts.length) return;
+    const { attempts, budget } = this.request;
+    if (this.next >= attempts.length || (budget && budget.spent >= budget.limit)) return;
     const first = this.running[0] as Attempt;
     const wait = this.hedge.delayMs(this.stats, this.stream) - (performance.now() - first.startedAt);
     this.hedgeTimer = setTimeout(this.onHedgeTimer, wait > 0 ? wait : 0);

@@ -4,6 +4,11 @@
  * on the hot path than AbortSignal.any over AbortSignal.timeout. The abort
  * reason says which of the two happened, so a miner is not blamed for a
  * client that left, and a cut stream can say why it was cut.
+ *
+ * The deadline is fixed when the request arrives (REQUEST_TIMEOUT_MS from
+ * then): time spent before the upstream call, waiting on an identical
+ * request in flight (src/cache/flight.ts, replica-claim.ts), comes out of
+ * it, so the call gets what is left, not a fresh REQUEST_TIMEOUT_MS.
  */
 export interface RequestDeadline {
   readonly signal: AbortSignal;
@@ -19,12 +24,53 @@ export class ClientDisconnected extends Error {
   override readonly name = 'ClientDisconnected';
 }
 
-export function requestDeadline(clientSignal: AbortSignal, totalMs: number): RequestDeadline {
+/** The reason a request whose REQUEST_TIMEOUT_MS (`totalMs`) ran out is aborted with. */
+export const deadlineExceeded = (totalMs: number) => new DeadlineExceeded(`the request exceeded its ${totalMs} ms deadline`);
+
+/**
+ * A request's deadline, fixed when it arrived: REQUEST_TIMEOUT_MS (`totalMs`)
+ * from then. Whatever the request waits on is bounded by what is left.
+ */
+export class FixedDeadline {
+  /** performance.now() at which the request must have been answered. */
+  readonly at: number;
+
+  constructor(
+    readonly totalMs: number,
+    arrivedAt = performance.now(),
+  ) {
+    this.at = arrivedAt + totalMs;
+  }
+
+  /** Milliseconds left (0 or less once it passed). */
+  leftMs(): number {
+    return this.at - performance.now();
+  }
+
+  /** The abort reason once it passed. */
+  exceeded(): DeadlineExceeded {
+    return deadlineExceeded(this.totalMs);
+  }
+
+  /** A signal for what is left of it (already aborted when nothing is), also aborted when `clientSignal` is. */
+  start(clientSignal: AbortSignal): RequestDeadline {
+    return requestDeadline(clientSignal, this.totalMs, this.leftMs());
+  }
+}
+
+/**
+ * `leftMs` (default `totalMs`) is what remains of the request's deadline; at
+ * 0 or below the signal is aborted already, so nothing is sent.
+ */
+export function requestDeadline(clientSignal: AbortSignal, totalMs: number, leftMs = totalMs): RequestDeadline {
   const controller = new AbortController();
   const onClientGone = () => controller.abort(new ClientDisconnected('the client closed the connection', { cause: clientSignal.reason }));
   if (clientSignal.aborted) onClientGone();
   else clientSignal.addEventListener('abort', onClientGone, { once: true });
-  const timer = setTimeout(() => controller.abort(new DeadlineExceeded(`the request exceeded its ${totalMs} ms deadline`)), totalMs);
+  const expire = () => controller.abort(deadlineExceeded(totalMs));
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  if (leftMs > 0) timer = setTimeout(expire, leftMs);
+  else expire();
   return {
     signal: controller.signal,
     release() {

@@ -6,9 +6,10 @@
  * weights and keeps upstreams with an open circuit breaker out.
  *
  * A request has one leg per candidate subnet (one for `sn<netuid>/<model>`,
- * up to `maxSubnets` for an alias or `auto`), tried in order: the next leg
- * starts only when every attempt of the previous one failed before the first
- * byte (see subnet-failover.ts). Metagraph subnets offer their ranked miners;
+ * up to `maxSubnets` for an alias or `auto`, and never more than its
+ * `maxAttempts`, which its legs share), tried in order: the next leg starts
+ * only when every attempt of the previous one failed before the first byte
+ * (see subnet-failover.ts). Metagraph subnets offer their ranked miners;
  * a subnet served by its own API offers that one upstream and needs no
  * snapshot.
  *
@@ -52,7 +53,7 @@ export const isExcluded = (excluded: ExcludedUpstreams, u: Upstream) => excluded
 export interface PlanOptions {
   readonly providerFor: (netuid: number) => Provider;
   readonly topK: number;
-  /** Attempts per subnet. */
+  /** Attempts of the whole request (MAX_ATTEMPTS): the most a leg can use, and the most legs there are. */
   readonly maxAttempts: number;
   /** Subnets a request may fail over across (default 1). */
   readonly maxSubnets?: number;
@@ -127,7 +128,8 @@ export function planRoute(snapshot: MetagraphSnapshot | null, targets: readonly 
     // Subnets whose every upstream is open go after the ones that can be planned normally.
     else (candidate.leg.bypassBreaker && options.pinnedUids === null ? allOpen : open).push(candidate.leg);
   }
-  const legs = [...open, ...allOpen].slice(0, Math.max(1, options.maxSubnets ?? 1));
+  // A subnet that could not get one attempt of the request's budget is no leg.
+  const legs = [...open, ...allOpen].slice(0, Math.max(1, Math.min(options.maxSubnets ?? 1, options.maxAttempts)));
   if (legs.length === 0) throw noRoutableMiner(reasons.join('; '));
   return { legs };
 }

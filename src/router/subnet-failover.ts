@@ -1,11 +1,18 @@
 /**
  * Failover across subnets: a request's legs (route-plan.ts) are dispatched
  * one after another, each as its own attempt race (dispatch.ts: failover and
- * hedging among that subnet's upstreams, up to MAX_ATTEMPTS). The next
- * subnet is tried only when every attempt of the previous one failed before
- * the first byte reached the client, so nothing is ever sent twice. All legs
- * share the request's one deadline (REQUEST_TIMEOUT_MS): when it passes, or
- * the client leaves, no further subnet is started.
+ * hedging among that subnet's upstreams). The next subnet is tried only when
+ * every attempt of the previous one failed before the first byte reached the
+ * client, so nothing is ever sent twice. All legs share the request's one
+ * deadline (REQUEST_TIMEOUT_MS): when it passes, or the client leaves, no
+ * further subnet is started.
+ *
+ * They share its attempt budget too: MAX_ATTEMPTS counts every attempt of
+ * the request (hedges included), whichever subnet it went to. A leg may use
+ * what is left of the budget except one attempt for each subnet after it,
+ * so a subnet that is down still leaves the next one a try (failover across
+ * subnets), and a leg that used fewer (a subnet API is one upstream; a
+ * subnet skipped for its breakers uses none) leaves more to the next.
  *
  * Each leg has its own body (its upstream's model name and API quirks) and
  * its own timeouts (a subnet's API may take longer to first byte than a
@@ -14,7 +21,7 @@
 import type { CompletionEndpoint } from '../../providers/provider.js';
 import { GatewayError, upstreamFailed } from '../errors.js';
 import type { UpstreamTimeouts } from '../transport/http-transport.js';
-import { dispatchJson, dispatchStream, type DispatchRequest, type JsonAnswer, type OpenedStream } from './dispatch.js';
+import { dispatchJson, dispatchStream, type AttemptBudget, type DispatchRequest, type JsonAnswer, type OpenedStream } from './dispatch.js';
 import type { Reliability } from './reliability.js';
 import type { RouteLeg } from './route-plan.js';
 
@@ -29,6 +36,8 @@ export interface FailoverRequest {
   /** Aborted when the client goes away or the request's deadline passes. */
   readonly signal: AbortSignal;
   readonly reliability?: Reliability | null;
+  /** Attempts the whole request may make across its legs (MAX_ATTEMPTS); default: each leg its own upstreams. */
+  readonly maxAttempts?: number;
 }
 
 export interface LegFailure {
@@ -63,23 +72,30 @@ function finalError(failures: readonly LegFailure[], signal: AbortSignal): Gatew
 async function across<T>(request: FailoverRequest, run: (dispatch: DispatchRequest) => Promise<T>): Promise<Served<T>> {
   const failedLegs: LegFailure[] = [];
   const skipped: LegFailure[] = [];
-  for (const [index, leg] of request.legs.entries()) {
+  const { legs } = request;
+  let attemptsLeft = request.maxAttempts ?? Number.POSITIVE_INFINITY;
+  for (const [index, leg] of legs.entries()) {
+    // Each later subnet keeps one attempt of the budget (route-plan.ts plans no more legs than MAX_ATTEMPTS).
+    const budget: AttemptBudget = { limit: attemptsLeft - (legs.length - 1 - index), spent: 0 };
+    if (budget.limit < 1) break;
     try {
       const value = await run({
         provider: leg.provider,
         endpoint: request.endpoint,
         body: leg.body,
         attempts: leg.attempts,
+        budget,
         signal: request.signal,
         timeouts: leg.timeouts,
         reliability: request.reliability,
         bypassBreaker: leg.bypassBreaker,
         // A half-open subnet whose probe slot is taken is skipped when another subnet can serve.
-        forceLastCandidate: index === request.legs.length - 1,
+        forceLastCandidate: index === legs.length - 1,
       });
       return { value, leg, failedLegs };
     } catch (err) {
       if (!(err instanceof GatewayError)) throw err;
+      attemptsLeft -= budget.spent;
       // Nothing was sent to a skipped subnet: it is not a failover the client needs to hear about.
       (err.code === 'breaker_open' ? skipped : failedLegs).push({ leg, error: err });
       if (request.signal.aborted) break;
