@@ -85,8 +85,9 @@ describe('two replicas on one Redis', () => {
   });
 
   it('keeps the other replica waiting while the answer takes longer than the claim’s TTL: its holder renews it', async () => {
-    // The miner takes ~300 ms to answer; the claim lasts 90 ms unless renewed.
-    const [a, b] = await replicas({ CACHE_CLAIM_TTL_MS: '90' });
+    // The miner takes ~300 ms to a first byte and ~500 ms to the end; the claim lasts 200 ms unless renewed
+    // (every ~67 ms, so only an event loop stalled for over 130 ms could let it lapse).
+    const [a, b] = await replicas({ CACHE_CLAIM_TTL_MS: '200' });
     const body = fresh();
     miner.reset();
     const first = a.client().chat.completions.create(body).withResponse();
