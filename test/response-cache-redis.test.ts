@@ -123,8 +123,9 @@ describe('two replicas on one Redis', () => {
     }
   });
 
-  it('a follower waits for a claim that is held on no longer than its own deadline, then answers the deadline’s 504 without calling', async () => {
+  it('a follower waits for a claim that is held on for a bounded time, then calls the miner itself within its own deadline', async () => {
     const prefix = `test:${randomUUID()}:`;
+    // 1.5 s deadline; the reserve for its own call is FIRST_BYTE_TIMEOUT_MS capped at half of what is left: 750 ms.
     const gw = await gateway({ REDIS_URL: SHARED_REDIS, REDIS_PREFIX: prefix, REQUEST_TIMEOUT_MS: '1500' });
     const body = fresh();
     // Another "replica" holds the key's claim and keeps renewing it, but never answers.
@@ -137,16 +138,13 @@ describe('two replicas on one Redis', () => {
       const startedAt = performance.now();
       const res = await gw.request('/v1/chat/completions', { method: 'POST', json: body });
       const elapsed = performance.now() - startedAt;
-      expect(res.status).toBe(504);
-      const { error } = (await res.json()) as { error: { code: string; message: string } };
-      expect(error.code).toBe('deadline_exceeded');
-      expect(error.message).toMatch(/1500 ms deadline/);
-      // The whole deadline went on the wait (the claim was still held when it ended), so the miner was never called:
-      // before, the wait ran 1.5 s and then the miner call got a fresh 1.5 s of its own.
-      expect(miner.requestCount).toBe(0);
+      // It waited ~750 ms, then made its own call (the miner answers in ~500 ms) without the claim.
+      expect(res.status).toBe(200);
+      expect(res.headers.get('x-taogate-cache')).toBe('MISS');
+      expect(miner.requestCount).toBe(1);
       expect(await tier.claimed(stuck.key)).toBe(true);
-      expect(elapsed).toBeGreaterThanOrEqual(1400);
-      expect(elapsed).toBeLessThan(1500 + 400);
+      expect(elapsed).toBeGreaterThanOrEqual(700);
+      expect(elapsed).toBeLessThan(1500 + 300);
     } finally {
       await stuck.release(false);
       await tier.close();

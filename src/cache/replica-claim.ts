@@ -10,7 +10,7 @@
  * runs, so an answer of any length keeps its followers waiting, and a
  * replica that died frees the key within one TTL. Followers wait while the
  * claim exists, but never past their own request's deadline (fixed at its
- * arrival: the wait comes out of the time their own call would get); a
+ * arrival) less a reserve for their own call, which they then make; a
  * claim let go without an entry (the leader failed) is taken by the first
  * follower to try, and the rest follow it.
  *
@@ -62,7 +62,7 @@ export type Coordinated =
 export interface CoordinateOptions {
   readonly wantsStream: boolean;
   readonly claimTtlMs: number;
-  /** The longest a follower waits for the holder's answer: what is left of its request's deadline. */
+  /** The longest a follower waits for the holder's answer: its request's deadline less a reserve for its own call (FixedDeadline.replicaWaitMs). */
   readonly maxWaitMs: number;
   /** Aborts when every client waiting for this answer has gone. */
   readonly signal: AbortSignal;

@@ -13,7 +13,9 @@
  * `flight.complete` to be stored. Waiting for another request's answer, here
  * or on another replica, comes out of the waiting request's own deadline
  * (fixed at its arrival): it never waits past it, and what it has left is
- * all its own miner call gets.
+ * all its own miner call gets. A wait on another replica's claim also keeps
+ * back time for that call (FIRST_BYTE_TIMEOUT_MS, at most half of what is
+ * left): a bounded wait, then its own call.
  */
 import type { CompletionEndpoint, Upstream } from '../../providers/provider.js';
 import type { Logger } from '../log.js';
@@ -124,8 +126,8 @@ export class ResponseCache {
    * `client.clientSignal` is read only when the request has to wait or call a
    * miner (a hit never does). Rejects with DeadlineExceeded when the request's
    * deadline passes while it follows a flight of this process; a wait on
-   * another replica's claim ends at the deadline too, and the request leads
-   * with nothing left (its call fails at once with the deadline's 504).
+   * another replica's claim ends earlier, keeping back time for the
+   * request's own call, which it then makes (see FixedDeadline.replicaWaitMs).
    */
   async acquire(ticket: CacheTicket, client: Client, wantsStream: boolean): Promise<Acquired> {
     const key = ticket.key;
@@ -214,7 +216,7 @@ export class ResponseCache {
     const outcome = await coordinate(this.shared as SharedTier, key, {
       wantsStream,
       claimTtlMs: this.settings.CACHE_CLAIM_TTL_MS,
-      maxWaitMs: deadline.leftMs(),
+      maxWaitMs: deadline.replicaWaitMs(),
       signal: flight.signal,
       inMemory: () => this.memory.get(key) ?? null,
       onWaiting: () => {

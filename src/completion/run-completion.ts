@@ -83,7 +83,7 @@ function routeFor(gw: Gateway, call: CompletionCall, isPrivate: boolean) {
 async function complete(gw: Gateway, call: CompletionCall, isPrivate: boolean): Promise<CompletionResult> {
   const { request } = call;
   const started = performance.now();
-  const deadline = new FixedDeadline(gw.config.REQUEST_TIMEOUT_MS, started);
+  const deadline = new FixedDeadline(gw.config.REQUEST_TIMEOUT_MS, started, gw.config.FIRST_BYTE_TIMEOUT_MS);
   const { snapshot, plan, policy } = routeFor(gw, call, isPrivate);
   const first = (plan.legs[0] as RouteLeg).target.id;
 

@@ -38,6 +38,8 @@ export class FixedDeadline {
   constructor(
     readonly totalMs: number,
     arrivedAt = performance.now(),
+    /** Kept back from a wait on another replica's answer for the request's own call (FIRST_BYTE_TIMEOUT_MS). */
+    private readonly ownCallReserveMs = 0,
   ) {
     this.at = arrivedAt + totalMs;
   }
@@ -45,6 +47,17 @@ export class FixedDeadline {
   /** Milliseconds left (0 or less once it passed). */
   leftMs(): number {
     return this.at - performance.now();
+  }
+
+  /**
+   * The longest the request may wait for another replica's answer: what is
+   * left, less a reserve (at most half of it) for calling a miner itself
+   * when that answer does not come, so the wait is bounded and the fallback
+   * call still fits in the deadline.
+   */
+  replicaWaitMs(): number {
+    const left = Math.max(0, this.leftMs());
+    return left - Math.min(this.ownCallReserveMs, left / 2);
   }
 
   /** The abort reason once it passed. */
