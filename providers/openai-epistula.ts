@@ -28,15 +28,20 @@ function excerpt(text: string): string {
 export interface OpenAiEpistulaDeps {
   readonly signer: EpistulaSigner;
   readonly transport: HttpTransport;
+  /** Model names from the config file; empty or absent = the snapshot's (SUBNET_MODELS, the metagraph file). */
+  readonly models?: readonly string[];
 }
 
-export function createOpenAiEpistulaProvider({ signer, transport }: OpenAiEpistulaDeps): Provider {
+export function createOpenAiEpistulaProvider({ signer, transport, models = [] }: OpenAiEpistulaDeps): Provider {
+  const configuredModels = Object.freeze([...models]);
   // Snapshots are immutable, so each one's upstream list is built once.
   const upstreamsBySnapshot = new WeakMap<SubnetSnapshot, readonly Upstream[]>();
 
   return {
     kind: 'openai-epistula',
     source: 'metagraph',
+
+    models: (subnet) => (configuredModels.length > 0 ? configuredModels : (subnet?.models ?? [])),
 
     upstreams(subnet) {
       if (!subnet) return [];

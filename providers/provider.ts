@@ -1,7 +1,7 @@
 /**
- * The one small interface every subnet adapter implements: which upstreams
- * a subnet offers, what body they are sent, how to call one, and what an
- * upstream's error means. Adapters are data plus small transforms; routing,
+ * The one small interface every subnet adapter implements: which models and
+ * upstreams a subnet offers, what body they are sent, how to call one, and
+ * what an upstream's error means. Adapters are data plus small transforms; routing,
  * retries and metering live outside them.
  */
 import type { SubnetSnapshot } from '../src/chain/snapshot.js';
@@ -60,6 +60,14 @@ export interface Provider {
    * snapshot (a subnet's own API).
    */
   readonly source: 'metagraph' | 'config';
+  /**
+   * Model names the subnet offers right now (`subnet` is undefined when the
+   * snapshot lacks it): the config file's when it lists them, else the
+   * snapshot's. Empty means no list: any name goes through to the upstreams,
+   * which decide. The catalog asks this, so /v1/models and model resolution
+   * agree with the provider.
+   */
+  models(subnet: SubnetSnapshot | undefined): readonly string[];
   /** Callable upstreams of a subnet, best first (`subnet` is undefined when the snapshot lacks it). */
   upstreams(subnet: SubnetSnapshot | undefined): readonly Upstream[];
   /** The upstream body for a client's request: unknown fields pass through, `model` is the upstream's name. */

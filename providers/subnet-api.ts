@@ -55,6 +55,8 @@ export interface SubnetApiOptions {
   readonly adapter: SubnetApiAdapter;
   readonly baseUrl: string;
   readonly apiKey: string;
+  /** The config file's model names for the subnet (a subnet API always lists them). */
+  readonly models: readonly string[];
   /** A transport for trusted, operator-configured upstreams (no private-address guard). */
   readonly transport: HttpTransport;
 }
@@ -101,7 +103,7 @@ function oneLine(text: string): string {
   return flat.length > MAX_DETAIL ? `${flat.slice(0, MAX_DETAIL)}…` : flat;
 }
 
-export function createSubnetApiProvider({ netuid, adapter, baseUrl, apiKey, transport }: SubnetApiOptions): Provider {
+export function createSubnetApiProvider({ netuid, adapter, baseUrl, apiKey, models, transport }: SubnetApiOptions): Provider {
   const url = new URL(baseUrl);
   const basePath = url.pathname.replace(/\/+$/, '');
   const label = `sn${netuid} (${adapter.name})`;
@@ -115,6 +117,7 @@ export function createSubnetApiProvider({ netuid, adapter, baseUrl, apiKey, tran
     rank: 1,
   });
   const upstreams = Object.freeze([upstream]);
+  const modelNames = Object.freeze([...models]);
   const scrub = (text: string) => (apiKey ? text.split(apiKey).join('[redacted]') : text);
 
   const messageOf = (text: string): string => {
@@ -132,6 +135,9 @@ export function createSubnetApiProvider({ netuid, adapter, baseUrl, apiKey, tran
   return {
     kind: `subnet-api:${adapter.kind}`,
     source: 'config',
+
+    // The API has no snapshot: its models are the operator's list.
+    models: () => modelNames,
 
     upstreams: () => upstreams,
 

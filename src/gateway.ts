@@ -179,7 +179,7 @@ export async function assembleGateway(envConfig: Config, logger: Logger, parts: 
   const aliases = mergeAliases(served.subnets, subnetConfig?.aliases ?? {}, envAliases);
   // NETUIDS fixes the metagraph subnets served; without it, every subnet of the latest snapshot, as it changes.
   const snapshotNetuids = (snapshot: MetagraphSnapshot | null) => [...(snapshot?.subnets.keys() ?? [])];
-  const catalog = new ModelCatalog(served.subnets, aliases, config.NETUIDS ?? snapshotNetuids(metagraph.current()));
+  const catalog = new ModelCatalog(served.subnets, aliases, providerFor, config.NETUIDS ?? snapshotNetuids(metagraph.current()));
   const unsubscribeCatalog = config.NETUIDS ? () => undefined : metagraph.onUpdate((snapshot) => catalog.serveMetagraphSubnets(snapshotNetuids(snapshot)));
   // Health is kept only for upstreams still in the snapshot, and for the configured ones.
   const unsubscribeHealth = metagraph.onUpdate((snapshot) => reliability.health.retain(upstreamIdsOf(snapshot, providerFor, served.configuredUpstreamIds)));

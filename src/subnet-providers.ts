@@ -1,6 +1,7 @@
 /**
- * Which provider serves each subnet, and the configured subnets the catalog
- * lists. A subnet in taogate.config.json gets the provider it names; every
+ * Which provider serves each subnet (and so which models it offers), and the
+ * configured subnets the catalog lists. A subnet in taogate.config.json gets
+ * the provider it names, offering the models the file lists; every
  * other subnet of the metagraph source (NETUIDS, or all the source knows;
  * see ModelCatalog.serveMetagraphSubnets) is served by `openai-epistula`, as
  * before the config file existed.
@@ -41,12 +42,16 @@ export function buildSubnetProviders(deps: SubnetProviderDeps): SubnetProviders 
   const configuredUpstreamIds = new Set<string>();
 
   for (const subnet of deps.file?.subnets ?? []) {
+    const models = subnet.models.map((m) => m.name);
     let provider = epistula;
     if (subnet.api) {
       const adapter = SUBNET_API_ADAPTERS[subnet.api.kind];
       if (!adapter) throw new Error(`subnet ${subnet.netuid}: no adapter for api kind ${subnet.api.kind}`);
-      provider = createSubnetApiProvider({ netuid: subnet.netuid, adapter, baseUrl: subnet.api.baseUrl, apiKey: subnet.api.apiKey, transport: deps.apiTransport });
+      provider = createSubnetApiProvider({ netuid: subnet.netuid, adapter, baseUrl: subnet.api.baseUrl, apiKey: subnet.api.apiKey, models, transport: deps.apiTransport });
       for (const upstream of provider.upstreams(undefined)) configuredUpstreamIds.add(upstream.id);
+    } else if (models.length > 0) {
+      // Miners whose models the config lists (over the snapshot's): a provider of their own that offers those.
+      provider = createOpenAiEpistulaProvider({ signer: deps.signer, transport: deps.minerTransport, models });
     }
     providers.set(subnet.netuid, provider);
     timeouts.set(subnet.netuid, { ...deps.timeouts, ...subnet.timeouts });

@@ -48,7 +48,7 @@ describe('the subnet API transport', () => {
   it('reaches an https API on loopback through the adapter, with its key and the base URL’s path', async () => {
     const transport = createUndiciTransport({ maxResponseBytes: 1 << 20, connectTimeoutMs: 2000, extraCaPem: caPem });
     try {
-      const provider = createSubnetApiProvider({ netuid: 64, adapter: chutesApi, baseUrl: `${origin}/api/v1/`, apiKey: 'cpk_tls', transport });
+      const provider = createSubnetApiProvider({ netuid: 64, adapter: chutesApi, baseUrl: `${origin}/api/v1/`, apiKey: 'cpk_tls', models: ['deepseek-v3'], transport });
       const [upstream] = provider.upstreams(undefined);
       expect(upstream?.origin).toBe(origin);
       const body = provider.encodeRequest({ model: 'sn64/x', messages: [{ role: 'user', content: 'hi' }] }, 'deepseek-ai/DeepSeek-V3-0324', 'chat');

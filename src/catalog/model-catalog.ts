@@ -5,11 +5,14 @@
  * `upstream`, else `<name>`); aliases and `auto` expand to a list of such
  * (subnet, model) candidates that the candidate policy orders.
  *
- * A subnet's models come from taogate.config.json when it lists them (a
- * subnet API always does), else from the metagraph snapshot (SUBNET_MODELS
- * or the metagraph file); a metagraph subnet without any list lets every
- * name through to its miners.
+ * A subnet's models are the ones its provider offers (Provider.models):
+ * taogate.config.json's when it lists them (a subnet API always does), else
+ * the metagraph snapshot's (SUBNET_MODELS or the metagraph file); a
+ * metagraph subnet without any list lets every name through to its miners.
+ * The config file's entries still give each name its upstream name, context
+ * length and aliases.
  */
+import type { Provider } from '../../providers/provider.js';
 import type { MetagraphSnapshot } from '../chain/snapshot.js';
 import type { ConfiguredAlias, ConfiguredModel } from '../config-file.js';
 import { modelNotFound } from '../errors.js';
@@ -26,7 +29,7 @@ export interface ModelTarget {
 export interface CatalogSubnet {
   readonly netuid: number;
   readonly private: boolean;
-  /** From the config file; empty = the snapshot's list. */
+  /** From the config file (upstream names, context lengths, aliases); which names are offered is the provider's word. */
   readonly models: readonly ConfiguredModel[];
 }
 
@@ -73,12 +76,14 @@ export class ModelCatalog {
   private subnets: ReadonlyMap<number, CatalogSubnet> = new Map();
 
   /**
-   * `configured`: the config file's subnets, always served; `metagraphNetuids`:
+   * `configured`: the config file's subnets, always served; `providerFor`:
+   * each subnet's provider, asked which models it offers; `metagraphNetuids`:
    * the metagraph source's subnets served besides them (see serveMetagraphSubnets).
    */
   constructor(
     private readonly configured: readonly CatalogSubnet[],
     private readonly aliases: Readonly<Record<string, ConfiguredAlias>>,
+    private readonly providerFor: (netuid: number) => Provider,
     metagraphNetuids: readonly number[] = [],
   ) {
     this.serveMetagraphSubnets(metagraphNetuids);
@@ -134,11 +139,9 @@ export class ModelCatalog {
     return { targets, dropped };
   }
 
-  /** Names a subnet serves right now: configured, else the snapshot's (empty = any). */
+  /** Names a subnet serves right now, as its provider offers them (empty = any). */
   private modelNames(netuid: number, snapshot: MetagraphSnapshot | null): readonly string[] {
-    const configured = this.subnets.get(netuid)?.models ?? [];
-    if (configured.length > 0) return configured.map((m) => m.name);
-    return snapshot?.subnets.get(netuid)?.models ?? [];
+    return this.providerFor(netuid).models(snapshot?.subnets.get(netuid));
   }
 
   private target(netuid: number, name: string): ModelTarget {
@@ -159,12 +162,12 @@ export class ModelCatalog {
     return this.target(netuid, name);
   }
 
-  /** A served subnet's model ids ("sn64/deepseek-v3"), configured, else the snapshot's (empty = any name). */
+  /** A served subnet's model ids ("sn64/deepseek-v3"), as its provider offers them (empty = any name). */
   modelIds(netuid: number, snapshot: MetagraphSnapshot | null): string[] {
     return this.subnets.has(netuid) ? this.modelNames(netuid, snapshot).map((name) => `sn${netuid}/${name}`) : [];
   }
 
-  /** A served subnet's first model (configured, else the snapshot's), or null. */
+  /** A served subnet's first offered model, or null. */
   firstModel(netuid: number, snapshot: MetagraphSnapshot | null): ModelTarget | null {
     if (!this.subnets.has(netuid)) return null;
     const name = this.modelNames(netuid, snapshot)[0];
