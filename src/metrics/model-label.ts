@@ -38,8 +38,8 @@ export class ModelLabels {
     this.known = new Set(this.catalog.list(snapshot).map((entry) => entry.id));
     this.passThrough = new Map();
     for (const netuid of this.catalog.netuids) {
-      const models = snapshot?.subnets.get(netuid)?.models;
-      if (models?.length === 0) this.passThrough.set(netuid, `sn${netuid}/${OTHER_MODEL}`);
+      // A subnet in the snapshot whose provider offers no list lets any name through.
+      if (snapshot?.subnets.has(netuid) && this.catalog.modelIds(netuid, snapshot).length === 0) this.passThrough.set(netuid, `sn${netuid}/${OTHER_MODEL}`);
     }
   }
 }
