@@ -280,6 +280,65 @@ describe.each(factories)('%s store', (_name, create) => {
     await new Promise((r) => setTimeout(r, 50));
     expect(received).toEqual(['hello']);
   });
+
+  it('appends to a log and reads it on from any entry, keeping the newest maxLen values', async () => {
+    const store = await open();
+    expect(await store.logRead('log', '0', { count: 10, blockMs: 0 })).toEqual([]);
+    await store.logAppend('log', ['a', 'b'], { maxLen: 3, ttlMs: 60_000 });
+    await store.logAppend('log', ['c'], { maxLen: 3, ttlMs: 60_000 });
+    const all = await store.logRead('log', '0', { count: 10, blockMs: 0 });
+    expect(all.map((e) => e.value)).toEqual(['a', 'b', 'c']);
+    expect(new Set(all.map((e) => e.id)).size).toBe(3);
+    // On from an entry, at most `count` at a time.
+    const [first] = await store.logRead('log', '0', { count: 1, blockMs: 0 });
+    expect(first?.value).toBe('a');
+    expect((await store.logRead('log', first?.id ?? '', { count: 10, blockMs: 0 })).map((e) => e.value)).toEqual(['b', 'c']);
+    expect(await store.logRead('log', all[2]?.id ?? '', { count: 10, blockMs: 0 })).toEqual([]);
+    // Past maxLen the oldest go.
+    await store.logAppend('log', ['d'], { maxLen: 3, ttlMs: 60_000 });
+    expect((await store.logRead('log', '0', { count: 10, blockMs: 0 })).map((e) => e.value)).toEqual(['b', 'c', 'd']);
+    await store.del('log');
+    expect(await store.logRead('log', '0', { count: 10, blockMs: 0 })).toEqual([]);
+  });
+
+  it('expires a log after its ttl, renewed by appending nothing', async () => {
+    const store = await open();
+    await store.logAppend('log', ['a'], { maxLen: 10, ttlMs: 300 });
+    await store.logAppend('log', [], { maxLen: 10, ttlMs: 60_000 });
+    // Renewing a log that does not exist creates nothing.
+    await store.logAppend('none', [], { maxLen: 10, ttlMs: 60_000 });
+    await new Promise((r) => setTimeout(r, 400));
+    expect((await store.logRead('log', '0', { count: 10, blockMs: 0 })).map((e) => e.value)).toEqual(['a']);
+    expect(await store.logRead('none', '0', { count: 10, blockMs: 0 })).toEqual([]);
+    await store.logAppend('short', ['x'], { maxLen: 10, ttlMs: 100 });
+    await new Promise((r) => setTimeout(r, 200));
+    expect(await store.logRead('short', '0', { count: 10, blockMs: 0 })).toEqual([]);
+  });
+
+  it('a blocking read waits for the next append (the Durable Object answers at once: its readers poll)', async () => {
+    const store = await open();
+    await store.logAppend('log', ['a'], { maxLen: 10, ttlMs: 60_000 });
+    const [a] = await store.logRead('log', '0', { count: 10, blockMs: 0 });
+    const started = Date.now();
+    const empty = await store.logRead('log', a?.id ?? '', { count: 10, blockMs: 150 });
+    expect(empty).toEqual([]);
+    if (store.kind === 'durable-object') return;
+    expect(Date.now() - started).toBeGreaterThanOrEqual(100);
+    const next = store.logRead('log', a?.id ?? '', { count: 10, blockMs: 5_000 });
+    await new Promise((r) => setTimeout(r, 50));
+    await store.logAppend('log', ['b'], { maxLen: 10, ttlMs: 60_000 });
+    const read = await next;
+    expect(read.map((e) => e.value)).toEqual(['b']);
+    // Blocking reads do not hold up other commands: a get answers while three of them wait.
+    let waited = false;
+    const waiting = Promise.all(Array.from({ length: 3 }, () => store.logRead('log', read[0]?.id ?? '', { count: 1, blockMs: 300 }))).then((r) => {
+      waited = true;
+      return r;
+    });
+    expect(await store.get('missing')).toBeNull();
+    expect(waited).toBe(false);
+    expect(await waiting).toEqual([[], [], []]);
+  });
 });
 
 describe('credit account rules (memory and Durable Object stores; redis-scripts.ts mirrors them)', () => {

@@ -32,6 +32,8 @@ const OPERATIONS: Readonly<Record<StoreOperation, true>> = {
   creditSettle: true,
   creditCharge: true,
   creditBalance: true,
+  logAppend: true,
+  logRead: true,
   publish: true,
   subscribe: true,
 };

@@ -5,7 +5,7 @@
 import { EventEmitter } from 'node:events';
 import { gcraState, gcraStep } from './gcra.js';
 import { MemoryCredits } from './memory-credits.js';
-import type { SetOptions, Store, StoreState } from './store.js';
+import type { LogEntry, SetOptions, Store, StoreState } from './store.js';
 
 interface Entry<T> {
   value: T;
@@ -21,6 +21,8 @@ export function createMemoryStore(): Store {
   const sets = new Map<string, Set<string>>();
   /** Rate buckets: key → TAT (ms since epoch). */
   const tats = new Map<string, number>();
+  /** Append-only logs: entries with increasing numeric ids, the next id, and when the log expires. */
+  const logs = new Map<string, { entries: LogEntry[]; nextId: number; expiresAt: number }>();
   const credits = new MemoryCredits();
   const bus = new EventEmitter();
   bus.setMaxListeners(0);
@@ -32,6 +34,20 @@ export function createMemoryStore(): Store {
       return undefined;
     }
     return entry;
+  }
+
+  function liveLog(key: string) {
+    const log = logs.get(key);
+    if (log && log.expiresAt <= Date.now()) {
+      logs.delete(key);
+      return undefined;
+    }
+    return log;
+  }
+
+  function logAfter(key: string, after: string, count: number): LogEntry[] {
+    const from = Number(after);
+    return (liveLog(key)?.entries ?? []).filter((e) => Number(e.id) > from).slice(0, count);
   }
 
   function hash(key: string, create: true): Map<string, string>;
@@ -67,6 +83,7 @@ export function createMemoryStore(): Store {
       hashes.delete(key);
       hashExpiries.delete(key);
       sets.delete(key);
+      logs.delete(key);
     },
     async compareAndDelete(key, expected) {
       if (live(key)?.value !== expected) return false;
@@ -148,6 +165,32 @@ export function createMemoryStore(): Store {
     },
     async smembers(key) {
       return [...(sets.get(key) ?? [])];
+    },
+    async logAppend(key, appended, options) {
+      let log = liveLog(key);
+      if (appended.length === 0) {
+        if (log) log.expiresAt = Date.now() + options.ttlMs;
+        return;
+      }
+      if (!log) logs.set(key, (log = { entries: [], nextId: 1, expiresAt: 0 }));
+      for (const value of appended) log.entries.push({ id: String(log.nextId++), value });
+      if (log.entries.length > options.maxLen) log.entries.splice(0, log.entries.length - options.maxLen);
+      log.expiresAt = Date.now() + options.ttlMs;
+      bus.emit(`log:${key}`);
+    },
+    async logRead(key, after, options) {
+      const ready = logAfter(key, after, options.count);
+      if (ready.length > 0 || options.blockMs <= 0) return ready;
+      await new Promise<void>((resolve) => {
+        const done = () => {
+          clearTimeout(timer);
+          bus.off(`log:${key}`, done);
+          resolve();
+        };
+        const timer = setTimeout(done, options.blockMs);
+        bus.on(`log:${key}`, done);
+      });
+      return logAfter(key, after, options.count);
     },
     async publish(channel, message) {
       // Asynchronous like a real broker, so publishers never re-enter handlers.

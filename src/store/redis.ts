@@ -8,7 +8,7 @@ import type { Logger } from '../log.js';
 import { EXPIRED_RESERVATION_MEMORY_MS } from './credit-account.js';
 import { mapStoreRejections } from './failure-counting-store.js';
 import { registerScripts } from './redis-scripts.js';
-import { StoreUnavailableError, type CreditBalance, type SetOptions, type Store, type StoreState } from './store.js';
+import { StoreUnavailableError, type CreditBalance, type LogEntry, type SetOptions, type Store, type StoreState } from './store.js';
 
 export interface RedisStoreOptions {
   readonly url: string;
@@ -52,6 +52,16 @@ function toBalance(values: readonly unknown[]): CreditBalance {
   return { available: available ?? 0, reserved: reserved ?? 0, spent: spent ?? 0, toppedUp: toppedUp ?? 0 };
 }
 
+/** Blocking log reads kept connected for the next one; more at once each get a connection that is closed after. */
+const IDLE_BLOCKING_CONNECTIONS = 8;
+
+type XReadReply = Array<[string, Array<[string, string[]]>]> | null;
+
+function logEntries(reply: XReadReply): LogEntry[] {
+  const entries = reply?.[0]?.[1] ?? [];
+  return entries.map(([id, fields]) => ({ id, value: fields[1] ?? '' }));
+}
+
 export async function createRedisStore(options: RedisStoreOptions): Promise<Store> {
   const prefix = options.prefix ?? 'taogate:';
   const base = connectionOptions(options);
@@ -82,6 +92,41 @@ export async function createRedisStore(options: RedisStoreOptions): Promise<Stor
     const set = handlers.get(channel.slice(prefix.length));
     if (set) for (const handler of set) handler(message);
   });
+
+  /**
+   * XREAD BLOCK holds its connection until a value comes or the wait ends:
+   * each blocking read borrows a connection of its own, never the command
+   * client's. Bounded by the wait plus the command timeout; a read that
+   * outlasts it has its connection dropped.
+   */
+  const idleBlocking: Redis[] = [];
+  const commandTimeoutMs = options.commandTimeoutMs ?? 500;
+  let closed = false;
+  async function blockingRead(key: string, after: string, count: number, blockMs: number): Promise<LogEntry[]> {
+    const connection = idleBlocking.pop() ?? new Redis(options.url, { ...base, keyPrefix: prefix, commandTimeout: undefined });
+    connection.on('error', () => undefined);
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    let healthy = false;
+    try {
+      const read = (async () => {
+        if (connection.status === 'wait') await connection.connect();
+        return (await connection.xread('COUNT', count, 'BLOCK', blockMs, 'STREAMS', key, after)) as XReadReply;
+      })();
+      const limit = new Promise<never>((_, reject) => {
+        timer = setTimeout(() => reject(new Error(`no answer within ${blockMs + commandTimeoutMs} ms`)), blockMs + commandTimeoutMs);
+      });
+      const reply = await Promise.race([read, limit]);
+      healthy = true;
+      return logEntries(reply);
+    } finally {
+      clearTimeout(timer);
+      connection.removeAllListeners('error');
+      if (healthy && !closed && connection.status === 'ready' && idleBlocking.length < IDLE_BLOCKING_CONNECTIONS) {
+        connection.on('error', () => undefined);
+        idleBlocking.push(connection);
+      } else connection.disconnect();
+    }
+  }
 
   const connectWait = options.connectWaitMs ?? 2000;
   await Promise.race([
@@ -194,6 +239,17 @@ export async function createRedisStore(options: RedisStoreOptions): Promise<Stor
     async smembers(key) {
       return client.smembers(key);
     },
+    async logAppend(key, values, opts) {
+      const multi = client.multi();
+      for (const value of values) multi.xadd(key, 'MAXLEN', opts.maxLen, '*', 'v', value);
+      multi.pexpire(key, opts.ttlMs);
+      const replies = (await multi.exec()) ?? [];
+      for (const [err] of replies) if (err) throw err;
+    },
+    async logRead(key, after, opts) {
+      if (opts.blockMs > 0) return blockingRead(key, after, opts.count, opts.blockMs);
+      return logEntries((await client.xread('COUNT', opts.count, 'STREAMS', key, after)) as XReadReply);
+    },
     async publish(channel, message) {
       await client.publish(prefix + channel, message);
     },
@@ -221,6 +277,8 @@ export async function createRedisStore(options: RedisStoreOptions): Promise<Stor
     },
     async close() {
       stateListeners.clear();
+      closed = true;
+      for (const connection of idleBlocking.splice(0)) connection.disconnect();
       client.disconnect();
       subscriber.disconnect();
     },

@@ -9,7 +9,7 @@
  */
 import { applyCharge, applyReserve, applySettle, applyTopUp, balanceOf, emptyAccount, type CreditAccount } from './credit-account.js';
 import { gcraState, gcraStep } from './gcra.js';
-import type { CreditBalance, HashIncrement, HashIncrOptions, RateBucket, RateDecision, SetOptions, TopUpResult } from './store.js';
+import type { CreditBalance, HashIncrement, HashIncrOptions, LogAppendOptions, LogEntry, RateBucket, RateDecision, SetOptions, TopUpResult } from './store.js';
 
 /** The part of Cloudflare's SqlStorage this engine uses (node:sqlite-like in tests would fit too). */
 export interface SqlExec {
@@ -29,10 +29,13 @@ const SCHEMA = [
   'CREATE TABLE IF NOT EXISTS rate (k TEXT PRIMARY KEY, tat REAL NOT NULL, expires_at INTEGER NOT NULL)',
   // Balances and held reservations as one JSON row per account: read and written whole, atomically.
   'CREATE TABLE IF NOT EXISTS credit_accounts (account TEXT PRIMARY KEY, state TEXT NOT NULL)',
+  // Append-only logs (Redis Streams' role): values by increasing id, whole-log expiry like a hash's.
+  'CREATE TABLE IF NOT EXISTS log (k TEXT NOT NULL, id INTEGER NOT NULL, v TEXT NOT NULL, PRIMARY KEY (k, id))',
+  'CREATE TABLE IF NOT EXISTS log_expiry (k TEXT PRIMARY KEY, expires_at INTEGER NOT NULL)',
   'CREATE TABLE IF NOT EXISTS credit_topups (account TEXT NOT NULL, idem TEXT NOT NULL, amount INTEGER NOT NULL, PRIMARY KEY (account, idem))',
 ];
 
-const EXPIRING_TABLES = ['kv', 'applied', 'rate', 'hash_expiry'] as const;
+const EXPIRING_TABLES = ['kv', 'applied', 'rate', 'hash_expiry', 'log_expiry'] as const;
 
 interface StoredAccount {
   readonly available: number;
@@ -68,6 +71,8 @@ export class SqlStoreEngine {
     this.sql.exec('DELETE FROM kv WHERE k = ?', key);
     this.dropHash(key);
     this.sql.exec('DELETE FROM sets WHERE k = ?', key);
+    this.sql.exec('DELETE FROM log WHERE k = ?', key);
+    this.sql.exec('DELETE FROM log_expiry WHERE k = ?', key);
   }
 
   compareAndDelete(key: string, expected: string): boolean {
@@ -122,6 +127,27 @@ export class SqlStoreEngine {
     return this.sql.exec('SELECT m FROM sets WHERE k = ?', key).toArray().map((r) => String(r.m));
   }
 
+  logAppend(key: string, values: readonly string[], options: LogAppendOptions): void {
+    const expiresAt = this.now() + options.ttlMs;
+    if (values.length === 0) {
+      this.sql.exec('UPDATE log_expiry SET expires_at = ? WHERE k = ? AND expires_at > ?', expiresAt, key, this.now());
+      return;
+    }
+    this.expireLog(key);
+    const row = this.sql.exec('SELECT MAX(id) AS last FROM log WHERE k = ?', key).toArray()[0];
+    let id = row?.last === null || row?.last === undefined ? 0 : Number(row.last);
+    for (const value of values) this.sql.exec('INSERT INTO log (k, id, v) VALUES (?, ?, ?)', key, ++id, value);
+    this.sql.exec('DELETE FROM log WHERE k = ? AND id <= ?', key, id - options.maxLen);
+    this.sql.exec('INSERT OR REPLACE INTO log_expiry (k, expires_at) VALUES (?, ?)', key, expiresAt);
+  }
+
+  /** Never waits (the object must not hold a call open for one client): its readers poll. */
+  logRead(key: string, after: string, count: number): LogEntry[] {
+    this.expireLog(key);
+    const rows = this.sql.exec('SELECT id, v FROM log WHERE k = ? AND id > ? ORDER BY id LIMIT ?', key, Number(after), count).toArray();
+    return rows.map((r) => ({ id: String(r.id), value: String(r.v) }));
+  }
+
   rateLimit(buckets: readonly RateBucket[]): RateDecision {
     const now = this.now();
     const tats = buckets.map((b) => this.tat(b.key, now));
@@ -171,6 +197,7 @@ export class SqlStoreEngine {
     const now = this.now();
     let next: number | null = null;
     this.sql.exec('DELETE FROM hash WHERE k IN (SELECT k FROM hash_expiry WHERE expires_at <= ?)', now);
+    this.sql.exec('DELETE FROM log WHERE k IN (SELECT k FROM log_expiry WHERE expires_at <= ?)', now);
     for (const table of EXPIRING_TABLES) {
       this.sql.exec(`DELETE FROM ${table} WHERE expires_at IS NOT NULL AND expires_at <= ?`, now);
       const row = this.sql.exec(`SELECT MIN(expires_at) AS next FROM ${table} WHERE expires_at IS NOT NULL`).toArray()[0];
@@ -184,6 +211,13 @@ export class SqlStoreEngine {
   private expireHash(key: string): void {
     const row = this.sql.exec('SELECT expires_at FROM hash_expiry WHERE k = ?', key).toArray()[0];
     if (row && Number(row.expires_at) <= this.now()) this.dropHash(key);
+  }
+
+  private expireLog(key: string): void {
+    const row = this.sql.exec('SELECT expires_at FROM log_expiry WHERE k = ?', key).toArray()[0];
+    if (!row || Number(row.expires_at) > this.now()) return;
+    this.sql.exec('DELETE FROM log WHERE k = ?', key);
+    this.sql.exec('DELETE FROM log_expiry WHERE k = ?', key);
   }
 
   private dropHash(key: string): void {

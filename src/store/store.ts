@@ -90,6 +90,30 @@ export interface TopUpResult {
   readonly balance: CreditBalance;
 }
 
+/** One value of an append-only log (a Redis Stream), with the id a reader passes back to read on after it. */
+export interface LogEntry {
+  readonly id: string;
+  readonly value: string;
+}
+
+export interface LogAppendOptions {
+  /** Only the newest this many values are kept. */
+  readonly maxLen: number;
+  /** (Re)sets the whole log's expiry to this many milliseconds from now. */
+  readonly ttlMs: number;
+}
+
+export interface LogReadOptions {
+  /** At most this many values. */
+  readonly count: number;
+  /**
+   * With nothing to return yet, wait this long for a value to be appended
+   * (0: answer at once). Redis blocks on a connection of its own; memory
+   * waits in-process; the Durable Object answers at once (its readers poll).
+   */
+  readonly blockMs: number;
+}
+
 export interface Store {
   readonly kind: 'memory' | 'redis' | 'durable-object';
   /**
@@ -170,6 +194,15 @@ export interface Store {
    */
   creditCharge(account: string, chargeId: string, amount: number, ttlMs: number): Promise<boolean>;
   creditBalance(account: string): Promise<CreditBalance>;
+
+  /**
+   * Appends values, in order, to the log at `key` and sets its expiry; with
+   * no values only renews the expiry of a log that exists. What the response
+   * cache relays a stream through to other replicas.
+   */
+  logAppend(key: string, values: readonly string[], options: LogAppendOptions): Promise<void>;
+  /** Values appended after the entry `after` ('0': from the start), oldest first; [] when none (the log may not exist). */
+  logRead(key: string, after: string, options: LogReadOptions): Promise<LogEntry[]>;
 
   publish(channel: string, message: string): Promise<void>;
   /** Resolves once the subscription is active; the result unsubscribes. */

@@ -12,7 +12,7 @@
 import { DurableObject } from 'cloudflare:workers';
 import type { StoreObjectApi } from '../store/durable-object.js';
 import { SqlStoreEngine } from '../store/sql-store-engine.js';
-import type { HashIncrement, HashIncrOptions, RateBucket, SetOptions } from '../store/store.js';
+import type { HashIncrement, HashIncrOptions, LogAppendOptions, LogReadOptions, RateBucket, SetOptions } from '../store/store.js';
 
 /** The object's methods run synchronously; its stubs (StoreObjectApi) see them as async. */
 type Synchronous<T> = { [K in keyof T]: T[K] extends (...args: infer A) => Promise<infer R> ? (...args: A) => R : never };
@@ -78,6 +78,13 @@ export class StoreObject extends DurableObject implements Synchronous<StoreObjec
   }
   smembers(key: string) {
     return this.engine.smembers(key);
+  }
+  logAppend(key: string, values: readonly string[], options: LogAppendOptions) {
+    this.engine.logAppend(key, values, options);
+    if (values.length > 0) this.sweepLater();
+  }
+  logRead(key: string, after: string, options: LogReadOptions) {
+    return this.engine.logRead(key, after, options.count);
   }
   rateLimit(buckets: readonly RateBucket[]) {
     const decision = this.engine.rateLimit(buckets);
