@@ -12,6 +12,7 @@ import { cacheKey } from '../src/cache/cache-key.js';
 import { HeldClaim } from '../src/cache/replica-claim.js';
 import { SharedTier } from '../src/cache/shared-tier.js';
 import { startMiner, type RunningMiner } from '../src/devnet/miner.js';
+import { readReceiptBody } from '../src/metering/receipts.js';
 import { createLogger, silentLogger, type Logger } from '../src/log.js';
 import { createRedisStore } from '../src/store/redis.js';
 import type { Store } from '../src/store/store.js';
@@ -72,16 +73,131 @@ describe('two replicas on one Redis', () => {
     expect(other?.coalesced).toBeGreaterThan(0);
   });
 
-  it('a stream does not wait for another replica’s whole answer: each replica calls the miner once, and its streams follow that call', async () => {
+  it('sends 20 identical concurrent streams, spread over both, to the miner once: the other replica relays the leader’s chunks as they come', async () => {
     const [a, b] = await replicas();
-    const body = fresh();
+    const body = { ...fresh(), stream: true as const, stream_options: { include_usage: true } };
     miner.reset();
-    const texts = await Promise.all(Array.from({ length: 20 }, (_, i) => (i % 2 ? a : b).client().chat.completions.create({ ...body, stream: true }).then(streamText)));
-    expect(miner.requestCount).toBe(2);
-    expect(a.gateway.cache.stats()).toMatchObject({ misses: 1, hits: 9 });
-    expect(b.gateway.cache.stats()).toMatchObject({ misses: 1, hits: 9 });
-    expect(new Set(texts).size).toBe(1);
-    expect(texts[0]).toContain('devnet miner R');
+    const answers = await Promise.all(
+      Array.from({ length: 20 }, async (_, i) => {
+        const res = await (i % 2 ? a : b).client().chat.completions.create(body).withResponse();
+        const chunks: OpenAI.ChatCompletionChunk[] = [];
+        for await (const chunk of res.data) chunks.push(chunk);
+        return { cache: cacheOf(res), chunks };
+      }),
+    );
+    expect(miner.requestCount).toBe(1);
+    expect(answers.filter((r) => r.cache === 'MISS')).toHaveLength(1);
+    const contentOf = (chunks: OpenAI.ChatCompletionChunk[]) => chunks.map((c) => c.choices[0]?.delta?.content ?? '').filter((t) => t !== '');
+    const leader = answers.find((r) => r.cache === 'MISS');
+    const leaderContent = contentOf(leader?.chunks ?? []);
+    // The miner sends 10 content chunks: every client got each of them, in order, not one assembled answer.
+    expect(leaderContent.length).toBeGreaterThanOrEqual(10);
+    for (const answer of answers) expect(contentOf(answer.chunks)).toEqual(leaderContent);
+    expect(leaderContent.join('')).toContain('devnet miner R');
+    // Every client asked for usage and got it, billed as a cached hit on the followers.
+    for (const answer of answers) expect(answer.chunks.at(-1)?.usage?.completion_tokens).toBeGreaterThan(0);
+    const receiptOf = (chunks: OpenAI.ChatCompletionChunk[]) => readReceiptBody(String((chunks.at(-1) as unknown as { taogate_receipt?: string }).taogate_receipt));
+    expect(answers.filter((r) => receiptOf(r.chunks)?.cached === true).map((r) => r.cache)).toEqual(Array.from({ length: 19 }, () => 'HIT'));
+    const stats = [a, b].map((g) => g.gateway.cache.stats()).sort((x, y) => y.misses - x.misses);
+    expect(stats[0]).toMatchObject({ misses: 1, hits: 9 });
+    expect(stats[1]).toMatchObject({ misses: 0, hits: 10 });
+  });
+
+  it('a stream that joins on another replica mid-stream gets the whole answer from its first chunk, while the leader’s is still coming', async () => {
+    const slow = await startMiner({ hotkeyUri: '//CacheRedisSlow', name: 'S', chunkCount: 10, chunkDelayMs: 100 });
+    const env = { REDIS_URL: SHARED_REDIS, REDIS_PREFIX: `test:${randomUUID()}:` };
+    const start = () => startTestGateway({ subnets: [{ netuid: 4, models: ['m'], miners: [{ miner: slow, uid: 0, incentive: 1 }] }], env });
+    const [a, b] = [await start(), await start()];
+    gateways.push(a, b);
+    try {
+      const body = { ...fresh(), stream: true as const };
+      const leading = (await a.client().chat.completions.create(body))[Symbol.asyncIterator]();
+      const first = await leading.next();
+      const leaderContent = [first.done ? '' : (first.value.choices[0]?.delta?.content ?? '')];
+      let leaderDone = false;
+      const leaderRest = (async () => {
+        for (let next = await leading.next(); !next.done; next = await leading.next()) leaderContent.push(next.value.choices[0]?.delta?.content ?? '');
+        leaderDone = true;
+      })();
+      // a has relayed its first chunk (~1 s of chunks follow); b asks now.
+      const following = await b.client().chat.completions.create(body).withResponse();
+      expect(cacheOf(following)).toBe('HIT');
+      const followerContent: string[] = [];
+      let leaderDoneAtFirstChunk: boolean | null = null;
+      for await (const chunk of following.data) {
+        leaderDoneAtFirstChunk ??= leaderDone;
+        followerContent.push(chunk.choices[0]?.delta?.content ?? '');
+      }
+      await leaderRest;
+      // Its chunks came as the leader's did, not once the whole answer was in.
+      expect(leaderDoneAtFirstChunk).toBe(false);
+      expect(followerContent.filter((t) => t !== '')).toEqual(leaderContent.filter((t) => t !== ''));
+      expect(followerContent.join('')).toContain('devnet miner S');
+      expect(slow.requestCount).toBe(1);
+    } finally {
+      await slow.close();
+    }
+  });
+
+  it('a stream following another replica’s stream that breaks after it started ends with the error the leader’s client gets', async () => {
+    const dropping = await startMiner({ hotkeyUri: '//CacheRedisDrop', name: 'D', fault: 'dropMidStream', chunkCount: 10, chunkDelayMs: 400 });
+    const env = { REDIS_URL: SHARED_REDIS, REDIS_PREFIX: `test:${randomUUID()}:`, MAX_ATTEMPTS: '1', HEDGE_MODE: 'off' };
+    const start = () => startTestGateway({ subnets: [{ netuid: 4, models: ['m'], miners: [{ miner: dropping, uid: 0, incentive: 1 }] }], env });
+    const [a, b] = [await start(), await start()];
+    gateways.push(a, b);
+    try {
+      const body = { ...fresh(), stream: true };
+      const leading = await a.request('/v1/chat/completions', { method: 'POST', json: body });
+      const reader = leading.body?.getReader();
+      // The leader's first chunk is out; the miner drops the connection ~400 ms later.
+      const firstBytes = await reader?.read();
+      const following = await b.request('/v1/chat/completions', { method: 'POST', json: body });
+      const rest = await new Response(
+        new ReadableStream({
+          async pull(controller) {
+            const next = await reader?.read();
+            if (!next || next.done) controller.close();
+            else controller.enqueue(next.value);
+          },
+        }),
+      ).text();
+      const leaderText = new TextDecoder().decode(firstBytes?.value) + rest;
+      const followerText = await following.text();
+      expect([leading.status, following.status]).toEqual([200, 200]);
+      expect(following.headers.get('x-taogate-cache')).toBe('HIT');
+      const leaderError = errorMessageOf(leaderText);
+      expect(leaderError).toContain('failed after it started');
+      expect(errorMessageOf(followerText)).toBe(leaderError);
+      expect(dropping.requestCount).toBe(1);
+    } finally {
+      await dropping.close();
+    }
+  });
+
+  it('when the leading replica’s miner fails before its first byte, a stream waiting on another replica calls on its own', async () => {
+    const hanging = await startMiner({ hotkeyUri: '//CacheRedisHangStream', name: 'HS', fault: 'hang' });
+    const env = { REDIS_URL: SHARED_REDIS, REDIS_PREFIX: `test:${randomUUID()}:`, FIRST_BYTE_TIMEOUT_MS: '300', MAX_ATTEMPTS: '1', HEDGE_MODE: 'off' };
+    const start = () => startTestGateway({ subnets: [{ netuid: 4, models: ['m'], miners: [{ miner: hanging, uid: 0, incentive: 1 }] }], env });
+    const [a, b] = [await start(), await start()];
+    gateways.push(a, b);
+    try {
+      const body = { ...fresh(), stream: true };
+      const leading = a.request('/v1/chat/completions', { method: 'POST', json: body });
+      await expect.poll(() => hanging.requestCount).toBe(1);
+      const following = b.request('/v1/chat/completions', { method: 'POST', json: body });
+      // b waits on a's claim (the miner is not asked again) while the miner recovers.
+      await new Promise((r) => setTimeout(r, 100));
+      expect(hanging.requestCount).toBe(1);
+      await hanging.setFault('none');
+      const [lead, follow] = await Promise.all([leading, following]);
+      expect(lead.status).toBe(502);
+      expect(follow.status).toBe(200);
+      expect(follow.headers.get('x-taogate-cache')).toBe('MISS');
+      expect(contentOfSse(await follow.text())).toContain('devnet miner HS');
+      expect(hanging.requestCount).toBe(2);
+    } finally {
+      await hanging.close();
+    }
   });
 
   it('keeps the other replica waiting while the answer takes longer than the claim’s TTL: its holder renews it', async () => {
@@ -333,6 +449,27 @@ describe('Redis failures', () => {
     }
   });
 
+  it('with Redis stopped, streams on both replicas are still served: one miner call per replica', async () => {
+    const env = { REDIS_URL: redis.url, REDIS_PREFIX: `test:${randomUUID()}:` };
+    const a = await gateway(env);
+    const b = await gateway(env);
+    await waitFor(() => a.gateway.cache.stats().shared === 'up' && b.gateway.cache.stats().shared === 'up');
+    // Known to the key registry first (keys are cached in-process; a key never seen needs the store).
+    await Promise.all([a, b].map((g) => g.client().chat.completions.create(fresh())));
+    await redis.stop();
+    try {
+      await waitFor(() => a.gateway.cache.stats().shared === 'down' && b.gateway.cache.stats().shared === 'down');
+      const body = { ...fresh(), stream: true as const };
+      miner.reset();
+      const texts = await Promise.all(Array.from({ length: 6 }, (_, i) => (i % 2 ? a : b).client().chat.completions.create(body).then(streamText)));
+      expect(new Set(texts).size).toBe(1);
+      expect(texts[0]).toContain('devnet miner R');
+      expect(miner.requestCount).toBe(2);
+    } finally {
+      await redis.start();
+    }
+  });
+
   it('treats a Redis that stops answering as a miss, counts it, and still answers', async () => {
     const gw = await gateway({ REDIS_URL: redis.url, REDIS_PREFIX: `test:${randomUUID()}:` });
     await waitFor(() => gw.gateway.cache.stats().shared === 'up');
@@ -372,6 +509,22 @@ function capturingLogger(): { logger: Logger; lines: LogLine[] } {
 /** The response cache's lines about the shared store's availability, as level name and message. */
 const sharedStoreLines = (lines: readonly LogLine[]) =>
   lines.filter((l) => l.msg.startsWith('response cache: the shared store')).map((l) => ({ level: l.level === 40 ? 'warn' : l.level === 30 ? 'info' : String(l.level), msg: l.msg }));
+
+/** The text of a stream's chunks. */
+function contentOfSse(sse: string): string {
+  const events = sse.split('\n').filter((l) => l.startsWith('data: ') && l !== 'data: [DONE]');
+  return events.map((l) => (JSON.parse(l.slice(6)) as { choices?: Array<{ delta?: { content?: string } }> }).choices?.[0]?.delta?.content ?? '').join('');
+}
+
+/** The message of a stream's error event, or null. */
+function errorMessageOf(sse: string): string | null {
+  for (const line of sse.split('\n')) {
+    if (!line.startsWith('data: ') || line === 'data: [DONE]') continue;
+    const event = JSON.parse(line.slice(6)) as { error?: { message?: string } };
+    if (event.error?.message) return event.error.message;
+  }
+  return null;
+}
 
 async function waitFor(check: () => boolean | Promise<boolean>, timeoutMs = 10_000): Promise<void> {
   const until = Date.now() + timeoutMs;

@@ -11,10 +11,10 @@
  * waits no longer than its own request's deadline.
  */
 import type { Upstream } from '../../providers/provider.js';
+import type { RelaySource } from '../openai/chunk-relay.js';
 import { ClientDisconnected, type FixedDeadline } from '../router/request-deadline.js';
 import type { CacheEntry, EntrySnapshot } from './cache-entry.js';
 import type { HeldClaim } from './replica-claim.js';
-import type { SharedStream } from './shared-stream.js';
 
 export interface CacheTicket {
   /** SHA-256 of the normalized request (base64url). */
@@ -26,7 +26,8 @@ export interface CacheTicket {
 }
 
 export interface LiveStream {
-  readonly stream: SharedStream;
+  /** The leader's stream (SharedStream), or another replica's relayed to this one (ReplicaStream). */
+  readonly stream: { attach(): RelaySource | null };
   readonly upstream: Upstream;
   readonly servedModel: string;
   readonly snapshot: EntrySnapshot;
@@ -88,7 +89,8 @@ export class Flight {
       if (gone) return;
       gone = true;
       clientSignal.removeEventListener('abort', leave);
-      if (--this.participants === 0 && this.final === null) this.controller.abort(new ClientDisconnected('every client waiting for this answer went away'));
+      // A stream relayed to other replicas goes on for their clients (it is read to its end, within the entry cap).
+      if (--this.participants === 0 && this.final === null && !this.claim?.relaying) this.controller.abort(new ClientDisconnected('every client waiting for this answer went away'));
     };
     if (clientSignal.aborted) leave();
     else clientSignal.addEventListener('abort', leave, { once: true });

@@ -14,14 +14,18 @@
  * claim let go without an entry (the leader failed) is taken by the first
  * follower to try, and the rest follow it.
  *
- * A stream whose key another replica holds does not wait: its client would
- * see nothing until the whole answer was in, and the leader's chunks
- * cannot reach another replica as they come (a Worker holds no
- * subscription). It calls the miner at once; its answer is stored too.
+ * A stream whose key another replica holds follows the holder's stream as
+ * it comes, through the store (replica-stream.ts), once the holder's first
+ * event is in; a holder that answers JSON it waits for like any follower.
+ * Where the store cannot relay streams (Workers: an isolate holds no
+ * connection to block on) it does not wait: its client would see nothing
+ * until the whole answer was in. It calls the miner at once; its answer is
+ * stored too.
  */
 import { randomUUID } from 'node:crypto';
 import { ClientDisconnected } from '../router/request-deadline.js';
 import type { CacheEntry } from './cache-entry.js';
+import { findStream, StreamPublisher, type FoundStream, type StreamOrigin } from './replica-stream.js';
 import type { SharedTier, StoredEntry } from './shared-tier.js';
 
 /** While waiting on another replica's claim: how often the entry and the claim are looked at (notices, where they arrive, wake sooner). */
@@ -30,14 +34,16 @@ const POLL_MS = 100;
 /** This replica's claim on a key, renewed until released. */
 export class HeldClaim {
   private readonly timer: ReturnType<typeof setInterval>;
+  private publisher: StreamPublisher | null = null;
 
   constructor(
     private readonly tier: SharedTier,
     readonly key: string,
     private readonly token: string,
-    ttlMs: number,
+    private readonly ttlMs: number,
   ) {
     this.timer = setInterval(() => {
+      this.publisher?.renew();
       void this.tier.renew(key, token, ttlMs).then((held) => {
         // Gone (it ran out while the store was unreachable): renewing now could only prolong another replica's claim.
         if (!held) clearInterval(this.timer);
@@ -45,9 +51,26 @@ export class HeldClaim {
     }, Math.max(1, Math.floor(ttlMs / 3)));
   }
 
-  /** Stops renewing and lets go (if still this claim's), telling waiting replicas whether the entry is in. */
-  release(filled: boolean): Promise<void> {
+  /** True while this claim's stream is relayed to other replicas. */
+  get relaying(): boolean {
+    return this.publisher !== null;
+  }
+
+  /**
+   * Relays the stream this replica leads to other replicas' followers, where
+   * the store can (null elsewhere). Its log outlives the claim's renewals by
+   * a TTL, so a follower reads its end after the claim went.
+   */
+  relayStream(origin: StreamOrigin, maxChars: number, redact: (text: string) => string): StreamPublisher | null {
+    if (!this.tier.relaysStreams) return null;
+    this.publisher ??= new StreamPublisher(this.tier, this.key, this.token, origin, 2 * this.ttlMs, maxChars, redact);
+    return this.publisher;
+  }
+
+  /** Stops renewing and lets go (if still this claim's, after every relayed event landed), telling waiting replicas whether the entry is in. */
+  async release(filled: boolean): Promise<void> {
     clearInterval(this.timer);
+    await this.publisher?.drained();
     return this.tier.release(this.key, this.token, filled);
   }
 }
@@ -56,6 +79,8 @@ export type Coordinated =
   /** The answer, from this replica's memory (its own leader stored it meanwhile) or from the store. */
   | { readonly kind: 'memory'; readonly entry: CacheEntry }
   | { readonly kind: 'stored'; readonly stored: StoredEntry }
+  /** Another replica's stream, relayed through the store (a stream request only). */
+  | { readonly kind: 'relayed'; readonly found: FoundStream }
   /** Call the miner: holding the claim, or without one (a stream, the store unreachable, the wait too long). */
   | { readonly kind: 'lead'; readonly claim: HeldClaim | null };
 
@@ -85,7 +110,7 @@ export async function coordinate(tier: SharedTier, key: string, options: Coordin
       await claim.release(true);
       return { kind: 'stored', stored: late };
     }
-    if (options.wantsStream) return { kind: 'lead', claim: null };
+    if (options.wantsStream && !tier.relaysStreams) return { kind: 'lead', claim: null };
     options.onWaiting?.();
     const waited = await awaitHolder(tier, key, until, options);
     if (waited !== 'free') return waited;
@@ -106,7 +131,10 @@ async function awaitHolder(tier: SharedTier, key: string, until: number, options
     const stored = await tier.get(key);
     if (stored) return { kind: 'stored', stored };
     if (notice === false) return 'free';
-    if (!(await tier.claimed(key))) {
+    const holder = await tier.holder(key);
+    const found = holder !== null && options.wantsStream ? await findStream(tier, key, holder) : null;
+    if (found) return { kind: 'relayed', found };
+    if (holder === null) {
       // The holder stores its entry before it lets go: read once more in case that happened since the read above.
       const late = await tier.get(key);
       return late ? { kind: 'stored', stored: late } : 'free';

@@ -31,6 +31,7 @@ import { cacheKey } from './cache-key.js';
 import { effectiveTtlS, uncacheableReason, type CacheDirective } from './cache-policy.js';
 import { Flight, type CacheTicket } from './flight.js';
 import { coordinate } from './replica-claim.js';
+import { followRelayed } from './replica-stream.js';
 import type { CacheStats } from './cache-stats.js';
 import { SharedTier, type StoredEntry } from './shared-tier.js';
 import { WritesBehind } from './writes-behind.js';
@@ -153,6 +154,8 @@ export class ResponseCache {
         })
       : null;
     if (!answer) return this.leading(opened);
+    // Another replica's stream, relayed to this flight: read like a leader's here.
+    if (answer === 'relayed') return this.follow(opened, ticket, client, wantsStream);
     this.land(opened, answer);
     return this.hit(answer, true);
   }
@@ -210,9 +213,10 @@ export class ResponseCache {
   /**
    * Across replicas (src/cache/replica-claim.ts): takes the key's claim, or
    * waits for the replica that holds it. Returns the answer when one came
-   * from another replica; null when this replica calls the miner.
+   * from another replica, 'relayed' when the flight went live with its
+   * stream, null when this replica calls the miner.
    */
-  private async acrossReplicas(flight: Flight, wantsStream: boolean, deadline: FixedDeadline): Promise<CacheEntry | null> {
+  private async acrossReplicas(flight: Flight, wantsStream: boolean, deadline: FixedDeadline): Promise<CacheEntry | 'relayed' | null> {
     const key = flight.ticket.key;
     const outcome = await coordinate(this.shared as SharedTier, key, {
       wantsStream,
@@ -230,6 +234,7 @@ export class ResponseCache {
       flight.claim = outcome.claim;
       return null;
     }
+    if (outcome.kind === 'relayed') return followRelayed(this.shared as SharedTier, flight, outcome.found, (entry) => this.land(flight, entry));
     return outcome.kind === 'memory' ? outcome.entry : this.keep(key, outcome.stored);
   }
 
@@ -248,8 +253,8 @@ export class ResponseCache {
   /** `round`: how many flights this request followed before this one (each ended without an answer for it). */
   private async follow(flight: Flight, ticket: CacheTicket, client: Client, wantsStream: boolean, round = 0): Promise<Acquired> {
     const { clientSignal } = client;
-    // A stream does not wait for another replica's whole answer (replica-claim.ts): it leads here, and later streams follow it.
-    if (wantsStream && flight.awaitsReplica) return this.leading(this.open(ticket, clientSignal));
+    // Where streams are not relayed, a stream does not wait for another replica's whole answer (replica-claim.ts): it leads here.
+    if (wantsStream && flight.awaitsReplica && !this.shared?.relaysStreams) return this.leading(this.open(ticket, clientSignal));
     const leave = flight.join(clientSignal);
     const outcome = await flight.wait(wantsStream, clientSignal, client.deadline).catch((err: unknown) => {
       // Out of time (or its client gone): it no longer waits, so it no longer keeps the call going.

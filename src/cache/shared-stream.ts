@@ -14,6 +14,7 @@
 import type { RelaySource } from '../openai/chunk-relay.js';
 import type { OpenedStream } from '../router/dispatch.js';
 import { ClientDisconnected } from '../router/request-deadline.js';
+import type { StreamTap } from './replica-stream.js';
 
 export interface SharedStreamOptions {
   /** Recording stops once the events exceed this many characters (the answer is then too large to keep). */
@@ -28,6 +29,8 @@ export interface SharedStreamOptions {
    * store write runs behind and this settles at once).
    */
   readonly onEnd: (events: string[] | null) => Promise<void> | void;
+  /** Told every event as it is pulled, and how the stream ended (a leader relaying it to other replicas). */
+  readonly tap?: StreamTap | null;
 }
 
 interface Reader {
@@ -85,6 +88,7 @@ export class SharedStream {
         this.pulling = null;
         if (next.done || next.value === '[DONE]') return this.end('completed', null);
         this.log.push(next.value);
+        this.options.tap?.event(next.value);
         if (!this.recording) return;
         this.recordedChars += next.value.length;
         if (this.recordedChars > this.options.maxRecordChars) {
@@ -141,6 +145,7 @@ export class SharedStream {
     this.state = state;
     this.failure = failure;
     const completed = state === 'completed';
+    this.options.tap?.end(completed ? null : failure);
     // The miner's health hears once how its stream ended, whoever was reading it.
     this.upstream.settle({
       completed,

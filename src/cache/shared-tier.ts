@@ -3,7 +3,10 @@
  * Durable Object for Worker isolates): entries every replica can read,
  * claims so that only one replica calls the miner for a key, and, where the
  * store broadcasts to every client (Redis), a notice when a claimed answer
- * is in. Without such a broadcast (Workers) waiting replicas poll.
+ * is in. Without such a broadcast (Workers) waiting replicas poll. Where
+ * the store can also block a read until a value comes (Redis), a leading
+ * stream is relayed to followers on other replicas through a log
+ * (replica-stream.ts); on Workers it is not (see replica-claim.ts).
  *
  * The cache is an optimization, so it fails open: every call is bounded by
  * CACHE_STORE_TIMEOUT_MS, and an error or timeout is a miss (or, for the
@@ -11,12 +14,18 @@
  * Availability is logged once per change, and failures are counted.
  */
 import type { Logger } from '../log.js';
-import type { Store } from '../store/store.js';
+import type { LogEntry, Store } from '../store/store.js';
 import { decodeEntry, type CacheEntry } from './cache-entry.js';
 
 const entryKey = (key: string) => `cache:v1:${key}`;
 const claimKey = (key: string) => `cache:claim:${key}`;
+/** A stream's events as its leader relays them, per claim (a new holder never appends to an old holder's log). */
+const streamKey = (key: string, token: string) => `cache:stream:${key}:${token}`;
 const FILLED_CHANNEL = 'cache:filled';
+/** At most this many events per relayed stream (its characters are capped by CACHE_MAX_ENTRY_BYTES first). */
+export const MAX_RELAYED_EVENTS = 100_000;
+/** Slack past a blocking read's wait for its empty answer to arrive through a busy event loop. */
+const BLOCKED_READ_GRACE_MS = 250;
 
 /** An entry as read back, with the size of its stored form. */
 export interface StoredEntry {
@@ -31,7 +40,7 @@ class CacheStoreTimeout extends Error {
 export class SharedTier {
   private available: boolean;
   private failures = 0;
-  private readonly waiters = new Map<string, Set<(filled: boolean) => void>>();
+  private readonly waiters = new Map<string, Set<(filled: boolean | null) => void>>();
   /** Notices arrive (the store broadcasts to every client); otherwise waiting is polling alone. */
   private readonly hearsNotices: boolean;
   private unsubscribe: (() => Promise<void>) | null = null;
@@ -89,7 +98,40 @@ export class SharedTier {
 
   /** Whether some replica holds the key's claim (false when the store cannot say: nothing to wait for then). */
   async claimed(key: string): Promise<boolean> {
-    return (await this.call(() => this.store.get(claimKey(key)), null)) !== null;
+    return (await this.holder(key)) !== null;
+  }
+
+  /** The token of the key's claim, null when none is held (or the store cannot say). */
+  holder(key: string): Promise<string | null> {
+    return this.call(() => this.store.get(claimKey(key)), null);
+  }
+
+  /**
+   * True where a leading stream is relayed to other replicas as it comes:
+   * the store broadcasts notices and blocks reads (Redis). A Worker holds no
+   * connection to block on, and would poll the object for every chunk.
+   */
+  get relaysStreams(): boolean {
+    return this.hearsNotices;
+  }
+
+  /** Appends to the stream log of the claim `token` holds on `key` (no values: renews it); false when it failed. */
+  appendStream(key: string, token: string, values: readonly string[], ttlMs: number): Promise<boolean> {
+    return this.call(async () => {
+      await this.store.logAppend(streamKey(key, token), values, { maxLen: MAX_RELAYED_EVENTS, ttlMs });
+      return true;
+    }, false);
+  }
+
+  /** Values of that log after `after`, waiting up to `blockMs` for one; null when the store failed or is down. */
+  readStream(key: string, token: string, after: string, count: number, blockMs: number): Promise<LogEntry[] | null> {
+    // A blocked read answers when its wait ends: CACHE_STORE_TIMEOUT_MS starts counting a little after that.
+    return this.call(() => this.store.logRead(streamKey(key, token), after, { count, blockMs }), null, blockMs > 0 ? blockMs + BLOCKED_READ_GRACE_MS : 0);
+  }
+
+  /** Wakes replicas waiting on the key: its leader's stream has started. */
+  async announceStream(key: string): Promise<void> {
+    await this.call(() => this.store.publish(FILLED_CHANNEL, `2${key}`), undefined);
   }
 
   /** Gives this replica's claim back (never another's) and tells waiting replicas whether an entry is there to read. */
@@ -102,8 +144,8 @@ export class SharedTier {
 
   /**
    * Resolves with the next notice for the key (true: filled, false: nothing
-   * to share), or null after `ms` or once `signal` aborts. Without notices,
-   * just waits.
+   * to share), or null after `ms`, once `signal` aborts, or when the
+   * holder's stream started. Without notices, just waits.
    */
   nextNotice(key: string, ms: number, signal: AbortSignal): Promise<boolean | null> {
     return new Promise((resolve) => {
@@ -129,7 +171,7 @@ export class SharedTier {
     await this.unsubscribe?.().catch(() => undefined);
   }
 
-  private waitersOf(key: string): Set<(filled: boolean) => void> {
+  private waitersOf(key: string): Set<(filled: boolean | null) => void> {
     let set = this.waiters.get(key);
     if (!set) this.waiters.set(key, (set = new Set()));
     return set;
@@ -137,18 +179,19 @@ export class SharedTier {
 
   private onNotice(message: string): void {
     const waiters = this.waiters.get(message.slice(1));
-    if (waiters) for (const wake of [...waiters]) wake(message.startsWith('1'));
+    const notice = message.startsWith('2') ? null : message.startsWith('1');
+    if (waiters) for (const wake of [...waiters]) wake(notice);
   }
 
-  /** Runs one store call within the timeout; on failure returns `fallback` (fail open) and marks the store unreachable. */
-  private async call<T>(run: () => Promise<T>, fallback: T): Promise<T> {
+  /** Runs one store call within the timeout (plus `waitMs` a blocking read may wait); on failure returns `fallback` (fail open) and marks the store unreachable. */
+  private async call<T>(run: () => Promise<T>, fallback: T, waitMs = 0): Promise<T> {
     if (this.store.state() !== 'up') return fallback;
     let timer: ReturnType<typeof setTimeout> | undefined;
     try {
       const result = await Promise.race([
         run(),
         new Promise<never>((_, reject) => {
-          timer = setTimeout(() => reject(new CacheStoreTimeout(`no answer within ${this.timeoutMs} ms`)), this.timeoutMs);
+          timer = setTimeout(() => reject(new CacheStoreTimeout(`no answer within ${this.timeoutMs + waitMs} ms`)), this.timeoutMs + waitMs);
         }),
       ]);
       this.setAvailable(true, null);

@@ -67,9 +67,13 @@ export async function answerFromUpstreams(ctx: CompletionContext, flight: Flight
     gw.metrics.firstToken(servedModel, 'stream', secondsSince(started));
     let source: RelaySource = opened;
     if (flight) {
+      // Holding the key's claim: followers on other replicas read this stream as it comes (Redis only).
+      const origin = { endpoint: call.endpoint, upstream: opened.upstream, servedModel, snapshot: receiptSnapshot };
+      const tap = flight.claim?.relayStream(origin, gw.cache.maxEntryBytes, served.leg.provider.redact) ?? null;
       const shared = new SharedStream(opened, {
         maxRecordChars: gw.cache.maxEntryBytes,
-        keepReading: () => flight.awaitsWholeAnswer,
+        keepReading: () => flight.awaitsWholeAnswer || tap !== null,
+        tap,
         onEnd: (events) => {
           deadline.release();
           // Only a stream that finished with every chunk recorded is an answer to keep.
