@@ -10,10 +10,13 @@
  * stopped only when every client that waits for it has gone. A follower
  * waits no longer than its own request's deadline.
  */
-import type { Upstream } from '../../providers/provider.js';
+import type { CompletionEndpoint, Upstream } from '../../providers/provider.js';
+import type { ApiKeyRecord } from '../metering/api-keys.js';
 import type { RelaySource } from '../openai/chunk-relay.js';
+import type { CompletionLikeRequest } from '../openai/requests.js';
 import { ClientDisconnected, type FixedDeadline } from '../router/request-deadline.js';
 import type { CacheEntry, EntrySnapshot } from './cache-entry.js';
+import type { CacheDirective } from './cache-policy.js';
 import type { HeldClaim } from './replica-claim.js';
 
 export interface CacheTicket {
@@ -24,6 +27,33 @@ export interface CacheTicket {
   /** How long the answer is kept. */
   readonly ttlS: number;
 }
+
+/** What a completion brings to the response cache (ResponseCache.ticket). */
+export interface TicketInput {
+  readonly endpoint: CompletionEndpoint;
+  readonly request: CompletionLikeRequest;
+  readonly key: ApiKeyRecord;
+  readonly pinned: boolean;
+  readonly directive: CacheDirective;
+  /** The canonical model id the request resolved to. */
+  readonly model: string;
+}
+
+/** Whoever asks: a completion call. */
+export interface Client {
+  /** Aborts when the client goes away. */
+  readonly clientSignal: AbortSignal;
+  /** The request's deadline, fixed at its arrival: no wait outlasts it. */
+  readonly deadline: FixedDeadline;
+}
+
+export type Acquired =
+  /** A stored answer, or one a flight this request followed has shared. */
+  | { readonly kind: 'hit'; readonly entry: CacheEntry; readonly coalesced: boolean }
+  /** The live stream of an identical request (here, or relayed from another replica), read from its first chunk. */
+  | { readonly kind: 'live'; readonly source: RelaySource; readonly upstream: Upstream; readonly servedModel: string; readonly snapshot: EntrySnapshot }
+  /** Nothing to share: this request calls a miner and completes the flight with its answer. */
+  | { readonly kind: 'lead'; readonly flight: Flight };
 
 export interface LiveStream {
   /** The leader's stream (SharedStream), or another replica's relayed to this one (ReplicaStream). */

@@ -2,10 +2,10 @@
  * The response cache: exact-match answers by SHA-256 of the normalized
  * request, kept in this process's memory (LRU by bytes) and, with Redis or
  * on Workers (the store's Durable Object), in the shared store for every
- * replica or isolate; identical requests in flight at once
- * share one miner call, in this process and across replicas. On Workers a
- * request may not wait on another request's I/O, so there requests share
- * calls through the store only, never through a flight in memory.
+ * replica or isolate; identical requests in flight at once share one miner
+ * call, in this process and across replicas (a stream's chunks reach other
+ * replicas as they come: replica-stream.ts). On Workers a request may not
+ * wait on another's I/O: there requests share calls through the store only.
  *
  * The completion path asks for a ticket (null = BYPASS), then `acquire`s:
  * a stored answer (HIT), a running flight to follow (HIT once served), or
@@ -17,50 +17,20 @@
  * back time for that call (FIRST_BYTE_TIMEOUT_MS, at most half of what is
  * left): a bounded wait, then its own call.
  */
-import type { CompletionEndpoint, Upstream } from '../../providers/provider.js';
 import type { Logger } from '../log.js';
-import type { ApiKeyRecord } from '../metering/api-keys.js';
-import type { RelaySource } from '../openai/chunk-relay.js';
-import type { CompletionLikeRequest } from '../openai/requests.js';
 import type { FixedDeadline } from '../router/request-deadline.js';
 import type { Store } from '../store/store.js';
 import { ByteLru } from './byte-lru.js';
 import type { CacheSettings } from './cache-config.js';
-import { encodeEntry, type CacheEntry, type EntrySnapshot } from './cache-entry.js';
+import { encodeEntry, type CacheEntry } from './cache-entry.js';
 import { cacheKey } from './cache-key.js';
-import { effectiveTtlS, uncacheableReason, type CacheDirective } from './cache-policy.js';
-import { Flight, type CacheTicket } from './flight.js';
+import { effectiveTtlS, uncacheableReason } from './cache-policy.js';
+import { Flight, type Acquired, type CacheTicket, type Client, type TicketInput } from './flight.js';
 import { coordinate } from './replica-claim.js';
 import { followRelayed } from './replica-stream.js';
 import type { CacheStats } from './cache-stats.js';
 import { SharedTier, type StoredEntry } from './shared-tier.js';
 import { WritesBehind } from './writes-behind.js';
-
-export interface TicketInput {
-  readonly endpoint: CompletionEndpoint;
-  readonly request: CompletionLikeRequest;
-  readonly key: ApiKeyRecord;
-  readonly pinned: boolean;
-  readonly directive: CacheDirective;
-  /** The canonical model id the request resolved to. */
-  readonly model: string;
-}
-
-/** Whoever asks: a completion call. */
-export interface Client {
-  /** Aborts when the client goes away. */
-  readonly clientSignal: AbortSignal;
-  /** The request's deadline, fixed at its arrival: no wait outlasts it. */
-  readonly deadline: FixedDeadline;
-}
-
-export type Acquired =
-  /** A stored answer, or one a flight this request followed has shared. */
-  | { readonly kind: 'hit'; readonly entry: CacheEntry; readonly coalesced: boolean }
-  /** The live stream of an identical request, read from its first chunk. */
-  | { readonly kind: 'live'; readonly source: RelaySource; readonly upstream: Upstream; readonly servedModel: string; readonly snapshot: EntrySnapshot }
-  /** Nothing to share: this request calls a miner and completes the flight with its answer. */
-  | { readonly kind: 'lead'; readonly flight: Flight };
 
 /** Flights a request follows before it calls a miner alone, when each ended without an answer for it. */
 const MAX_FLIGHTS_FOLLOWED = 2;
