@@ -140,7 +140,7 @@ describe('two replicas on one Redis', () => {
   });
 
   it('a stream following another replica’s stream that breaks after it started ends with the error the leader’s client gets', async () => {
-    const dropping = await startMiner({ hotkeyUri: '//CacheRedisDrop', name: 'D', fault: 'dropMidStream', chunkCount: 10, chunkDelayMs: 400 });
+    const dropping = await startMiner({ hotkeyUri: '//CacheRedisDrop', name: 'D', fault: 'dropMidStream', chunkCount: 10, chunkDelayMs: 800 });
     const env = { REDIS_URL: SHARED_REDIS, REDIS_PREFIX: `test:${randomUUID()}:`, MAX_ATTEMPTS: '1', HEDGE_MODE: 'off' };
     const start = () => startTestGateway({ subnets: [{ netuid: 4, models: ['m'], miners: [{ miner: dropping, uid: 0, incentive: 1 }] }], env });
     const [a, b] = [await start(), await start()];
@@ -149,7 +149,7 @@ describe('two replicas on one Redis', () => {
       const body = { ...fresh(), stream: true };
       const leading = await a.request('/v1/chat/completions', { method: 'POST', json: body });
       const reader = leading.body?.getReader();
-      // The leader's first chunk is out; the miner drops the connection ~400 ms later.
+      // The leader's first chunk is out; the miner drops the connection ~800 ms later.
       const firstBytes = await reader?.read();
       const following = await b.request('/v1/chat/completions', { method: 'POST', json: body });
       const rest = await new Response(
