@@ -1,6 +1,6 @@
 /** Description pieces shared by every route that runs a completion (for /openapi.json). */
 import { z } from 'zod';
-import { CACHE_TTL_HEADER } from '../src/cache/cache-policy.js';
+import { CACHE_NONDETERMINISTIC_HEADER, CACHE_TTL_HEADER } from '../src/cache/cache-policy.js';
 import type { ParameterDoc } from '../src/openapi/describe-route.js';
 import { ROUTE_POLICIES, ROUTE_POLICY_HEADER } from '../src/router/candidate-policy.js';
 import { PIN_HEADER } from '../src/router/pinned-uids.js';
@@ -28,7 +28,12 @@ export const COMPLETION_HEADERS_DOC: Readonly<Record<string, ParameterDoc>> = {
     schema: z.string(),
   },
   [CACHE_TTL_HEADER]: {
-    description: 'Seconds the answer is kept in the response cache (at most CACHE_MAX_TTL_S; 0 = do not store). Only temperature 0 or seeded requests are cached.',
+    description: 'Seconds the answer is kept in the response cache (at most CACHE_MAX_TTL_S; 0 = do not store). Only temperature 0 or seeded requests are cached unless x-taogate-cache-nondeterministic or CACHE_NONDETERMINISTIC says otherwise.',
     schema: z.string().regex(/^\d{1,10}$/),
+  },
+  [CACHE_NONDETERMINISTIC_HEADER]: {
+    description:
+      '1: cache this request even though its sampling is not deterministic (no temperature 0, no seed): identical requests then get the same stored answer. 0: do not, even when CACHE_NONDETERMINISTIC=1. no-store, private mode and pinned miners still bypass.',
+    schema: z.enum(['1', '0', 'true', 'false', 'yes', 'no']),
   },
 };

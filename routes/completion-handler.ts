@@ -25,7 +25,8 @@ export const SSE_HEADERS = { 'content-type': 'text/event-stream; charset=utf-8',
  * The completion this HTTP request asks for: its key, request id, pinned
  * miners, private mode (`x-taogate-private`), candidate policy
  * (`x-taogate-route-policy`), what it asks of the response cache
- * (`cache-control: no-store`, `x-taogate-cache-ttl`) and abort signal. Also
+ * (`cache-control: no-store`, `x-taogate-cache-ttl`,
+ * `x-taogate-cache-nondeterministic`) and abort signal. Also
  * labels the request's metrics with its model, whichever wire API it came in by.
  */
 export function completionCall(c: Context<GatewayEnv>, endpoint: CompletionEndpoint, request: CompletionCall['request']): CompletionCall {

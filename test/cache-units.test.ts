@@ -59,6 +59,31 @@ describe('cache policy', () => {
     expect(uncacheableReason(base as never, true)).toBe('pinned to miners');
   });
 
+  it('caches sampled requests when opted in, never pinned ones', () => {
+    expect(uncacheableReason({ ...base, temperature: 0.7 } as never, false, true)).toBeNull();
+    expect(uncacheableReason({ model: 'm', messages: [] } as never, false, true)).toBeNull();
+    expect(uncacheableReason({ ...base, temperature: 0.7 } as never, true, true)).toBe('pinned to miners');
+  });
+
+  it('reads the opt-in header: 1/0 and its synonyms, no-store still bypasses, anything else is a 400', () => {
+    const optIn = 'x-taogate-cache-nondeterministic';
+    expect(cacheDirectiveFromHeaders(header({ [optIn]: '1' }))).toEqual({ mode: 'use', nondeterministic: true });
+    expect(cacheDirectiveFromHeaders(header({ [optIn]: ' Yes ' }))).toEqual({ mode: 'use', nondeterministic: true });
+    expect(cacheDirectiveFromHeaders(header({ [optIn]: 'false' }))).toEqual({ mode: 'use', nondeterministic: false });
+    expect(cacheDirectiveFromHeaders(header({ [optIn]: '1', 'x-taogate-cache-ttl': '30' }))).toEqual({ mode: 'use', ttlS: 30, nondeterministic: true });
+    expect(cacheDirectiveFromHeaders(header({ [optIn]: '1', 'cache-control': 'no-store' }))).toEqual({ mode: 'bypass' });
+    for (const bad of ['force', '2', '']) {
+      let error: unknown;
+      try {
+        cacheDirectiveFromHeaders(header({ [optIn]: bad, 'cache-control': 'no-store' }));
+      } catch (err) {
+        error = err;
+      }
+      expect(error).toBeInstanceOf(GatewayError);
+      expect((error as GatewayError).param).toBe(optIn);
+    }
+  });
+
   it('reads no-store and the TTL header; a bad TTL is a 400 naming the header', () => {
     expect(cacheDirectiveFromHeaders(header({}))).toEqual({ mode: 'use' });
     expect(cacheDirectiveFromHeaders(header({ 'cache-control': 'max-age=0, no-store' }))).toEqual({ mode: 'bypass' });

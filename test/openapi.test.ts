@@ -102,6 +102,7 @@ describe('GET /openapi.json', () => {
       expect.objectContaining({ name: 'x-taogate-route-policy', in: 'header' }),
       expect.objectContaining({ name: 'cache-control', in: 'header' }),
       expect.objectContaining({ name: 'x-taogate-cache-ttl', in: 'header' }),
+      expect.objectContaining({ name: 'x-taogate-cache-nondeterministic', in: 'header' }),
     ]);
   });
 

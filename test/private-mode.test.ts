@@ -305,4 +305,23 @@ describe('the response cache in private mode', () => {
     expect(statuses).toEqual(['MISS', 'HIT', 'BYPASS', 'BYPASS', 'BYPASS']);
     expect(tee.requests).toHaveLength(4);
   });
+
+  it('stays uncached when a sampled private request opts in to caching', async () => {
+    const ask = (headers: Record<string, string>) =>
+      gw.request('/v1/chat/completions', {
+        method: 'POST',
+        headers: { 'x-taogate-cache-nondeterministic': '1', ...headers },
+        json: { model: 'sn4/deepseek-v3', temperature: 0.7, messages: [{ role: 'user', content: 'a sampled secret' }] },
+      });
+    const statuses: Array<string | null> = [];
+    for (const headers of [{ 'x-taogate-private': '1' }, { 'x-taogate-private': '1' }, {}, {}] as Array<Record<string, string>>) {
+      const res = await ask(headers);
+      expect(res.status).toBe(200);
+      statuses.push(res.headers.get('x-taogate-cache'));
+      await res.text();
+    }
+    // The opt-in works for the public request (MISS then HIT); private mode wins over it.
+    expect(statuses).toEqual(['BYPASS', 'BYPASS', 'MISS', 'HIT']);
+    expect(tee.requests).toHaveLength(3);
+  });
 });

@@ -1,7 +1,8 @@
 /**
  * The cache's settings, each on a gateway of its own: TTLs and their bound,
  * per-key scope, the entry cap, the memory LRU by bytes, hit pricing and
- * RPM limits on hits, and turning the cache off.
+ * RPM limits on hits, caching sampled requests (per request or for all), and
+ * turning the cache off.
  */
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -158,6 +159,63 @@ describe('metering of hits', () => {
     const afterHit = (await keyDetails(gw, id)).usage.credits;
     expect(afterHit?.spent_micro_usd).toBe(afterMiss?.spent_micro_usd);
     expect(afterHit?.reserved_micro_usd).toBe(0);
+  });
+});
+
+describe('sampled (not deterministic) requests', () => {
+  const OPT_IN = 'x-taogate-cache-nondeterministic';
+  const sampled = () => ({ ...fresh(), temperature: 0.7 });
+
+  it('are BYPASS by default and cached with the per-request opt-in; 0 opts out again', async () => {
+    const gw = await gateway({});
+    const plain = sampled();
+    let calls = miner.requestCount;
+    expect([await statusOf(gw, plain), await statusOf(gw, plain)]).toEqual(['BYPASS', 'BYPASS']);
+    expect(miner.requestCount).toBe(calls + 2);
+
+    const optedIn = sampled();
+    calls = miner.requestCount;
+    expect(await statusOf(gw, optedIn, { [OPT_IN]: '1' })).toBe('MISS');
+    expect(await statusOf(gw, optedIn, { [OPT_IN]: 'true' })).toBe('HIT');
+    expect(miner.requestCount).toBe(calls + 1);
+    // Without the header the default applies again: not read, not written.
+    expect(await statusOf(gw, optedIn)).toBe('BYPASS');
+    expect(miner.requestCount).toBe(calls + 2);
+  });
+
+  it('are cached for every request with CACHE_NONDETERMINISTIC=1, unless the request says 0', async () => {
+    const gw = await gateway({ CACHE_NONDETERMINISTIC: '1' });
+    const body = sampled();
+    const calls = miner.requestCount;
+    expect(await statusOf(gw, body)).toBe('MISS');
+    expect(await statusOf(gw, body)).toBe('HIT');
+    expect(miner.requestCount).toBe(calls + 1);
+    expect(await statusOf(gw, body, { [OPT_IN]: '0' })).toBe('BYPASS');
+    expect(miner.requestCount).toBe(calls + 2);
+  });
+
+  it('cache-control: no-store still wins over the opt-in, by header or by setting', async () => {
+    for (const env of [{}, { CACHE_NONDETERMINISTIC: '1' }] as Array<Record<string, string>>) {
+      const gw = await gateway(env);
+      const body = sampled();
+      const calls = miner.requestCount;
+      const headers = { [OPT_IN]: '1', 'cache-control': 'no-store' };
+      expect([await statusOf(gw, body, headers), await statusOf(gw, body, headers)]).toEqual(['BYPASS', 'BYPASS']);
+      expect(miner.requestCount).toBe(calls + 2);
+      // no-store did not write either: the first opted-in request without it is a miss.
+      expect(await statusOf(gw, body, { [OPT_IN]: '1' })).toBe('MISS');
+    }
+  });
+
+  it('refuses an opt-in header that is not 1 or 0, in the OpenAI envelope naming the header', async () => {
+    const gw = await gateway({});
+    for (const bad of ['force', '2', '']) {
+      const res = await gw.request('/v1/chat/completions', { method: 'POST', headers: { [OPT_IN]: bad }, json: sampled() });
+      expect(res.status).toBe(400);
+      const body = (await res.json()) as { error: { message: string; type: string; code: string; param: string } };
+      expect(body.error).toMatchObject({ type: 'invalid_request_error', code: 'invalid_header', param: OPT_IN });
+      expect(body.error.message).toContain(OPT_IN);
+    }
   });
 });
 

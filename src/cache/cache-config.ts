@@ -12,6 +12,11 @@ const CacheEnvSchema = z.object({
   CACHE_ENABLED: envFlag.default(true),
   /** `global`: one answer serves every key; `key`: each API key has its own entries. */
   CACHE_SCOPE: z.enum(['global', 'key']).default('global'),
+  /**
+   * 1 caches every otherwise cacheable request, sampled ones too (by default only
+   * temperature 0 or a seed); a request's `x-taogate-cache-nondeterministic` overrides it.
+   */
+  CACHE_NONDETERMINISTIC: envFlag.default(false),
   /** How long an answer is kept when the request does not say (`x-taogate-cache-ttl`). */
   CACHE_DEFAULT_TTL_S: positiveInt.default(3600),
   /** The longest TTL a request may ask for; longer asks are cut to this. */

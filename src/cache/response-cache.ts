@@ -110,7 +110,8 @@ export class ResponseCache {
   /** The key and TTL of a request the cache may answer and record; null (counted as a bypass) otherwise. */
   ticket(input: TicketInput): CacheTicket | null {
     const s = this.settings;
-    if (!s.CACHE_ENABLED || input.directive.mode === 'bypass' || uncacheableReason(input.request, input.pinned) !== null) {
+    const nondeterministic = input.directive.nondeterministic ?? s.CACHE_NONDETERMINISTIC;
+    if (!s.CACHE_ENABLED || input.directive.mode === 'bypass' || uncacheableReason(input.request, input.pinned, nondeterministic) !== null) {
       this.counts.bypasses++;
       return null;
     }
