@@ -15,7 +15,7 @@ const SUBNET_ALPHA = 0.02;
 
 /** One subnet's latency profile and hedge budget. */
 export class SubnetStats {
-  /** Time to a valid JSON answer. */
+  /** Time to a valid JSON answer's first byte (its response headers), not to its whole body. */
   readonly jsonTtfb = new LatencyHistogram();
   /** Time to a stream's first valid chunk. */
   readonly streamTtfb = new LatencyHistogram();
@@ -88,7 +88,7 @@ export class HealthRegistry {
     return generation;
   }
 
-  /** A valid answer arrived after `ttfbMs` (a JSON body, or a stream's first chunk). */
+  /** A valid answer won whose first byte came after `ttfbMs` (a JSON answer's headers, or a stream's first chunk). */
   answered(upstream: Upstream, stream: boolean, ttfbMs: number): void {
     const stats = this.subnet(upstream.netuid);
     (stream ? stats.streamTtfb : stats.jsonTtfb).record(ttfbMs);
@@ -105,8 +105,9 @@ export class HealthRegistry {
     return this.miner(upstream).recordFailure(generation, this.clock(), tripNow, this.subnet(upstream.netuid).typicalTtfbMs);
   }
 
-  lostHedge(upstream: Upstream, generation: number, elapsedMs: number): void {
-    this.miner(upstream).recordHedgeLoss(generation, elapsedMs, this.clock(), this.subnet(upstream.netuid).typicalTtfbMs);
+  /** `ttfbMs` is the loser's time to first byte if `exact`, else the time it ran without one. */
+  lostHedge(upstream: Upstream, generation: number, ttfbMs: number, exact: boolean): void {
+    this.miner(upstream).recordHedgeLoss(generation, ttfbMs, exact, this.clock(), this.subnet(upstream.netuid).typicalTtfbMs);
   }
 
   /** The attempt ended without a verdict on the miner (client gone, deadline, request-specific rejection). */

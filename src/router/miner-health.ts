@@ -1,6 +1,7 @@
 /**
  * What the gateway has learned about one miner from its own traffic: EWMA
- * latency and time to first answer, the error rate over its last outcomes,
+ * latency (to the whole answer) and time to first byte (a JSON answer's
+ * response headers, a stream's first chunk), the error rate over its last outcomes,
  * and its circuit breaker. Each update is O(1) and allocation-free; the
  * routing factor it yields is cached so the router only reads a number.
  */
@@ -64,12 +65,13 @@ export class MinerHealth {
     return this.outcomeCount === 0 ? 0 : this.windowFailures / this.outcomeCount;
   }
 
-  /** Time to the first valid answer (JSON body, or a stream's first chunk); `typicalTtfbMs` is the subnet's. */
+  /** Time to a valid answer's first byte (a JSON answer's headers, a stream's first chunk); `typicalTtfbMs` is the subnet's. */
   recordTtfb(ms: number, typicalTtfbMs: number): void {
     this.ewmaTtfbMs = Number.isNaN(this.ewmaTtfbMs) ? ms : this.ewmaTtfbMs + EWMA_ALPHA * (ms - this.ewmaTtfbMs);
     this.refreshFactor(typicalTtfbMs);
   }
 
+  /** The whole answer arrived after `latencyMs` (a JSON body, or a stream's end). */
   recordSuccess(generation: number, latencyMs: number, typicalTtfbMs: number): void {
     this.ewmaLatencyMs = Number.isNaN(this.ewmaLatencyMs) ? latencyMs : this.ewmaLatencyMs + EWMA_ALPHA * (latencyMs - this.ewmaLatencyMs);
     const wasOpen = this.breaker.isOpen;
@@ -92,13 +94,15 @@ export class MinerHealth {
 
   /**
    * The attempt lost a hedge race without answering: it was slower than the
-   * subnet's tail. `elapsedMs` is a lower bound of its time to answer; three
-   * such losses in a row count as failures for the breaker (a miner that is
-   * never faster than another one's p95 only burns work), not for the error rate.
+   * subnet's tail. `ttfbMs` is its time to first byte when `exact` (a JSON
+   * reply whose headers came but whose body lost), else only a lower bound
+   * of it, recorded only if it raises the EWMA. Three such losses in a row
+   * count as failures for the breaker (a miner that is never faster than
+   * another one's p95 only burns work), not for the error rate.
    */
-  recordHedgeLoss(generation: number, elapsedMs: number, now: number, typicalTtfbMs: number): void {
+  recordHedgeLoss(generation: number, ttfbMs: number, exact: boolean, now: number, typicalTtfbMs: number): void {
     this.hedgesLost++;
-    if (!(elapsedMs < this.ewmaTtfbMs)) this.recordTtfb(elapsedMs, typicalTtfbMs);
+    if (exact || !(ttfbMs < this.ewmaTtfbMs)) this.recordTtfb(ttfbMs, typicalTtfbMs);
     this.breaker.onFailure(generation, now, this.errorRate, 0, false);
   }
 
