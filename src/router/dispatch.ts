@@ -219,7 +219,7 @@ class AttemptRace<T> {
     if (this.health) {
       const elapsed = performance.now() - attempt.startedAt;
       // A stream's first byte is this first chunk; a JSON answer's came with its headers.
-      this.health.answered(attempt.upstream, this.stream, this.firstByteMs(attempt) ?? elapsed);
+      this.health.answered(attempt.upstream, this.stream, this.firstByteMs(attempt) ?? elapsed, elapsed);
       // A stream's verdict waits for its end (settle); a JSON answer is complete now.
       if (!this.stream) this.health.succeeded(attempt.upstream, attempt.generation, elapsed);
     }
@@ -238,7 +238,8 @@ class AttemptRace<T> {
     if (attempt.lost) {
       // A JSON loser whose headers came (the other body finished first) has a known first byte.
       const firstByteMs = this.firstByteMs(attempt);
-      this.health?.lostHedge(upstream, generation, firstByteMs ?? performance.now() - attempt.startedAt, firstByteMs !== null);
+      const ranMs = performance.now() - attempt.startedAt;
+      this.health?.lostHedge(upstream, generation, firstByteMs ?? ranMs, firstByteMs !== null, ranMs);
       return;
     }
     if (this.settled) {
