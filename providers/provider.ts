@@ -72,6 +72,7 @@ export interface Provider {
   upstreams(subnet: SubnetSnapshot | undefined): readonly Upstream[];
   /** The upstream body for a client's request: unknown fields pass through, `model` is the upstream's name. */
   encodeRequest(request: CompletionLikeRequest, upstreamModel: string, endpoint: CompletionEndpoint): string;
+  /** Resolves once the upstream's status and headers are in; a reshaped reply keeps the transport's `firstByteAt`. */
   send(request: UpstreamRequest): Promise<UpstreamReply>;
   /** Interprets a non-2xx reply (its message already redacted). */
   mapError(failure: UpstreamFailure, upstream: Upstream): FailureMapping;

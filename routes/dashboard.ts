@@ -91,7 +91,7 @@ export function dashboardRoutes(gw: Gateway) {
     const groups = gw.catalog.netuids.flatMap((netuid): CompareTargetGroup[] => {
       if (isApi(netuid)) return [{ kind: 'api', netuid, models: gw.catalog.modelIds(netuid, null) }];
       const subnet = snapshot?.subnets.get(netuid);
-      return subnet && subnet.models.length > 0 ? [{ kind: 'miners', netuid, miners: subnet.ranked.map((m) => ({ uid: m.neuron.uid, hotkey: m.neuron.hotkey })) }] : [];
+      return subnet && gw.catalog.modelIds(netuid, snapshot ?? null).length > 0 ? [{ kind: 'miners', netuid, miners: subnet.ranked.map((m) => ({ uid: m.neuron.uid, hotkey: m.neuron.hotkey })) }] : [];
     });
     const judges = gw.catalog.list(snapshot).map((m) => m.id);
     return c.html(ComparePage({ admin: await sessions.isAdmin(c), groups, judges }));

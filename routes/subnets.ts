@@ -7,7 +7,7 @@
  * caller with the admin token (its key never appears at all).
  */
 import { Hono } from 'hono';
-import type { Neuron, SubnetSnapshot } from '../src/chain/snapshot.js';
+import type { MetagraphSnapshot, Neuron, SubnetSnapshot } from '../src/chain/snapshot.js';
 import { invalidRequest, notFound } from '../src/errors.js';
 import type { Gateway } from '../src/gateway.js';
 import type { GatewayEnv } from '../src/http/gateway-env.js';
@@ -32,12 +32,13 @@ function neuronView(neuron: Neuron) {
   };
 }
 
-function subnetSummary(gw: Gateway, subnet: SubnetSnapshot) {
+function subnetSummary(gw: Gateway, snapshot: MetagraphSnapshot, subnet: SubnetSnapshot) {
   return {
     netuid: subnet.netuid,
     provider: gw.providerFor(subnet.netuid).kind,
     private: gw.catalog.isPrivate(subnet.netuid),
-    models: subnet.models.map((m) => `sn${subnet.netuid}/${m}`),
+    // What the subnet's provider offers (a configured list wins over the snapshot's), as /v1/models lists it.
+    models: gw.catalog.modelIds(subnet.netuid, snapshot),
     neurons: subnet.neurons.length,
     routable: subnet.ranked.length,
     rank_policy: subnet.rankPolicy,
@@ -90,7 +91,7 @@ export function subnetsRoutes(gw: Gateway) {
         data: gw.catalog.netuids.flatMap((netuid): object[] => {
           if (isApi(netuid)) return [apiSubnetSummary(gw, netuid, admin)];
           const subnet = snapshot?.subnets.get(netuid);
-          return subnet ? [subnetSummary(gw, subnet)] : [];
+          return subnet && snapshot ? [subnetSummary(gw, snapshot, subnet)] : [];
         }),
       });
     },
@@ -123,7 +124,7 @@ export function subnetsRoutes(gw: Gateway) {
       for (const reason of subnet.unroutable.values()) reasons[reason] = (reasons[reason] ?? 0) + 1;
       return c.json({
         object: 'list',
-        ...subnetSummary(gw, subnet),
+        ...subnetSummary(gw, snapshot, subnet),
         source: snapshot.source,
         version: snapshot.version,
         unroutable_by_reason: reasons,

@@ -35,7 +35,7 @@ function inputs(quality: QualityScores | null = null) {
       const p = prices.priceFor(t.id);
       return p.promptMicroUsdPer1M + p.completionMicroUsdPer1M;
     },
-    latencyOf: (netuid) => health.subnet(netuid).typicalTtfbMs,
+    latencyOf: (netuid) => health.subnet(netuid).typicalServedMs,
     quality,
   };
   return { policy, answered: (netuid: number, ms: number) => health.answered(upstream(netuid), false, ms) };

@@ -3,7 +3,7 @@
  * over WebSocket (SUBTENSOR_URL), and traffic follows what the chain says.
  */
 import { randomUUID } from 'node:crypto';
-import { createServer, type AddressInfo, type Socket } from 'node:net';
+import { silentEndpoint } from './support/silent-endpoint.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startChainNode, type ChainNode, type DevnetNeuron } from '../src/devnet/chain-node.js';
 import { sn1NeuronsLiteHex } from '../src/devnet/chain-fixtures.js';
@@ -41,27 +41,6 @@ async function send(gw: TestGateway, count: number): Promise<number[]> {
     await res.arrayBuffer();
   }
   return miners.map((m) => m.requestCount);
-}
-
-/** A TCP endpoint that accepts connections and never says a word (not even the WebSocket handshake). */
-async function silentEndpoint(): Promise<{ url: string; connections(): number; close(): Promise<void> }> {
-  const sockets = new Set<Socket>();
-  let accepted = 0;
-  const server = createServer((socket) => {
-    accepted++;
-    sockets.add(socket);
-    socket.once('close', () => sockets.delete(socket));
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  return {
-    url: `ws://127.0.0.1:${(server.address() as AddressInfo).port}`,
-    connections: () => accepted,
-    close: () =>
-      new Promise<void>((resolve) => {
-        for (const socket of sockets) socket.destroy();
-        server.close(() => resolve());
-      }),
-  };
 }
 
 async function rankedUids(gw: TestGateway, netuid = NETUID): Promise<number[]> {

@@ -4,7 +4,7 @@
  * losing and regaining the node, every fault mode, and restoring from the
  * store. No mocks.
  */
-import { createServer, type AddressInfo, type Socket } from 'node:net';
+import { silentEndpoint as silentEndpointOf, type SilentEndpoint } from './support/silent-endpoint.js';
 import { blake2AsU8a, encodeAddress } from '@polkadot/util-crypto';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createChainSource, type ChainSourceOptions } from '../src/chain/chain-source.js';
@@ -75,25 +75,11 @@ async function node(): Promise<ChainNode> {
   return n;
 }
 
-/** A TCP endpoint that accepts connections and never says a word (not even the WebSocket handshake). */
-async function silentEndpoint(): Promise<{ url: string; connections: () => number }> {
-  const sockets = new Set<Socket>();
-  let accepted = 0;
-  const server = createServer((socket) => {
-    accepted++;
-    sockets.add(socket);
-    socket.once('close', () => sockets.delete(socket));
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  running.unshift({
-    stop: () =>
-      new Promise<void>((resolve) => {
-        for (const socket of sockets) socket.destroy();
-        server.close(() => resolve());
-      }),
-  });
-  return { url: `ws://127.0.0.1:${port}`, connections: () => accepted };
+/** A silent endpoint (support/silent-endpoint.ts) closed after the test. */
+async function silentEndpoint(): Promise<SilentEndpoint> {
+  const endpoint = await silentEndpointOf();
+  running.unshift({ stop: () => endpoint.close() });
+  return endpoint;
 }
 
 async function source(overrides: Partial<ChainSourceOptions> & Pick<ChainSourceOptions, 'url'>): Promise<MetagraphSource> {

@@ -155,12 +155,24 @@ describe('miner health', () => {
 
     const slow = new MinerHealth(OPTIONS);
     // Loopback jitter (5 ms vs a 2 ms subnet) is not a reason to move traffic…
-    slow.recordTtfb(5, 2);
+    slow.recordAnswer(5, 5, 2);
     expect(slow.factor).toBeGreaterThan(0.99);
     // …seconds slower than the subnet is.
-    for (let i = 0; i < 20; i++) slow.recordTtfb(8_000, 1_000);
+    for (let i = 0; i < 20; i++) slow.recordAnswer(8_000, 8_000, 1_000);
     expect(slow.factor).toBeLessThan(0.3);
     expect(slow.factor).toBeGreaterThan(0);
+
+    // Headers at once, the JSON body seconds later: the first byte looks fast, the routing weight follows the body.
+    const earlyHeaders = new MinerHealth(OPTIONS);
+    for (let i = 0; i < 20; i++) earlyHeaders.recordAnswer(3, 8_000, 1_000);
+    expect(earlyHeaders.view(0).ewma_ttfb_ms).toBeLessThan(10);
+    expect(earlyHeaders.factor).toBeLessThan(0.3);
+    // A hedge loser that ran 8 s without finishing counts as at least that slow, whatever its headers said.
+    const loser = new MinerHealth(OPTIONS);
+    loser.recordAnswer(3, 900, 1_000);
+    loser.recordHedgeLoss(loser.breaker.generation, 3, true, 8_000, 0, 1_000);
+    expect(loser.ewmaServedMs).toBeGreaterThan(900);
+    expect(loser.factor).toBeLessThan(1);
   });
 
   it('keeps the error rate over the last 20 outcomes', () => {

@@ -159,6 +159,20 @@ describe('fetch transport: response size and time', () => {
     expect(await readAll(reply)).toBe('data: 0\n\ndata: 1\n\ndata: 2\n\ndata: 3\n\n');
   });
 
+  it('stamps firstByteAt when the headers arrive, not when the body ends', async () => {
+    const miner = await serve((_req, res) => {
+      res.writeHead(200, { 'content-type': 'application/json' }).flushHeaders();
+      setTimeout(() => res.end('{"late":true}'), 300);
+    });
+    const sent = performance.now();
+    const reply = await post(createFetchTransport({ maxResponseBytes: 1024 }), miner.origin);
+    const resolved = performance.now();
+    expect(reply.firstByteAt).toBeGreaterThanOrEqual(sent);
+    expect(reply.firstByteAt).toBeLessThanOrEqual(resolved);
+    expect(await reply.text()).toBe('{"late":true}');
+    expect(performance.now() - reply.firstByteAt).toBeGreaterThanOrEqual(250);
+  });
+
   it('gives up at the first-byte timeout on a miner that never answers', async () => {
     const miner = await serve(() => undefined);
     const err = await failure(post(createFetchTransport({ maxResponseBytes: 1024 }), miner.origin, undefined, { connectMs: 100, firstByteMs: 100, idleMs: 1000 }));

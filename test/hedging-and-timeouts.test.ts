@@ -1,6 +1,8 @@
 /**
  * Hedging, cancellation and timeouts through the real gateway: a hedge
- * beats a slow miner and the loser's socket closes; a client that leaves
+ * beats a miner slow to its first byte and the loser's socket closes, while
+ * a JSON answer whose headers came at once is waited for (a stream only at
+ * its first chunk); a client that leaves
  * cancels the miner request (the miner sees its socket close); first-byte,
  * idle-between-chunks and total deadlines are each enforced, mid-stream too.
  */
@@ -8,7 +10,7 @@ import OpenAI from 'openai';
 import { afterEach, describe, expect, it } from 'vitest';
 import { startMiner, type MinerOptions, type RunningMiner } from '../src/devnet/miner.js';
 import { startTestGateway, type TestGateway } from './support/gateway-harness.js';
-import { eventually, healthOf } from './support/health-view.js';
+import { eventually, healthOf, minersView } from './support/health-view.js';
 import { startUnacceptingListener } from './support/unaccepting-listener.js';
 
 const started: Array<{ close(): Promise<void> }> = [];
@@ -73,6 +75,43 @@ describe('hedging', () => {
     for await (const chunk of stream) text += chunk.choices[0]?.delta?.content ?? '';
     expect(text).toMatch(/FastStream/);
     if (slow.requestCount > 0) await slow.waitForAborts(slow.requestCount);
+  });
+
+  it('a non-stream answer whose headers came at once is not hedged for a slow body, and the hedge delay is over first-byte times', async () => {
+    // Headers at once, the body 600 ms later: the miner has started answering long before the 150 ms hedge delay.
+    const slowBody = await miner('SlowBody', { fault: 'slowBody', slowMs: 600 });
+    const fast = await miner('FastBeside');
+    const gw = await gateway([{ miner: slowBody, incentive: 0.99 }, { miner: fast, incentive: 0.01 }], ENV);
+    const openai = gw.client();
+    // 20 answers are what the subnet's own quantile needs; concurrent so the test takes one slow answer's time.
+    const answers = await Promise.all(Array.from({ length: 20 }, () => openai.chat.completions.create(CHAT).withResponse()));
+    const fromSlowBody = answers.filter(({ response }) => response.headers.get('x-taogate-miner') === `4/0/${slowBody.hotkey}`);
+    for (const { data } of fromSlowBody) expect(data.choices[0]?.message.content).toMatch(/SlowBody/);
+    // Every request the slow-body miner got, it answered: none was hedged onto the other miner and cancelled.
+    expect(slowBody.requestCount).toBeGreaterThanOrEqual(1);
+    expect(fromSlowBody).toHaveLength(slowBody.requestCount);
+    expect(fast.requestCount).toBe(answers.length - fromSlowBody.length);
+    expect(slowBody.abortedRequests).toBe(0);
+    const view = await minersView(gw);
+    const health = view.data.find((m) => m.uid === 0)?.health;
+    expect(health?.hedges_lost).toBe(0);
+    expect(health?.failures).toBe(0);
+    // Time to first byte is the headers; latency is the whole answer.
+    expect(health?.ewma_latency_ms).toBeGreaterThanOrEqual(550);
+    expect(health?.ewma_ttfb_ms).toBeLessThan((health?.ewma_latency_ms ?? 0) / 2);
+    // The subnet's p95 is now over header times, far below the 600 ms bodies.
+    expect(view.hedge_delay_ms.non_stream).toBeLessThan(300);
+  });
+
+  it('a stream is still hedged until its first chunk, even when its headers came at once', async () => {
+    const slowBody = await miner('SlowBodyStream', { fault: 'slowBody', slowMs: 5_000 });
+    const fast = await miner('FastStreamBeside');
+    const gw = await gateway([{ miner: slowBody, incentive: 0.99 }, { miner: fast, incentive: 0.01 }], ENV);
+    const stream = await gw.client().chat.completions.create({ ...CHAT, stream: true });
+    let text = '';
+    for await (const chunk of stream) text += chunk.choices[0]?.delta?.content ?? '';
+    expect(text).toMatch(/FastStreamBeside/);
+    if (slowBody.requestCount > 0) await slowBody.waitForAborts(slowBody.requestCount);
   });
 
   it('HEDGE_MODE=off waits for the slow miner instead', async () => {

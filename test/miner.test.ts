@@ -328,6 +328,22 @@ describe('devnet miner: faults', () => {
     expect(((await res.body.json()) as ChatCompletion).object).toBe('chat.completion');
   });
 
+  it('slowBody: sends the headers at once, and the body (or first event) only after slowMs', async () => {
+    const m = await miner({ fault: 'slowBody', slowMs: 1_000 });
+    for (const stream of [false, true]) {
+      const started = performance.now();
+      const res = await post(m, chatBody({ stream }));
+      const headersAfter = performance.now() - started;
+      expect(res.statusCode).toBe(200);
+      expect(res.headers['content-type']).toBe(stream ? 'text/event-stream' : 'application/json');
+      const text = await res.body.text();
+      expect(performance.now() - started).toBeGreaterThanOrEqual(980);
+      expect(headersAfter).toBeLessThan(700);
+      if (stream) expect(text).toContain('data: [DONE]');
+      else expect((JSON.parse(text) as ChatCompletion).object).toBe('chat.completion');
+    }
+  });
+
   it('dropMidStream: destroys the socket mid-body (non-stream) and after two events (stream)', async () => {
     const m = await miner({ fault: 'dropMidStream' });
     const res = await post(m, chatBody());

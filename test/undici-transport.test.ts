@@ -52,6 +52,22 @@ describe('undici transport replies', () => {
     expect(await reply.text()).toBe('{"a":1}');
   });
 
+  it('stamps firstByteAt when the headers arrive, not when the body ends', async () => {
+    const origin = await serve((_req, res) => {
+      res.writeHead(200, { 'content-type': 'application/json' }).flushHeaders();
+      setTimeout(() => res.end('{"late":true}'), 300);
+    });
+    const sent = performance.now();
+    const reply = await post(origin);
+    const resolved = performance.now();
+    expect(reply.firstByteAt).toBeGreaterThanOrEqual(sent);
+    expect(reply.firstByteAt).toBeLessThanOrEqual(resolved);
+    // Spread like a provider reshapes it, the stamp stays.
+    const shaped = { ...reply, contentType: 'application/json; charset=utf-8' };
+    expect(await shaped.text()).toBe('{"late":true}');
+    expect(performance.now() - shaped.firstByteAt).toBeGreaterThanOrEqual(250);
+  });
+
   it('streams a large body in order to a slow reader (the socket pauses and resumes)', async () => {
     const piece = Buffer.alloc(16 * 1024, 'x');
     const origin = await serve((_req, res) => {

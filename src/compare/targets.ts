@@ -61,9 +61,10 @@ function subnetModel(text: string, ctx: TargetContext, param: string): { model: 
     const netuid = Number(bare[1]);
     const subnet = ctx.catalog.netuids.includes(netuid) ? snapshot.subnets.get(netuid) : undefined;
     if (!subnet) throw invalidRequest(`unknown target "${text}": subnet ${netuid} is not served by this gateway`, param, 'unknown_target');
-    const first = subnet.models[0];
+    // The subnet's provider says what it offers (a configured list wins over the snapshot's), as for /v1/models.
+    const first = ctx.catalog.firstModel(netuid, snapshot);
     if (!first) throw invalidRequest(`target "${text}": subnet ${netuid} lists no models, so name one: sn${netuid}/<model>`, param, 'unknown_target');
-    model = `sn${netuid}/${first}`;
+    model = first.id;
   }
   let resolved;
   try {

@@ -62,7 +62,7 @@ function routeFor(gw: Gateway, call: CompletionCall, isPrivate: boolean) {
       ? null
       : rankCandidates(allowed, call.routePolicy ?? resolution.policy ?? gw.routePolicy, {
           priceOf: (t) => priceOf(gw, t),
-          latencyOf: (netuid) => gw.reliability.health.subnet(netuid).typicalTtfbMs,
+          latencyOf: (netuid) => gw.reliability.health.subnet(netuid).typicalServedMs,
           quality: gw.quality,
         });
   // Which subnets and which upstreams, in order (503 when none is routable).

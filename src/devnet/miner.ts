@@ -13,12 +13,13 @@ export type { ChatMessage, ParsedRequest } from './fake-openai.js';
 
 export const FAULT_MODES = [
   'none', 'hang', 'http500', 'malformed', 'wrongShape', 'slowFirstByte', 'dropMidStream', 'refuse',
-  'stallMidStream', 'redirect', 'errorWith200', 'emptyChoices', 'http400', 'htmlAnswer', 'wrongContentType',
+  'stallMidStream', 'redirect', 'errorWith200', 'emptyChoices', 'http400', 'htmlAnswer', 'wrongContentType', 'slowBody',
 ] as const;
 /**
  * How the miner misbehaves (applied after auth, so only to signed, valid requests):
  * hang: never answers · http500: 500 error envelope · malformed: 200 with truncated JSON / broken SSE ·
  * wrongShape: 200 `{"foo":1}` · slowFirstByte: waits `slowMs`, then answers normally ·
+ * slowBody: sends the 200 headers at once, then waits `slowMs` before the body (JSON) or its first event (SSE) ·
  * dropMidStream: headers + half the JSON (or two SSE events), then the socket is destroyed ·
  * refuse: the listener is closed so connections are refused; leaving it re-listens on the same port ·
  * stallMidStream: headers + half the JSON (or two SSE events), then silence with the socket left open ·
@@ -68,7 +69,7 @@ export interface MinerOptions {
   chunkCount?: number;
   chunkDelayMs?: number;
   fault?: FaultMode;
-  /** First-byte delay for the 'slowFirstByte' fault (default 2000). */
+  /** First-byte delay for the 'slowFirstByte' fault, headers-to-body delay for 'slowBody' (default 2000). */
   slowMs?: number;
   omitUsage?: boolean;
   /** Streams carry the answer's last piece on the finish chunk (`finish_reason` and content together), as some servers do. */
@@ -208,6 +209,11 @@ export async function startMiner(opts: MinerOptions): Promise<RunningMiner> {
       const json = JSON.stringify(completionBody(parsed, id, created, answer, usage, toolCalls));
       if (mode === 'malformed') return sendRaw(res, 200, 'application/json', json.slice(0, json.length >> 1));
       if (mode === 'wrongContentType') return sendRaw(res, 200, 'text/html; charset=utf-8', json);
+      if (mode === 'slowBody') {
+        res.writeHead(200, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(json) }).flushHeaders();
+        if (await pause(slowMs, res)) res.end(json);
+        return;
+      }
       if (mode === 'dropMidStream' || mode === 'stallMidStream') {
         res.writeHead(200, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(json) });
         // destroy only once the half is flushed; a stall just never writes the rest
@@ -228,6 +234,10 @@ export async function startMiner(opts: MinerOptions): Promise<RunningMiner> {
       events = [`data: ${JSON.stringify({ id, object, created, model: parsed.model, choices: [] })}\n\n`, 'data: [DONE]\n\n'];
     }
     res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache' });
+    if (mode === 'slowBody') {
+      res.flushHeaders();
+      if (!(await pause(slowMs, res))) return;
+    }
     for (const [i, event] of events.entries()) {
       if (i > 0 && chunkDelayMs > 0 && !(await pause(chunkDelayMs, res))) return;
       if (res.destroyed) return;

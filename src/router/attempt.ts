@@ -38,6 +38,11 @@ export class Attempt {
     readonly generation: number,
   ) {}
 
+  /** Time from the start to the upstream's response headers (its first byte), or null before they came. */
+  get firstByteMs(): number | null {
+    return this.reply ? this.reply.firstByteAt - this.startedAt : null;
+  }
+
   cancel(reason: unknown): void {
     this.controller.abort(reason);
     this.reply?.discard();

@@ -2,9 +2,12 @@
  * Sends one client request to upstreams until one gives a valid answer.
  *
  * Attempts run as a race: the first goes out at once; a failure starts the
- * next at once (failover); if the only running attempt has not answered by
- * the hedge delay, a second one is started beside it (hedging), and the
- * first valid answer wins while the other is cancelled, closing its socket.
+ * next at once (failover); if the only running attempt has not produced its
+ * first byte by the hedge delay, a second one is started beside it
+ * (hedging), and the first valid answer wins while the other is cancelled,
+ * closing its socket. A JSON answer's first byte is its headers (a long body
+ * is not a stuck miner; the idle timeout bounds its silences), a stream's is
+ * its first chunk with a choice (SSE headers come before any token).
  * Failover happens only before the first byte reaches the client: for a
  * stream, an attempt counts as answered once its first chunk with a choice
  * arrived, and from then on the stream belongs to that miner.
@@ -158,8 +161,13 @@ class AttemptRace<T> {
   private readonly onHedgeTimer = () => {
     this.hedgeTimer = undefined;
     if (this.settled || this.running.length !== 1 || !this.hedge || !this.stats) return;
-    if (this.hedge.spend(this.stats)) this.launchNext();
+    if (this.firstByteMs(this.running[0] as Attempt) === null && this.hedge.spend(this.stats)) this.launchNext();
   };
+
+  /** A JSON attempt's time to its reply's headers, or null before them; always null for a stream (its first chunk ends the race). */
+  private firstByteMs(attempt: Attempt): number | null {
+    return this.stream ? null : attempt.firstByteMs;
+  }
 
   private launchNext(): boolean {
     const { attempts, bypassBreaker, forceLastCandidate, budget } = this.request;
@@ -188,6 +196,7 @@ class AttemptRace<T> {
     const { attempts, budget } = this.request;
     if (this.next >= attempts.length || (budget && budget.spent >= budget.limit)) return;
     const first = this.running[0] as Attempt;
+    if (this.firstByteMs(first) !== null) return;
     const wait = this.hedge.delayMs(this.stats, this.stream) - (performance.now() - first.startedAt);
     this.hedgeTimer = setTimeout(this.onHedgeTimer, wait > 0 ? wait : 0);
   }
@@ -207,11 +216,12 @@ class AttemptRace<T> {
     }
     this.settled = true;
     this.clearHedge();
-    const ttfb = performance.now() - attempt.startedAt;
     if (this.health) {
-      this.health.answered(attempt.upstream, this.stream, ttfb);
+      const elapsed = performance.now() - attempt.startedAt;
+      // A stream's first byte is this first chunk; a JSON answer's came with its headers.
+      this.health.answered(attempt.upstream, this.stream, this.firstByteMs(attempt) ?? elapsed, elapsed);
       // A stream's verdict waits for its end (settle); a JSON answer is complete now.
-      if (!this.stream) this.health.succeeded(attempt.upstream, attempt.generation, ttfb);
+      if (!this.stream) this.health.succeeded(attempt.upstream, attempt.generation, elapsed);
     }
     for (const other of this.running) {
       other.lost = true;
@@ -226,7 +236,10 @@ class AttemptRace<T> {
     attempt.reply?.discard();
     const { upstream, generation } = attempt;
     if (attempt.lost) {
-      this.health?.lostHedge(upstream, generation, performance.now() - attempt.startedAt);
+      // A JSON loser whose headers came (the other body finished first) has a known first byte.
+      const firstByteMs = this.firstByteMs(attempt);
+      const ranMs = performance.now() - attempt.startedAt;
+      this.health?.lostHedge(upstream, generation, firstByteMs ?? ranMs, firstByteMs !== null, ranMs);
       return;
     }
     if (this.settled) {

@@ -15,11 +15,12 @@ const SUBNET_ALPHA = 0.02;
 
 /** One subnet's latency profile and hedge budget. */
 export class SubnetStats {
-  /** Time to a valid JSON answer. */
+  /** Time to a valid JSON answer's first byte (its response headers), not to its whole body. */
   readonly jsonTtfb = new LatencyHistogram();
   /** Time to a stream's first valid chunk. */
   readonly streamTtfb = new LatencyHistogram();
-  typicalTtfbMs = Number.NaN;
+  /** Slow EWMA of the time until an answer was usable (a JSON body, a stream's first chunk): what routing compares miners and subnets by. */
+  typicalServedMs = Number.NaN;
   /** Hedges this subnet may still start (see HedgePolicy). */
   hedgeTokens: number;
 
@@ -88,25 +89,32 @@ export class HealthRegistry {
     return generation;
   }
 
-  /** A valid answer arrived after `ttfbMs` (a JSON body, or a stream's first chunk). */
-  answered(upstream: Upstream, stream: boolean, ttfbMs: number): void {
+  /**
+   * A valid answer won whose first byte came after `ttfbMs` (a JSON answer's
+   * headers, or a stream's first chunk; the hedge delay is a quantile of
+   * these) and that was usable after `servedMs` (the whole JSON body, or the
+   * stream's first chunk; routing weighs by these). A stream passes the same
+   * time for both.
+   */
+  answered(upstream: Upstream, stream: boolean, ttfbMs: number, servedMs = ttfbMs): void {
     const stats = this.subnet(upstream.netuid);
     (stream ? stats.streamTtfb : stats.jsonTtfb).record(ttfbMs);
-    stats.typicalTtfbMs = Number.isNaN(stats.typicalTtfbMs) ? ttfbMs : stats.typicalTtfbMs + SUBNET_ALPHA * (ttfbMs - stats.typicalTtfbMs);
-    this.miner(upstream).recordTtfb(ttfbMs, stats.typicalTtfbMs);
+    stats.typicalServedMs = Number.isNaN(stats.typicalServedMs) ? servedMs : stats.typicalServedMs + SUBNET_ALPHA * (servedMs - stats.typicalServedMs);
+    this.miner(upstream).recordAnswer(ttfbMs, servedMs, stats.typicalServedMs);
   }
 
   succeeded(upstream: Upstream, generation: number, latencyMs: number): void {
-    this.miner(upstream).recordSuccess(generation, latencyMs, this.subnet(upstream.netuid).typicalTtfbMs);
+    this.miner(upstream).recordSuccess(generation, latencyMs, this.subnet(upstream.netuid).typicalServedMs);
   }
 
   /** `tripNow` for failures the client saw. Returns true when this failure opened the breaker. */
   failed(upstream: Upstream, generation: number, tripNow: boolean): boolean {
-    return this.miner(upstream).recordFailure(generation, this.clock(), tripNow, this.subnet(upstream.netuid).typicalTtfbMs);
+    return this.miner(upstream).recordFailure(generation, this.clock(), tripNow, this.subnet(upstream.netuid).typicalServedMs);
   }
 
-  lostHedge(upstream: Upstream, generation: number, elapsedMs: number): void {
-    this.miner(upstream).recordHedgeLoss(generation, elapsedMs, this.clock(), this.subnet(upstream.netuid).typicalTtfbMs);
+  /** `ttfbMs` is the loser's time to first byte if `exact`, else the time it ran without one; `ranMs`, how long it ran. */
+  lostHedge(upstream: Upstream, generation: number, ttfbMs: number, exact: boolean, ranMs = ttfbMs): void {
+    this.miner(upstream).recordHedgeLoss(generation, ttfbMs, exact, ranMs, this.clock(), this.subnet(upstream.netuid).typicalServedMs);
   }
 
   /** The attempt ended without a verdict on the miner (client gone, deadline, request-specific rejection). */

@@ -1,7 +1,10 @@
 /**
- * When to hedge: if the miner a request went to has not answered by the
- * subnet's usual worst case (p95 of its time to answer, by default), a
- * second miner is started and the first to answer wins. The delay never
+ * When to hedge: if the miner a request went to has not produced its first
+ * byte by the subnet's usual worst case (p95 of its time to first byte, by
+ * default), a second miner is started and the first valid answer wins. A
+ * JSON answer's first byte is its response headers, so the delay is taken
+ * over those times and a miner whose reply has begun is never hedged for a
+ * long body; a stream's is its first chunk with a choice. The delay never
  * drops below a floor, and before a subnet has enough samples a fixed
  * default is used.
  *
@@ -20,7 +23,7 @@ export type HedgeMode = 'off' | 'non-stream' | 'all';
 
 export interface HedgeOptions {
   readonly mode: HedgeMode;
-  /** Quantile of the subnet's time to answer after which a hedge starts (0.95 = p95). */
+  /** Quantile of the subnet's time to first byte after which a hedge starts (0.95 = p95). */
   readonly quantile: number;
   readonly minDelayMs: number;
   /** Used until the subnet has `minSamples` answers of the request's kind. */
@@ -45,7 +48,7 @@ export class HedgePolicy {
     return this.options.mode === 'all' || (this.options.mode === 'non-stream' && !stream);
   }
 
-  /** How long to wait for the first miner before hedging, in ms. */
+  /** How long to wait for the first miner's first byte before hedging, in ms. */
   delayMs(stats: SubnetStats, stream: boolean): number {
     const histogram = stream ? stats.streamTtfb : stats.jsonTtfb;
     if (histogram.samples < MIN_SAMPLES) return Math.max(this.options.minDelayMs, this.options.defaultDelayMs);

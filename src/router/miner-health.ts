@@ -1,6 +1,7 @@
 /**
  * What the gateway has learned about one miner from its own traffic: EWMA
- * latency and time to first answer, the error rate over its last outcomes,
+ * latency (to the whole answer) and time to first byte (a JSON answer's
+ * response headers, a stream's first chunk), the error rate over its last outcomes,
  * and its circuit breaker. Each update is O(1) and allocation-free; the
  * routing factor it yields is cached so the router only reads a number.
  */
@@ -40,11 +41,19 @@ export interface MinerHealthView {
 }
 
 const round = (ms: number) => (Number.isNaN(ms) ? null : Math.round(ms * 10) / 10);
+const ewma = (current: number, sample: number) => (Number.isNaN(current) ? sample : current + EWMA_ALPHA * (sample - current));
 
 export class MinerHealth {
   readonly breaker: CircuitBreaker;
   ewmaLatencyMs = Number.NaN;
   ewmaTtfbMs = Number.NaN;
+  /**
+   * Time until the client had something it could use: a JSON answer's whole
+   * body, a stream's first chunk. The routing factor is taken from this, not
+   * from the first byte: a miner that sends its headers at once and its JSON
+   * body late must not look fast to the router.
+   */
+  ewmaServedMs = Number.NaN;
   /** Routing weight multiplier in (0, 1]: success × latency. */
   factor = 1;
   /** Attempts sent (counted when they start). */
@@ -64,41 +73,53 @@ export class MinerHealth {
     return this.outcomeCount === 0 ? 0 : this.windowFailures / this.outcomeCount;
   }
 
-  /** Time to the first valid answer (JSON body, or a stream's first chunk); `typicalTtfbMs` is the subnet's. */
-  recordTtfb(ms: number, typicalTtfbMs: number): void {
-    this.ewmaTtfbMs = Number.isNaN(this.ewmaTtfbMs) ? ms : this.ewmaTtfbMs + EWMA_ALPHA * (ms - this.ewmaTtfbMs);
-    this.refreshFactor(typicalTtfbMs);
+  /**
+   * A valid answer won: its first byte came after `ttfbMs` (a JSON answer's
+   * headers, a stream's first chunk) and it was usable after `servedMs` (the
+   * whole JSON body, the stream's first chunk); `typicalServedMs` is the subnet's.
+   */
+  recordAnswer(ttfbMs: number, servedMs: number, typicalServedMs: number): void {
+    this.ewmaTtfbMs = ewma(this.ewmaTtfbMs, ttfbMs);
+    this.ewmaServedMs = ewma(this.ewmaServedMs, servedMs);
+    this.refreshFactor(typicalServedMs);
   }
 
-  recordSuccess(generation: number, latencyMs: number, typicalTtfbMs: number): void {
-    this.ewmaLatencyMs = Number.isNaN(this.ewmaLatencyMs) ? latencyMs : this.ewmaLatencyMs + EWMA_ALPHA * (latencyMs - this.ewmaLatencyMs);
+  /** The whole answer arrived after `latencyMs` (a JSON body, or a stream's end). */
+  recordSuccess(generation: number, latencyMs: number, typicalServedMs: number): void {
+    this.ewmaLatencyMs = ewma(this.ewmaLatencyMs, latencyMs);
     const wasOpen = this.breaker.isOpen;
     this.breaker.onSuccess(generation);
     // A recovery starts from a clean slate: failures from before the breaker
     // opened must not keep a miner that passed its probe starved.
     if (wasOpen && !this.breaker.isOpen) this.clearOutcomes();
     this.pushOutcome(0);
-    this.refreshFactor(typicalTtfbMs);
+    this.refreshFactor(typicalServedMs);
   }
 
   /** Returns true when this failure opened the breaker. */
-  recordFailure(generation: number, now: number, tripNow: boolean, typicalTtfbMs: number): boolean {
+  recordFailure(generation: number, now: number, tripNow: boolean, typicalServedMs: number): boolean {
     this.failures++;
     this.pushOutcome(1);
     const opened = this.breaker.onFailure(generation, now, this.errorRate, this.outcomeCount, tripNow);
-    this.refreshFactor(typicalTtfbMs);
+    this.refreshFactor(typicalServedMs);
     return opened;
   }
 
   /**
    * The attempt lost a hedge race without answering: it was slower than the
-   * subnet's tail. `elapsedMs` is a lower bound of its time to answer; three
-   * such losses in a row count as failures for the breaker (a miner that is
-   * never faster than another one's p95 only burns work), not for the error rate.
+   * subnet's tail. `ttfbMs` is its time to first byte when `exact` (a JSON
+   * reply whose headers came but whose body lost), else only a lower bound
+   * of it, recorded only if it raises the EWMA; `ranMs`, how long it ran, is
+   * a lower bound of when it would have been usable, recorded the same way.
+   * Three such losses in a row
+   * count as failures for the breaker (a miner that is never faster than
+   * another one's p95 only burns work), not for the error rate.
    */
-  recordHedgeLoss(generation: number, elapsedMs: number, now: number, typicalTtfbMs: number): void {
+  recordHedgeLoss(generation: number, ttfbMs: number, exact: boolean, ranMs: number, now: number, typicalServedMs: number): void {
     this.hedgesLost++;
-    if (!(elapsedMs < this.ewmaTtfbMs)) this.recordTtfb(elapsedMs, typicalTtfbMs);
+    if (exact || !(ttfbMs < this.ewmaTtfbMs)) this.ewmaTtfbMs = ewma(this.ewmaTtfbMs, ttfbMs);
+    if (!(ranMs < this.ewmaServedMs)) this.ewmaServedMs = ewma(this.ewmaServedMs, ranMs);
+    this.refreshFactor(typicalServedMs);
     this.breaker.onFailure(generation, now, this.errorRate, 0, false);
   }
 
@@ -137,14 +158,14 @@ export class MinerHealth {
     this.windowFailures = 0;
   }
 
-  private refreshFactor(typicalTtfbMs: number): void {
+  private refreshFactor(typicalServedMs: number): void {
     // While the breaker is open it alone decides whether the miner is tried; a
     // half-open miner is then drawn at its full rank weight so its probe comes soon.
     const rate = this.breaker.isOpen ? 0 : this.windowFailures / (this.outcomeCount + PRIOR_SUCCESSES);
     const success = (1 - rate) * (1 - rate);
     let latency = 1;
-    if (!Number.isNaN(this.ewmaTtfbMs) && !Number.isNaN(typicalTtfbMs)) {
-      latency = Math.min(1, (LATENCY_TOLERANCE * typicalTtfbMs + LATENCY_SLACK_MS) / (this.ewmaTtfbMs + LATENCY_SLACK_MS));
+    if (!Number.isNaN(this.ewmaServedMs) && !Number.isNaN(typicalServedMs)) {
+      latency = Math.min(1, (LATENCY_TOLERANCE * typicalServedMs + LATENCY_SLACK_MS) / (this.ewmaServedMs + LATENCY_SLACK_MS));
     }
     this.factor = Math.max(MIN_FACTOR, success * latency);
   }

@@ -15,7 +15,7 @@ const positiveInt = envPositiveInt;
 const ReliabilityEnvSchema = z.object({
   /** Which requests may be hedged: `all` (default), `non-stream`, or `off`. */
   HEDGE_MODE: z.enum(['off', 'non-stream', 'all']).default('all'),
-  /** Quantile of a subnet's time to answer after which a second miner is started. */
+  /** Quantile of a subnet's time to first byte (JSON: response headers; stream: first chunk) after which a second miner is started. */
   HEDGE_QUANTILE: z.coerce.number().min(0.5).max(0.999).default(0.95),
   HEDGE_MIN_DELAY_MS: positiveInt.default(100),
   /** Hedge delay until a subnet has enough answers for its own quantile. */

@@ -80,6 +80,8 @@ export function createFetchTransport(options: FetchTransportOptions): HttpTransp
       } finally {
         firstByte.clear();
       }
+      // fetch resolves at the response headers: that is the first byte.
+      const firstByteAt = performance.now();
 
       const declared = Number(response.headers.get('content-length') ?? Number.NaN);
       if (declared > options.maxResponseBytes) {
@@ -126,6 +128,7 @@ export function createFetchTransport(options: FetchTransportOptions): HttpTransp
       const reply: UpstreamReply = {
         status: response.status,
         contentType: response.headers.get('content-type') ?? '',
+        firstByteAt,
         header: (name) => response.headers.get(name),
         body: { [Symbol.asyncIterator]: chunks },
         async text() {

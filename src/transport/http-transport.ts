@@ -22,6 +22,12 @@ export interface PostOptions {
 export interface UpstreamReply {
   readonly status: number;
   readonly contentType: string;
+  /**
+   * `performance.now()` when the status line and headers arrived: the
+   * upstream's first byte. Health and hedging time a JSON answer's first
+   * byte by it, apart from the time its whole body took.
+   */
+  readonly firstByteAt: number;
   /** A response header by lower-case name (the first, if repeated), or null. */
   header(name: string): string | null;
   /** The body as it arrives. Iterate it once, or call text() once. */

@@ -67,6 +67,7 @@ export class UpstreamCall implements Dispatcher.DispatchHandler {
     this.resolveReply({
       status: statusCode,
       contentType: this.header('content-type') ?? '',
+      firstByteAt: performance.now(),
       header: (name) => this.header(name),
       body: { [Symbol.asyncIterator]: () => this.chunksAsTheyCome() },
       text: () => this.text(),
