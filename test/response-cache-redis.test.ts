@@ -139,6 +139,32 @@ describe('two replicas on one Redis', () => {
     }
   });
 
+  it('an answer too large to keep still reaches the other replica’s stream whole, even after the leader’s own client left', async () => {
+    const slow = await startMiner({ hotkeyUri: '//CacheRedisLarge', name: 'L', chunkCount: 10, chunkDelayMs: 80 });
+    // 300 bytes: the answer is over the entry cap (not kept), far under what a relay carries.
+    const env = { REDIS_URL: SHARED_REDIS, REDIS_PREFIX: `test:${randomUUID()}:`, CACHE_MAX_ENTRY_BYTES: '300' };
+    const start = () => startTestGateway({ subnets: [{ netuid: 4, models: ['m'], miners: [{ miner: slow, uid: 0, incentive: 1 }] }], env });
+    const [a, b] = [await start(), await start()];
+    gateways.push(a, b);
+    try {
+      const body = { ...fresh(), stream: true as const };
+      const leading = (await a.client().chat.completions.create(body))[Symbol.asyncIterator]();
+      await leading.next();
+      const following = await b.client().chat.completions.create(body).withResponse();
+      expect(cacheOf(following)).toBe('HIT');
+      // The leader's client goes away after its first chunk: nobody on a reads or waits for a whole answer to keep.
+      await leading.return?.();
+      const followerText = await streamText(following.data);
+      expect(followerText).toContain('devnet miner L');
+      // Every chunk arrived: the same answer as an uncoalesced call gives.
+      const alone = await streamText(await b.client().chat.completions.create({ ...body, messages: body.messages }, { headers: { 'cache-control': 'no-store' } }));
+      expect(followerText).toBe(alone);
+      expect(slow.requestCount).toBe(2);
+    } finally {
+      await slow.close();
+    }
+  });
+
   it('a stream following another replica’s stream that breaks after it started ends with the error the leader’s client gets', async () => {
     const dropping = await startMiner({ hotkeyUri: '//CacheRedisDrop', name: 'D', fault: 'dropMidStream', chunkCount: 10, chunkDelayMs: 800 });
     const env = { REDIS_URL: SHARED_REDIS, REDIS_PREFIX: `test:${randomUUID()}:`, MAX_ATTEMPTS: '1', HEDGE_MODE: 'off' };

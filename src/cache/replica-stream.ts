@@ -42,9 +42,18 @@ const END = 'x';
 const READ_BLOCK_MS = 1_000;
 /** Values read at once. */
 const READ_COUNT = 256;
+/**
+ * Characters a relayed stream may carry. Far above the entry cap: the log is
+ * transient (it expires with its claim), and a long answer that is too big to
+ * keep must still reach the other replicas' clients whole (a follower cut
+ * here gets an error after its first bytes); only a runaway answer stops.
+ */
+const MAX_RELAYED_CHARS = 32 * 1024 * 1024;
 
 /** What a SharedStream tells about the stream it reads (src/cache/shared-stream.ts). */
 export interface StreamTap {
+  /** Still passing events on (false once it ended, e.g. a runaway answer or a store failure). */
+  readonly relaying: boolean;
   event(event: string): void;
   /** null: finished; else why it failed. */
   end(failure: unknown): void;
@@ -58,6 +67,7 @@ export class StreamPublisher implements StreamTap {
   private events = 0;
   private ended = false;
   private announced = false;
+  private readonly maxChars: number;
 
   constructor(
     private readonly tier: SharedTier,
@@ -65,17 +75,23 @@ export class StreamPublisher implements StreamTap {
     private readonly token: string,
     origin: StreamOrigin,
     private readonly ttlMs: number,
-    private readonly maxChars: number,
+    /** The entry cap (CACHE_MAX_ENTRY_BYTES): relaying allows MAX_RELAYED_CHARS when that is more. */
+    entryMaxChars: number,
     /** Takes secrets out of an error before other replicas' clients see it (the provider's `redact`). */
     private readonly redact: (text: string) => string,
   ) {
     this.queue = [HEADER + JSON.stringify(origin)];
+    this.maxChars = Math.max(entryMaxChars, MAX_RELAYED_CHARS);
+  }
+
+  get relaying(): boolean {
+    return !this.ended;
   }
 
   event(event: string): void {
     if (this.ended) return;
     this.chars += event.length;
-    // Past the entry cap the answer is not kept; past this the log would lose its start.
+    // Past MAX_RELAYED_CHARS the answer is a runaway; past the event cap the log would lose its start.
     if (this.chars > this.maxChars || ++this.events >= MAX_RELAYED_EVENTS - 1) {
       this.close({ ok: false, error: 'the answer grew too large to relay to other replicas', deadline: false });
       return;

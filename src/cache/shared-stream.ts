@@ -110,24 +110,29 @@ export class SharedStream {
       if (!this.recording) this.trim();
       return;
     }
-    if (this.recording && this.options.keepReading()) return this.drain();
+    if (this.wanted() && this.options.keepReading()) return this.drain();
     // Nobody reads and nobody waits: stop the miner's work at once.
     this.upstream.cancel();
     void this.upstream.events.return(undefined);
     this.end('failed', new ClientDisconnected('every client reading this stream went away'));
   }
 
-  /** Reads on with no reader, for clients waiting for the whole answer; stops if it grows too large to keep. */
+  /** Whether the rest of the stream is still of use with no reader here: it is being recorded, or relayed to other replicas. */
+  private wanted(): boolean {
+    return this.recording || this.options.tap?.relaying === true;
+  }
+
+  /** Reads on with no reader, for clients waiting for the whole answer (here or on other replicas); stops when nobody can use it. */
   private drain(): void {
     if (this.draining) return;
     this.draining = true;
     void (async () => {
-      while (this.state === 'open' && this.recording && this.readers.size === 0) await this.pull();
+      while (this.state === 'open' && this.wanted() && this.readers.size === 0) await this.pull();
       this.draining = false;
       if (this.state === 'open' && this.readers.size === 0) {
         this.upstream.cancel();
         void this.upstream.events.return(undefined);
-        this.end('failed', new ClientDisconnected('the answer grew too large to keep and nobody reads it'));
+        this.end('failed', new ClientDisconnected('the answer grew too large to keep or relay and nobody reads it'));
       }
     })();
   }

@@ -22,7 +22,7 @@ const claimKey = (key: string) => `cache:claim:${key}`;
 /** A stream's events as its leader relays them, per claim (a new holder never appends to an old holder's log). */
 const streamKey = (key: string, token: string) => `cache:stream:${key}:${token}`;
 const FILLED_CHANNEL = 'cache:filled';
-/** At most this many events per relayed stream (its characters are capped by CACHE_MAX_ENTRY_BYTES first). */
+/** At most this many events per relayed stream (and 32 MiB of them: replica-stream.ts). */
 export const MAX_RELAYED_EVENTS = 100_000;
 /** Slack past a blocking read's wait for its empty answer to arrive through a busy event loop. */
 const BLOCKED_READ_GRACE_MS = 250;
