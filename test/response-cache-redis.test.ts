@@ -165,6 +165,50 @@ describe('two replicas on one Redis', () => {
     }
   });
 
+  it('a led stream nobody on another replica follows stops the miner call as soon as its client leaves', async () => {
+    const slow = await startMiner({ hotkeyUri: '//CacheRedisAlone', name: 'A', chunkCount: 30, chunkDelayMs: 100 });
+    const env = { REDIS_URL: SHARED_REDIS, REDIS_PREFIX: `test:${randomUUID()}:` };
+    const start = () => startTestGateway({ subnets: [{ netuid: 4, models: ['m'], miners: [{ miner: slow, uid: 0, incentive: 1 }] }], env });
+    const [a, b] = [await start(), await start()];
+    gateways.push(a, b);
+    try {
+      const leading = (await a.client().chat.completions.create({ ...fresh(), stream: true as const }))[Symbol.asyncIterator]();
+      await leading.next();
+      await leading.return?.();
+      // ~3 s of chunks were left: the miner sees its request closed well before it could have finished.
+      await slow.waitForAborts(1, 1_500);
+      expect(slow.requestCount).toBe(1);
+    } finally {
+      await slow.close();
+    }
+  });
+
+  it('a stream whose key another replica holds for a JSON answer calls on its own at once instead of waiting for the whole answer', async () => {
+    const slow = await startMiner({ hotkeyUri: '//CacheRedisJsonLead', name: 'J', fault: 'slowFirstByte', slowMs: 3_000 });
+    const env = { REDIS_URL: SHARED_REDIS, REDIS_PREFIX: `test:${randomUUID()}:` };
+    const start = () => startTestGateway({ subnets: [{ netuid: 4, models: ['m'], miners: [{ miner: slow, uid: 0, incentive: 1 }] }], env });
+    const [a, b] = [await start(), await start()];
+    gateways.push(a, b);
+    try {
+      const body = fresh();
+      let leaderDone = false;
+      const leading = a.client().chat.completions.create(body).withResponse();
+      void leading.finally(() => (leaderDone = true));
+      await expect.poll(() => slow.requestCount).toBe(1);
+      await slow.setFault('none');
+      const following = await b.client().chat.completions.create({ ...body, stream: true as const }).withResponse();
+      const text = await streamText(following.data);
+      // b's whole stream came from its own call, while a's miner was still slow to answer.
+      expect(cacheOf(following)).toBe('MISS');
+      expect(leaderDone).toBe(false);
+      expect(text).toContain('devnet miner J');
+      expect(slow.requestCount).toBe(2);
+      expect(cacheOf(await leading)).toBe('MISS');
+    } finally {
+      await slow.close();
+    }
+  });
+
   it('a stream following another replica’s stream that breaks after it started ends with the error the leader’s client gets', async () => {
     const dropping = await startMiner({ hotkeyUri: '//CacheRedisDrop', name: 'D', fault: 'dropMidStream', chunkCount: 10, chunkDelayMs: 800 });
     const env = { REDIS_URL: SHARED_REDIS, REDIS_PREFIX: `test:${randomUUID()}:`, MAX_ATTEMPTS: '1', HEDGE_MODE: 'off' };

@@ -119,8 +119,8 @@ export class Flight {
       if (gone) return;
       gone = true;
       clientSignal.removeEventListener('abort', leave);
-      // A stream relayed to other replicas goes on for their clients (it is read to its end, within the entry cap).
-      if (--this.participants === 0 && this.final === null && !this.claim?.relaying) this.controller.abort(new ClientDisconnected('every client waiting for this answer went away'));
+      // A stream another replica follows goes on for its clients (SharedStream reads it on while one does).
+      if (--this.participants === 0 && this.final === null && !this.claim?.followed) this.controller.abort(new ClientDisconnected('every client waiting for this answer went away'));
     };
     if (clientSignal.aborted) leave();
     else clientSignal.addEventListener('abort', leave, { once: true });

@@ -51,9 +51,9 @@ export class HeldClaim {
     }, Math.max(1, Math.floor(ttlMs / 3)));
   }
 
-  /** True while this claim's stream is relayed to other replicas. */
-  get relaying(): boolean {
-    return this.publisher !== null;
+  /** True while this claim's stream is relayed to a follower on another replica (so it goes on when this replica's clients left). */
+  get followed(): boolean {
+    return this.publisher !== null && this.publisher.relaying && this.publisher.followed;
   }
 
   /**
@@ -70,6 +70,7 @@ export class HeldClaim {
   /** Stops renewing and lets go (if still this claim's, after every relayed event landed), telling waiting replicas whether the entry is in. */
   async release(filled: boolean): Promise<void> {
     clearInterval(this.timer);
+    this.publisher?.stopWatching();
     await this.publisher?.drained();
     return this.tier.release(this.key, this.token, filled);
   }

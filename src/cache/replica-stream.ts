@@ -54,6 +54,8 @@ const MAX_RELAYED_CHARS = 32 * 1024 * 1024;
 export interface StreamTap {
   /** Still passing events on (false once it ended, e.g. a runaway answer or a store failure). */
   readonly relaying: boolean;
+  /** Some replica reads the relayed stream now: only then is it read on after this replica's own clients left. */
+  readonly followed: boolean;
   event(event: string): void;
   /** null: finished; else why it failed. */
   end(failure: unknown): void;
@@ -67,6 +69,8 @@ export class StreamPublisher implements StreamTap {
   private events = 0;
   private ended = false;
   private announced = false;
+  private followers = 0;
+  private readonly unwatch: () => void;
   private readonly maxChars: number;
 
   constructor(
@@ -82,6 +86,18 @@ export class StreamPublisher implements StreamTap {
   ) {
     this.queue = [HEADER + JSON.stringify(origin)];
     this.maxChars = Math.max(entryMaxChars, MAX_RELAYED_CHARS);
+    this.unwatch = tier.watchFollowers(key, token, (change) => {
+      this.followers = Math.max(0, this.followers + change);
+    });
+  }
+
+  get followed(): boolean {
+    return this.followers > 0;
+  }
+
+  /** Stops counting followers (the claim is let go). */
+  stopWatching(): void {
+    this.unwatch();
   }
 
   get relaying(): boolean {
@@ -212,6 +228,7 @@ export class ReplicaStream {
   private async run(): Promise<void> {
     const { token } = this.found;
     let after = '0';
+    // Announced (by followRelayed) before this stream went live; told the leader again once it ends.
     while (this.state === 'open') {
       if (this.options.signal.aborted) return this.end(new ClientDisconnected('every client following this stream went away'));
       const entries = await this.tier.readStream(this.key, token, after, READ_COUNT, READ_BLOCK_MS);
@@ -237,6 +254,7 @@ export class ReplicaStream {
     this.state = failure ? 'failed' : 'completed';
     this.failure = failure;
     this.wake();
+    void this.tier.announceFollowing(this.key, this.found.token, false);
     const { endpoint, upstream, servedModel, snapshot } = this.found.origin;
     this.options.onEnd(failure ? null : entryFromChunks({ endpoint, upstream, servedModel, snapshot, ttlS: this.options.ttlS }, this.log));
   }
@@ -249,7 +267,9 @@ export class ReplicaStream {
 }
 
 /** Makes `flight` go live with another replica's stream; `onEnd` ends the flight with its answer (or none). */
-export function followRelayed(tier: SharedTier, flight: Flight, found: FoundStream, onEnd: (entry: CacheEntry | null) => void): 'relayed' {
+export async function followRelayed(tier: SharedTier, flight: Flight, found: FoundStream, onEnd: (entry: CacheEntry | null) => void): Promise<'relayed'> {
+  // The leader reads on for this replica after its own clients left only once it heard of it: told before any byte goes out.
+  await tier.announceFollowing(flight.ticket.key, found.token, true);
   const stream = new ReplicaStream(tier, flight.ticket.key, found, { signal: flight.signal, ttlS: flight.ticket.ttlS, onEnd });
   const { upstream, servedModel, snapshot } = found.origin;
   flight.goLive({ stream, upstream, servedModel, snapshot });

@@ -19,8 +19,8 @@ import type { StreamTap } from './replica-stream.js';
 export interface SharedStreamOptions {
   /** Recording stops once the events exceed this many characters (the answer is then too large to keep). */
   readonly maxRecordChars: number;
-  /** Asked when the last reader leaves early: true keeps reading, because someone waits for the whole answer. */
-  readonly keepReading: () => boolean;
+  /** Asked when no reader is left: true while someone on this replica waits for the whole answer (of use while it is recorded). */
+  readonly awaitsWholeAnswer: () => boolean;
   /**
    * Once, when the upstream is over: every event when it finished and all
    * were recorded, else null. A reader that pulled the end sees it only once
@@ -110,16 +110,21 @@ export class SharedStream {
       if (!this.recording) this.trim();
       return;
     }
-    if (this.wanted() && this.options.keepReading()) return this.drain();
+    if (this.wanted()) return this.drain();
     // Nobody reads and nobody waits: stop the miner's work at once.
     this.upstream.cancel();
     void this.upstream.events.return(undefined);
     this.end('failed', new ClientDisconnected('every client reading this stream went away'));
   }
 
-  /** Whether the rest of the stream is still of use with no reader here: it is being recorded, or relayed to other replicas. */
+  /**
+   * Whether the rest of the stream is still of use with no reader here: it
+   * is recorded for someone waiting for the whole answer, or relayed to a
+   * replica that follows it. Otherwise the miner's work stops at once.
+   */
   private wanted(): boolean {
-    return this.recording || this.options.tap?.relaying === true;
+    const tap = this.options.tap;
+    return (this.recording && this.options.awaitsWholeAnswer()) || (tap?.relaying === true && tap.followed);
   }
 
   /** Reads on with no reader, for clients waiting for the whole answer (here or on other replicas); stops when nobody can use it. */
@@ -132,7 +137,7 @@ export class SharedStream {
       if (this.state === 'open' && this.readers.size === 0) {
         this.upstream.cancel();
         void this.upstream.events.return(undefined);
-        this.end('failed', new ClientDisconnected('the answer grew too large to keep or relay and nobody reads it'));
+        this.end('failed', new ClientDisconnected('nobody reads the stream or waits for it any more'));
       }
     })();
   }

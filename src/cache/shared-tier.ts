@@ -44,6 +44,8 @@ export class SharedTier {
   /** Notices arrive (the store broadcasts to every client); otherwise waiting is polling alone. */
   private readonly hearsNotices: boolean;
   private unsubscribe: (() => Promise<void>) | null = null;
+  /** Per relayed stream this replica leads (its log's key): told when a follower on another replica starts (+1) or stops (-1) reading it. */
+  private readonly followerWatchers = new Map<string, (change: 1 | -1) => void>();
   private readonly unwatch: () => void;
 
   constructor(
@@ -134,6 +136,24 @@ export class SharedTier {
     await this.call(() => this.store.publish(FILLED_CHANNEL, `2${key}`), undefined);
   }
 
+  /**
+   * Tells the replica relaying the claim `token`'s stream that one more
+   * follower reads it (or one fewer): it reads on for them after its own
+   * clients left only while some follower does.
+   */
+  async announceFollowing(key: string, token: string, following: boolean): Promise<void> {
+    await this.call(() => this.store.publish(FILLED_CHANNEL, `${following ? 3 : 4}${token} ${key}`), undefined);
+  }
+
+  /** Calls `onChange` as followers of this replica's relayed stream come and go; returns the function that stops it. */
+  watchFollowers(key: string, token: string, onChange: (change: 1 | -1) => void): () => void {
+    const watched = streamKey(key, token);
+    this.followerWatchers.set(watched, onChange);
+    return () => {
+      if (this.followerWatchers.get(watched) === onChange) this.followerWatchers.delete(watched);
+    };
+  }
+
   /** Gives this replica's claim back (never another's) and tells waiting replicas whether an entry is there to read. */
   async release(key: string, token: string, filled: boolean): Promise<void> {
     await this.call(async () => {
@@ -178,6 +198,12 @@ export class SharedTier {
   }
 
   private onNotice(message: string): void {
+    if (message.startsWith('3') || message.startsWith('4')) {
+      const space = message.indexOf(' ');
+      const watcher = this.followerWatchers.get(streamKey(message.slice(space + 1), message.slice(1, space)));
+      watcher?.(message.startsWith('3') ? 1 : -1);
+      return;
+    }
     const waiters = this.waiters.get(message.slice(1));
     const notice = message.startsWith('2') ? null : message.startsWith('1');
     if (waiters) for (const wake of [...waiters]) wake(notice);

@@ -72,7 +72,7 @@ export async function answerFromUpstreams(ctx: CompletionContext, flight: Flight
       const tap = flight.claim?.relayStream(origin, gw.cache.maxEntryBytes, served.leg.provider.redact) ?? null;
       const shared = new SharedStream(opened, {
         maxRecordChars: gw.cache.maxEntryBytes,
-        keepReading: () => flight.awaitsWholeAnswer || tap !== null,
+        awaitsWholeAnswer: () => flight.awaitsWholeAnswer,
         tap,
         onEnd: (events) => {
           deadline.release();
