@@ -16,7 +16,9 @@
  *
  * A stream whose key another replica holds follows the holder's stream as
  * it comes, through the store (replica-stream.ts), once the holder's first
- * event is in; a holder that answers JSON it waits for like any follower.
+ * event is in. A holder that answers JSON (its token says so) has no stream
+ * to relay: its whole answer could take most of a deadline, and a stream
+ * client must not wait that long for a first byte, so it calls at once.
  * Where the store cannot relay streams (Workers: an isolate holds no
  * connection to block on) it does not wait: its client would see nothing
  * until the whole answer was in. It calls the miner at once; its answer is
@@ -27,6 +29,9 @@ import { ClientDisconnected } from '../router/request-deadline.js';
 import type { CacheEntry } from './cache-entry.js';
 import { findStream, StreamPublisher, type FoundStream, type StreamOrigin } from './replica-stream.js';
 import type { SharedTier, StoredEntry } from './shared-tier.js';
+
+/** Starts the token of a claim taken for a JSON request: a stream request does not wait on it. */
+const JSON_CLAIM = 'json-';
 
 /** While waiting on another replica's claim: how often the entry and the claim are looked at (notices, where they arrive, wake sooner). */
 const POLL_MS = 100;
@@ -102,7 +107,7 @@ export interface CoordinateOptions {
 export async function coordinate(tier: SharedTier, key: string, options: CoordinateOptions): Promise<Coordinated> {
   const until = Date.now() + options.maxWaitMs;
   for (;;) {
-    const token = randomUUID();
+    const token = (options.wantsStream ? 'stream-' : JSON_CLAIM) + randomUUID();
     if (await tier.claim(key, token, options.claimTtlMs)) {
       const claim = new HeldClaim(tier, key, token, options.claimTtlMs);
       // Another replica may have stored the answer and let go of its claim between our read and our claim.
@@ -133,6 +138,7 @@ async function awaitHolder(tier: SharedTier, key: string, until: number, options
     if (stored) return { kind: 'stored', stored };
     if (notice === false) return 'free';
     const holder = await tier.holder(key);
+    if (options.wantsStream && holder?.startsWith(JSON_CLAIM)) return { kind: 'lead', claim: null };
     const found = holder !== null && options.wantsStream ? await findStream(tier, key, holder) : null;
     if (found) return { kind: 'relayed', found };
     if (holder === null) {
