@@ -138,6 +138,8 @@ async function awaitHolder(tier: SharedTier, key: string, until: number, options
     if (stored) return { kind: 'stored', stored };
     if (notice === false) return 'free';
     const holder = await tier.holder(key);
+    // The store did not answer: look again on the next round (or lead once it is known down).
+    if (holder === undefined) continue;
     if (options.wantsStream && holder?.startsWith(JSON_CLAIM)) return { kind: 'lead', claim: null };
     const found = holder !== null && options.wantsStream ? await findStream(tier, key, holder) : null;
     if (found) return { kind: 'relayed', found };

@@ -38,8 +38,31 @@ const HEADER = 'h';
 const EVENT = 'e';
 const END = 'x';
 
+/**
+ * One value of the log: its kind, its place in the stream, its body. An
+ * append that timed out may have landed all the same, and its retry then
+ * repeats it: readers skip what they have had by its place.
+ */
+interface LogValue {
+  readonly kind: string;
+  readonly seq: number;
+  readonly body: string;
+}
+
+const encodeValue = (kind: string, seq: number, body: string) => `${kind}${seq}:${body}`;
+
+function decodeValue(value: string): LogValue | null {
+  const colon = value.indexOf(':');
+  const seq = Number(value.slice(1, colon));
+  return colon > 1 && Number.isSafeInteger(seq) ? { kind: value.slice(0, 1), seq, body: value.slice(colon + 1) } : null;
+}
+
 /** How long a follower blocks on the log before it checks that the leader still holds its claim. */
 const READ_BLOCK_MS = 1_000;
+/** How long a follower goes on asking a store that does not answer before it ends its streams with an error. */
+const STORE_RETRY_MS = 5_000;
+/** Pause between those attempts. */
+const STORE_RETRY_PAUSE_MS = 100;
 /** Values read at once. */
 const READ_COUNT = 256;
 /**
@@ -70,6 +93,8 @@ export class StreamPublisher implements StreamTap {
   private ended = false;
   private announced = false;
   private followers = 0;
+  /** Place of the next value in the log (the header is 0). */
+  private seq = 1;
   private readonly unwatch: () => void;
   private readonly maxChars: number;
 
@@ -84,7 +109,7 @@ export class StreamPublisher implements StreamTap {
     /** Takes secrets out of an error before other replicas' clients see it (the provider's `redact`). */
     private readonly redact: (text: string) => string,
   ) {
-    this.queue = [HEADER + JSON.stringify(origin)];
+    this.queue = [encodeValue(HEADER, 0, JSON.stringify(origin))];
     this.maxChars = Math.max(entryMaxChars, MAX_RELAYED_CHARS);
     this.unwatch = tier.watchFollowers(key, token, (change) => {
       this.followers = Math.max(0, this.followers + change);
@@ -112,7 +137,7 @@ export class StreamPublisher implements StreamTap {
       this.close({ ok: false, error: 'the answer grew too large to relay to other replicas', deadline: false });
       return;
     }
-    this.push(EVENT + event);
+    this.push(EVENT, event);
   }
 
   end(failure: unknown): void {
@@ -133,19 +158,20 @@ export class StreamPublisher implements StreamTap {
   }
 
   private close(marker: EndMarker): void {
-    this.push(END + JSON.stringify(marker));
+    this.push(END, JSON.stringify(marker));
     this.ended = true;
   }
 
-  private push(value: string): void {
-    this.queue.push(value);
+  private push(kind: string, body: string): void {
+    this.queue.push(encodeValue(kind, this.seq++, body));
     this.flushing ??= this.flush();
   }
 
   private async flush(): Promise<void> {
     while (this.queue.length > 0) {
       const batch = this.queue.splice(0);
-      if (!(await this.tier.appendStream(this.key, this.token, batch, this.ttlMs))) {
+      // One retry: a batch lost for good cuts every follower's stream (one that landed late is repeated, and readers skip it).
+      if (!(await this.tier.appendStream(this.key, this.token, batch, this.ttlMs)) && !(await this.tier.appendStream(this.key, this.token, batch, this.ttlMs))) {
         // The store failed: followers see the claim go without an end marker and end with an error.
         this.queue.length = 0;
         this.ended = true;
@@ -170,9 +196,10 @@ export interface FoundStream {
 export async function findStream(tier: SharedTier, key: string, token: string): Promise<FoundStream | null> {
   const first = await tier.readStream(key, token, '0', 2, 0);
   // The header is appended together with the first event: both, or nothing yet.
-  if (!first || first.length < 2 || !first[0]?.value.startsWith(HEADER)) return null;
+  const header = first && first.length >= 2 && first[0] ? decodeValue(first[0].value) : null;
+  if (header?.kind !== HEADER) return null;
   try {
-    return { token, origin: JSON.parse(first[0].value.slice(HEADER.length)) as StreamOrigin };
+    return { token, origin: JSON.parse(header.body) as StreamOrigin };
   } catch {
     return null;
   }
@@ -228,24 +255,42 @@ export class ReplicaStream {
   private async run(): Promise<void> {
     const { token } = this.found;
     let after = '0';
+    let nextSeq = 0;
+    // When the store last told something: one slow or failed call is asked again, a store silent for STORE_RETRY_MS ends the stream.
+    let answered = Date.now();
+    const silent = () => Date.now() - answered > STORE_RETRY_MS;
+    const storeSilence = new Error('the shared store stopped answering while the stream was relayed from another replica');
     // Announced (by followRelayed) before this stream went live; told the leader again once it ends.
     while (this.state === 'open') {
       if (this.options.signal.aborted) return this.end(new ClientDisconnected('every client following this stream went away'));
       const entries = await this.tier.readStream(this.key, token, after, READ_COUNT, READ_BLOCK_MS);
-      if (entries === null) return this.end(new Error('the shared store stopped answering while the stream was relayed from another replica'));
+      if (entries === null) {
+        if (silent()) return this.end(storeSilence);
+        await new Promise((resume) => setTimeout(resume, STORE_RETRY_PAUSE_MS));
+        continue;
+      }
+      if (entries.length > 0) answered = Date.now();
       for (const entry of entries) {
         after = entry.id;
-        const kind = entry.value.slice(0, 1);
-        const body = entry.value.slice(1);
-        if (kind === EVENT) this.log.push(body);
-        else if (kind === END) return this.end(endFailure(body));
+        const value = decodeValue(entry.value);
+        if (!value || value.seq < nextSeq) continue;
+        nextSeq = value.seq + 1;
+        if (value.kind === EVENT) this.log.push(value.body);
+        else if (value.kind === END) return this.end(endFailure(value.body));
       }
       this.wake();
+      if (entries.length > 0) continue;
       // Nothing came for a while: the leader must still hold its claim (it appends everything before letting go).
-      if (entries.length === 0 && (await this.tier.holder(this.key)) !== token) {
-        const last = await this.tier.readStream(this.key, token, after, READ_COUNT, 0);
-        if (!last || last.length === 0) return this.end(new Error('the replica serving this stream stopped before it finished'));
+      const holder = await this.tier.holder(this.key);
+      if (holder === undefined) {
+        if (silent()) return this.end(storeSilence);
+        continue;
       }
+      answered = Date.now();
+      if (holder === token) continue;
+      // Let go: whatever it appended before is in; read it (the next round), or end without an end marker.
+      const last = await this.tier.readStream(this.key, token, after, READ_COUNT, 0);
+      if (last?.length === 0) return this.end(new Error('the replica serving this stream stopped before it finished'));
     }
   }
 

@@ -26,6 +26,21 @@ const FILLED_CHANNEL = 'cache:filled';
 export const MAX_RELAYED_EVENTS = 100_000;
 /** Slack past a blocking read's wait for its empty answer to arrive through a busy event loop. */
 const BLOCKED_READ_GRACE_MS = 250;
+/**
+ * The least time a relayed stream's append may take: far past
+ * CACHE_STORE_TIMEOUT_MS (made for lookups a request waits on), since one
+ * append that gives up too soon cuts every follower's stream, and the
+ * leader's own client never waits for it.
+ */
+const MIN_APPEND_TIMEOUT_MS = 1_000;
+
+/** How one call is bounded. */
+interface CallLimits<T> {
+  /** Instead of CACHE_STORE_TIMEOUT_MS. */
+  readonly timeoutMs?: number;
+  /** What running out of time answers when it is no failure of the store (a blocking read: nothing came, read again). */
+  readonly onTimeout?: { readonly value: T };
+}
 
 /** An entry as read back, with the size of its stored form. */
 export interface StoredEntry {
@@ -100,12 +115,12 @@ export class SharedTier {
 
   /** Whether some replica holds the key's claim (false when the store cannot say: nothing to wait for then). */
   async claimed(key: string): Promise<boolean> {
-    return (await this.holder(key)) !== null;
+    return ((await this.holder(key)) ?? null) !== null;
   }
 
-  /** The token of the key's claim, null when none is held (or the store cannot say). */
-  holder(key: string): Promise<string | null> {
-    return this.call(() => this.store.get(claimKey(key)), null);
+  /** The token of the key's claim: null when none is held, undefined when the store did not answer. */
+  holder(key: string): Promise<string | null | undefined> {
+    return this.call<string | null | undefined>(() => this.store.get(claimKey(key)), undefined);
   }
 
   /**
@@ -119,16 +134,23 @@ export class SharedTier {
 
   /** Appends to the stream log of the claim `token` holds on `key` (no values: renews it); false when it failed. */
   appendStream(key: string, token: string, values: readonly string[], ttlMs: number): Promise<boolean> {
-    return this.call(async () => {
+    const run = async () => {
       await this.store.logAppend(streamKey(key, token), values, { maxLen: MAX_RELAYED_EVENTS, ttlMs });
       return true;
-    }, false);
+    };
+    return this.call(run, false, { timeoutMs: Math.max(MIN_APPEND_TIMEOUT_MS, 10 * this.timeoutMs) });
   }
 
-  /** Values of that log after `after`, waiting up to `blockMs` for one; null when the store failed or is down. */
+  /**
+   * Values of that log after `after`, waiting up to `blockMs` for one; null
+   * when the store failed or is down. A blocked read that outlasts its wait
+   * answers none: the caller reads again.
+   */
   readStream(key: string, token: string, after: string, count: number, blockMs: number): Promise<LogEntry[] | null> {
+    const run = () => this.store.logRead(streamKey(key, token), after, { count, blockMs });
+    if (blockMs <= 0) return this.call(run, null);
     // A blocked read answers when its wait ends: CACHE_STORE_TIMEOUT_MS starts counting a little after that.
-    return this.call(() => this.store.logRead(streamKey(key, token), after, { count, blockMs }), null, blockMs > 0 ? blockMs + BLOCKED_READ_GRACE_MS : 0);
+    return this.call<LogEntry[] | null>(run, null, { timeoutMs: blockMs + BLOCKED_READ_GRACE_MS + this.timeoutMs, onTimeout: { value: [] } });
   }
 
   /** Wakes replicas waiting on the key: its leader's stream has started. */
@@ -209,20 +231,27 @@ export class SharedTier {
     if (waiters) for (const wake of [...waiters]) wake(notice);
   }
 
-  /** Runs one store call within the timeout (plus `waitMs` a blocking read may wait); on failure returns `fallback` (fail open) and marks the store unreachable. */
-  private async call<T>(run: () => Promise<T>, fallback: T, waitMs = 0): Promise<T> {
+  /**
+   * Runs one store call within its time (CACHE_STORE_TIMEOUT_MS unless
+   * `limits` says otherwise); on failure returns `fallback` (fail open) and
+   * marks the store unreachable. A blocking read that runs out of time
+   * answers nothing instead (see readStream).
+   */
+  private async call<T>(run: () => Promise<T>, fallback: T, limits: CallLimits<T> = {}): Promise<T> {
     if (this.store.state() !== 'up') return fallback;
+    const timeoutMs = limits.timeoutMs ?? this.timeoutMs;
     let timer: ReturnType<typeof setTimeout> | undefined;
     try {
       const result = await Promise.race([
         run(),
         new Promise<never>((_, reject) => {
-          timer = setTimeout(() => reject(new CacheStoreTimeout(`no answer within ${this.timeoutMs + waitMs} ms`)), this.timeoutMs + waitMs);
+          timer = setTimeout(() => reject(new CacheStoreTimeout(`no answer within ${timeoutMs} ms`)), timeoutMs);
         }),
       ]);
       this.setAvailable(true, null);
       return result;
     } catch (err) {
+      if (limits.onTimeout && err instanceof CacheStoreTimeout) return limits.onTimeout.value;
       this.failures++;
       this.setAvailable(false, err instanceof Error ? err.message : String(err));
       return fallback;
