@@ -7,7 +7,9 @@
 import { describe, expect, it } from 'vitest';
 import type { Upstream } from '../providers/provider.js';
 import { HeldClaim } from '../src/cache/replica-claim.js';
-import { findStream, ReplicaStream, type StreamOrigin } from '../src/cache/replica-stream.js';
+import type { StreamOrigin } from '../src/cache/relay-log.js';
+import { findStream, ReplicaStream } from '../src/cache/replica-stream.js';
+import type { CacheEntry } from '../src/cache/cache-entry.js';
 import { SharedTier } from '../src/cache/shared-tier.js';
 import { silentLogger } from '../src/log.js';
 import { createMemoryStore } from '../src/store/memory.js';
@@ -41,20 +43,21 @@ function slowOnce() {
 }
 
 const origin = { endpoint: 'chat', upstream: { id: 'miner-a' } as unknown as Upstream, servedModel: 'sn4/m', snapshot: { version: 'v1', block: null } } as StreamOrigin;
-const chunk = (content: string) => JSON.stringify({ id: 'c1', object: 'chat.completion.chunk', created: 1, model: 'm', choices: [{ index: 0, delta: { content }, finish_reason: null }] });
+const chunk = (content: string, finish: string | null = null) => JSON.stringify({ id: 'c1', object: 'chat.completion.chunk', created: 1, model: 'm', choices: [{ index: 0, delta: { content }, finish_reason: finish }] });
 
 /** Follows the claim `token`'s stream on `key` to its end: the events it got, or the error it ended with. */
-async function follow(tier: SharedTier, key: string, token: string): Promise<{ events: string[]; error: string | null }> {
+async function follow(tier: SharedTier, key: string, token: string, maxKeepChars = 1_000_000): Promise<{ events: string[]; error: string | null; entry: CacheEntry | null; stream: ReplicaStream }> {
   const found = await findStream(tier, key, token);
   if (!found) throw new Error('no stream found');
-  const stream = new ReplicaStream(tier, key, found, { signal: new AbortController().signal, ttlS: 60, onEnd: () => undefined });
+  let entry: CacheEntry | null = null;
+  const stream = new ReplicaStream(tier, key, found, { signal: new AbortController().signal, ttlS: 60, maxKeepChars, onEnd: (e) => (entry = e) });
   const source = stream.attach();
   const events: string[] = [];
   try {
     for await (const event of source?.events ?? []) events.push(event);
-    return { events, error: null };
+    return { events, error: null, entry, stream };
   } catch (err) {
-    return { events, error: err instanceof Error ? err.message : String(err) };
+    return { events, error: err instanceof Error ? err.message : String(err), entry, stream };
   }
 }
 
@@ -124,6 +127,36 @@ describe('relaying a stream through a store that is slow once', () => {
       expect(read).toEqual([]);
       expect(tier.up).toBe(true);
       expect(tier.errors).toBe(0);
+    } finally {
+      await tier.close();
+    }
+  });
+
+  it('a follower keeps the relayed answer for JSON followers within the entry cap; past it, it relays every event but keeps none of them', async () => {
+    const { store } = slowOnce();
+    const tier = new SharedTier(store, silentLogger(), STORE_TIMEOUT_MS);
+    try {
+      const events = [chunk('alpha'), chunk('beta'), chunk('gamma'), chunk('', 'stop')];
+      for (const [key, maxKeepChars] of [['within-cap', 1_000_000], ['past-cap', events[0]?.length ?? 0]] as const) {
+        const token = 'stream-leader';
+        await tier.claim(key, token, 5_000);
+        const claim = new HeldClaim(tier, key, token, 5_000);
+        const publisher = claim.relayStream(origin, 1_000_000, (t) => t);
+        for (const event of events) publisher?.event(event);
+        publisher?.end(null);
+        await claim.release(true);
+        const followed = await follow(tier, key, token, maxKeepChars);
+        expect(followed.error).toBeNull();
+        expect(followed.events).toEqual(events);
+        if (key === 'within-cap') {
+          expect(followed.entry?.events).toEqual(events);
+          expect(followed.stream.attach()).not.toBeNull();
+        } else {
+          expect(followed.entry).toBeNull();
+          // Its start is gone: a late reader calls on its own.
+          expect(followed.stream.attach()).toBeNull();
+        }
+      }
     } finally {
       await tier.close();
     }

@@ -27,7 +27,9 @@
 import { randomUUID } from 'node:crypto';
 import { ClientDisconnected } from '../router/request-deadline.js';
 import type { CacheEntry } from './cache-entry.js';
-import { findStream, StreamPublisher, type FoundStream, type StreamOrigin } from './replica-stream.js';
+import type { StreamOrigin } from './relay-log.js';
+import { findStream, type FoundStream } from './replica-stream.js';
+import { StreamPublisher } from './stream-publisher.js';
 import type { SharedTier, StoredEntry } from './shared-tier.js';
 
 /** Starts the token of a claim taken for a JSON request: a stream request does not wait on it. */

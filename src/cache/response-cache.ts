@@ -204,7 +204,7 @@ export class ResponseCache {
       flight.claim = outcome.claim;
       return null;
     }
-    if (outcome.kind === 'relayed') return followRelayed(this.shared as SharedTier, flight, outcome.found, (entry) => this.land(flight, entry));
+    if (outcome.kind === 'relayed') return followRelayed(this.shared as SharedTier, flight, outcome.found, this.maxEntryBytes, (entry) => this.land(flight, entry));
     return outcome.kind === 'memory' ? outcome.entry : this.keep(key, outcome.stored);
   }
 

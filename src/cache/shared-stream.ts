@@ -14,7 +14,7 @@
 import type { RelaySource } from '../openai/chunk-relay.js';
 import type { OpenedStream } from '../router/dispatch.js';
 import { ClientDisconnected } from '../router/request-deadline.js';
-import type { StreamTap } from './replica-stream.js';
+import type { StreamTap } from './stream-publisher.js';
 
 export interface SharedStreamOptions {
   /** Recording stops once the events exceed this many characters (the answer is then too large to keep). */
