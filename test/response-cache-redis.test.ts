@@ -183,6 +183,30 @@ describe('two replicas on one Redis', () => {
     }
   });
 
+  it('a led stream whose client left goes on for a JSON request waiting on another replica, which gets its entry', async () => {
+    const slow = await startMiner({ hotkeyUri: '//CacheRedisJsonWaits', name: 'W', chunkCount: 10, chunkDelayMs: 100 });
+    const env = { REDIS_URL: SHARED_REDIS, REDIS_PREFIX: `test:${randomUUID()}:` };
+    const start = () => startTestGateway({ subnets: [{ netuid: 4, models: ['m'], miners: [{ miner: slow, uid: 0, incentive: 1 }] }], env });
+    const [a, b] = [await start(), await start()];
+    gateways.push(a, b);
+    try {
+      const body = fresh();
+      const leading = (await a.client().chat.completions.create({ ...body, stream: true as const }))[Symbol.asyncIterator]();
+      await leading.next();
+      const waiting = b.client().chat.completions.create(body).withResponse();
+      // b waits on a's claim and has told a so (it looks every 100 ms); then a's own client leaves.
+      await new Promise((r) => setTimeout(r, 300));
+      await leading.return?.();
+      const answer = await waiting;
+      expect(cacheOf(answer)).toBe('HIT');
+      expect(answer.data.choices[0]?.message.content).toContain('devnet miner W');
+      expect(slow.requestCount).toBe(1);
+      expect(slow.abortedRequests).toBe(0);
+    } finally {
+      await slow.close();
+    }
+  });
+
   it('a stream whose key another replica holds for a JSON answer calls on its own at once instead of waiting for the whole answer', async () => {
     const slow = await startMiner({ hotkeyUri: '//CacheRedisJsonLead', name: 'J', fault: 'slowFirstByte', slowMs: 3_000 });
     const env = { REDIS_URL: SHARED_REDIS, REDIS_PREFIX: `test:${randomUUID()}:` };

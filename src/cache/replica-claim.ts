@@ -42,6 +42,9 @@ const POLL_MS = 100;
 export class HeldClaim {
   private readonly timer: ReturnType<typeof setInterval>;
   private publisher: StreamPublisher | null = null;
+  /** Replicas that announced they follow this claim (a stream's followers, JSON requests waiting for its entry). */
+  private followers = 0;
+  private readonly unwatch: () => void;
 
   constructor(
     private readonly tier: SharedTier,
@@ -56,11 +59,15 @@ export class HeldClaim {
         if (!held) clearInterval(this.timer);
       });
     }, Math.max(1, Math.floor(ttlMs / 3)));
+    // Counted from the start: a JSON request on another replica may announce itself before the stream's first byte.
+    this.unwatch = tier.watchFollowers(key, token, (change) => {
+      this.followers = Math.max(0, this.followers + change);
+    });
   }
 
-  /** True while this claim's stream is relayed to a follower on another replica (so it goes on when this replica's clients left). */
+  /** True while this claim's stream is relayed and another replica follows it (so it goes on when this replica's clients left). */
   get followed(): boolean {
-    return this.publisher !== null && this.publisher.relaying && this.publisher.followed;
+    return this.publisher !== null && this.publisher.relaying && this.followers > 0;
   }
 
   /**
@@ -70,14 +77,14 @@ export class HeldClaim {
    */
   relayStream(origin: StreamOrigin, maxChars: number, redact: (text: string) => string): StreamPublisher | null {
     if (!this.tier.relaysStreams) return null;
-    this.publisher ??= new StreamPublisher(this.tier, this.key, this.token, origin, 2 * this.ttlMs, maxChars, redact);
+    this.publisher ??= new StreamPublisher(this.tier, this.key, this.token, origin, 2 * this.ttlMs, maxChars, redact, () => this.followers > 0);
     return this.publisher;
   }
 
   /** Stops renewing and lets go (if still this claim's, after every relayed event landed), telling waiting replicas whether the entry is in. */
   async release(filled: boolean): Promise<void> {
     clearInterval(this.timer);
-    this.publisher?.stopWatching();
+    this.unwatch();
     await this.publisher?.drained();
     return this.tier.release(this.key, this.token, filled);
   }
@@ -128,6 +135,22 @@ export async function coordinate(tier: SharedTier, key: string, options: Coordin
 
 /** The holder's answer, 'free' once its claim went away without one, or lead (without a claim) when waiting is no use. */
 async function awaitHolder(tier: SharedTier, key: string, until: number, options: CoordinateOptions): Promise<Coordinated | 'free'> {
+  // A JSON request tells the holder it waits, so that a stream it leads is read on for it once the holder's own clients left.
+  let announced: string | null = null;
+  const announce = (token: string | null) => {
+    if (token === announced) return;
+    if (announced !== null) void tier.announceFollowing(key, announced, false);
+    announced = token;
+    if (token !== null) void tier.announceFollowing(key, token, true);
+  };
+  try {
+    return await awaitHolderAnnouncing(tier, key, until, options, announce);
+  } finally {
+    announce(null);
+  }
+}
+
+async function awaitHolderAnnouncing(tier: SharedTier, key: string, until: number, options: CoordinateOptions, announce: (token: string | null) => void): Promise<Coordinated | 'free'> {
   const { signal, inMemory } = options;
   for (;;) {
     const left = until - Date.now();
@@ -143,6 +166,7 @@ async function awaitHolder(tier: SharedTier, key: string, until: number, options
     // The store did not answer: look again on the next round (or lead once it is known down).
     if (holder === undefined) continue;
     if (options.wantsStream && holder?.startsWith(JSON_CLAIM)) return { kind: 'lead', claim: null };
+    if (!options.wantsStream && holder !== null && !holder.startsWith(JSON_CLAIM)) announce(holder);
     const found = holder !== null && options.wantsStream ? await findStream(tier, key, holder) : null;
     if (found) return { kind: 'relayed', found };
     if (holder === null) {

@@ -40,10 +40,8 @@ export class StreamPublisher implements StreamTap {
   private events = 0;
   private ended = false;
   private announced = false;
-  private followers = 0;
   /** Place of the next value in the log (the header is 0). */
   private seq = 1;
-  private readonly unwatch: () => void;
   private readonly maxChars: number;
 
   constructor(
@@ -56,21 +54,15 @@ export class StreamPublisher implements StreamTap {
     entryMaxChars: number,
     /** Takes secrets out of an error before other replicas' clients see it (the provider's `redact`). */
     private readonly redact: (text: string) => string,
+    /** Whether a replica follows the claim now (HeldClaim counts them). */
+    private readonly isFollowed: () => boolean,
   ) {
     this.queue = [encodeValue(HEADER, 0, JSON.stringify(origin))];
     this.maxChars = Math.max(entryMaxChars, MAX_RELAYED_CHARS);
-    this.unwatch = tier.watchFollowers(key, token, (change) => {
-      this.followers = Math.max(0, this.followers + change);
-    });
   }
 
   get followed(): boolean {
-    return this.followers > 0;
-  }
-
-  /** Stops counting followers (the claim is let go). */
-  stopWatching(): void {
-    this.unwatch();
+    return this.isFollowed();
   }
 
   get relaying(): boolean {
