@@ -164,6 +164,8 @@ export class SharedTier {
    * clients left only while some follower does.
    */
   async announceFollowing(key: string, token: string, following: boolean): Promise<void> {
+    // Nobody would hear it where notices reach only this isolate (Workers: nothing is relayed there).
+    if (!this.hearsNotices) return;
     await this.call(() => this.store.publish(FILLED_CHANNEL, `${following ? 3 : 4}${token} ${key}`), undefined);
   }
 
