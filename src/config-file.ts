@@ -193,13 +193,21 @@ export function parseGatewayConfig(origin: string, document: unknown, env: Reado
   return toConfig(origin, parsed.data, env);
 }
 
+function lineAndColumn(text: string, position: number): string {
+  const before = text.slice(0, position).split('\n');
+  return `line ${before.length}, column ${(before.at(-1)?.length ?? 0) + 1}`;
+}
+
 /** Parses and validates the JSON text of a config document: the file's, or a Worker's TAOGATE_CONFIG_JSON. */
 export function parseGatewayConfigText(origin: string, text: string, env: Readonly<Record<string, string | undefined>>): GatewayFileConfig {
   let document: unknown;
   try {
     document = JSON.parse(text);
   } catch (err) {
-    fail(origin, [`is not valid JSON: ${(err as Error).message}`]);
+    // Only where, never V8's message: it quotes the text around the error, and a Worker's startup
+    // failure is answered to any client (the document may hold base URLs and other operator settings).
+    const at = /position (\d+)/.exec((err as Error).message);
+    fail(origin, [at ? `is not valid JSON (at ${lineAndColumn(text, Number(at[1]))})` : 'is not valid JSON']);
   }
   return parseGatewayConfig(origin, document, env);
 }

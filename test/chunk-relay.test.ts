@@ -41,7 +41,6 @@ describe('chunk relay validation', () => {
   it.each([
     ['a choice that is not an object', chunk({ choices: [null] })],
     ['a choice whose index is not an integer', chunk({ choices: [{ index: 'first', delta: { content: 'x' } }] })],
-    ['usage that is not token counts', chunk({ choices: [], usage: { prompt_tokens: -1, completion_tokens: 'many' } })],
     ['no choices array', chunk({ delta: { content: 'x' } })],
   ])('a later chunk with %s ends the stream with an error after what was delivered', async (_what, bad) => {
     const { events, outcome } = await relay([content('a'), bad, content('never'), '[DONE]']);
@@ -49,6 +48,15 @@ describe('chunk relay validation', () => {
     const error = events[1];
     expect(error?.type === 'error' && error.error).toMatchObject({ code: 'stream_interrupted', message: expect.stringMatching(/not an OpenAI chunk/) });
     expect(outcome).toMatchObject({ completed: false, deliveredText: 'a', usage: null });
+  });
+
+  it('usage that is not token counts is dropped, not a reason to end a stream the client already has', async () => {
+    const bad = chunk({ choices: [], usage: { prompt_tokens: -1, completion_tokens: 'many' } });
+    const { events, outcome } = await relay([content('a'), bad, content('b'), '[DONE]']);
+    expect(events.every((e) => e.type === 'chunk')).toBe(true);
+    expect(events.some((e) => e.type === 'chunk' && 'usage' in e.chunk)).toBe(false);
+    // No usage from the miner: the gateway counts the delivered text instead.
+    expect(outcome).toMatchObject({ completed: true, deliveredText: 'ab', usage: null });
   });
 
   it('an error envelope mid-stream says what the upstream said', async () => {

@@ -86,6 +86,10 @@ describe('taogate.config.json', () => {
 
   it('refuses a file that is not JSON, or cannot be read', () => {
     expect(loadError('{ "subnets": [')).toMatch(/is not valid JSON/);
+    // Where, never the text around it: a Worker answers its startup failure to any client.
+    expect(loadError('{\n  "subnets": [ { "api": { "baseUrl": "http://10.1.2.3:8000/v1", } } ]\n}')).toMatch(/is not valid JSON \(at line 2, column \d+\)/);
+    expect(loadError('{\n  "subnets": [ { "api": { "baseUrl": "http://10.1.2.3:8000/v1", } } ]\n}')).not.toContain('10.1.2.3');
+    expect(loadError('http://10.1.2.3:8000/v1')).not.toContain('10.1.2.3');
     expect(() => loadGatewayConfigFile('/nonexistent/taogate.config.json', {})).toThrow(/\/nonexistent\/taogate.config.json:\n\s+cannot be read \(TAOGATE_CONFIG\)/);
   });
 });

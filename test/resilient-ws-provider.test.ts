@@ -76,6 +76,26 @@ describe('reconnect delays', () => {
   });
 });
 
+describe('a node that accepts and then drops every connection', () => {
+  it('is redialled with a growing delay, not every base delay: only a connection that lasted resets the backoff', async () => {
+    const wss = new WebSocketServer({ host: '127.0.0.1', port: 0 });
+    await new Promise<void>((resolve) => wss.once('listening', resolve));
+    wss.on('connection', (socket) => socket.close(1011, 'refused'));
+    cleanups.push(() => new Promise<void>((resolve) => wss.close(() => resolve())));
+    const p = provider(`ws://127.0.0.1:${(wss.address() as AddressInfo).port}`, { backoff: { baseMs: 20, capMs: 200 } });
+    const delays: number[] = [];
+    p.onStatus((status: ProviderConnectionStatus) => {
+      if (status.retryInMs !== null) delays.push(status.retryInMs);
+    });
+    await p.connect();
+    await until('five dropped connections', () => delays.length >= 5);
+    await p.disconnect();
+    // 20, 40, 80, 160, then the cap: as for refused connections, although each one opened.
+    delays.slice(0, 4).forEach((d, n) => expect(d).toBeGreaterThanOrEqual(20 * 2 ** n));
+    expect(delays[4]).toBe(200);
+  });
+});
+
 describe('subscription requests', () => {
   it('a plain call times out alone; an unanswered subscription waits, and fails with the connection after "disconnected"', async () => {
     const server = await rpcServer();

@@ -25,6 +25,9 @@ import type { ApiOptions } from '@polkadot/api/types';
 import { parseJsonRpcFrame } from './json-rpc-frame.js';
 import { RpcSubscriptions, type SubscriptionCallback } from './rpc-subscriptions.js';
 
+/** A connection up at least this long (or the backoff cap, if longer) resets the reconnect backoff. */
+const STABLE_CONNECTION_MS = 10_000;
+
 export { RpcResponseError } from './json-rpc-frame.js';
 
 type ProviderInterface = NonNullable<ApiOptions['provider']>;
@@ -72,6 +75,8 @@ export class ResilientWsProvider implements ProviderInterface {
   #connected = false;
   #wanted = false;
   #attempt = 0;
+  /** When the current connection opened (Date.now()), for telling a lasting connection from one that drops at once. */
+  #openedAt = 0;
   #retryTimer: NodeJS.Timeout | null = null;
   #heartbeat: NodeJS.Timeout | null = null;
   #awaitingPong = false;
@@ -199,7 +204,9 @@ export class ResilientWsProvider implements ProviderInterface {
 
   #onOpen(): void {
     this.#connected = true;
-    this.#attempt = 0;
+    // The backoff is reset only once a connection has lasted (#onClose): a node that accepts and then
+    // drops every connection (one refusing the api's subscriptions) must not be redialled every base delay.
+    this.#openedAt = Date.now();
     this.#lastError = null;
     this.#startHeartbeat();
     this.#emitStatus(null);
@@ -225,6 +232,8 @@ export class ResilientWsProvider implements ProviderInterface {
     let retryInMs: number | null = null;
     if (this.#wanted) {
       const { baseMs, capMs } = this.#options.backoff;
+      // A connection that lasted longer than the longest delay was a working one: start the backoff over.
+      if (wasConnected && Date.now() - this.#openedAt >= Math.max(capMs, STABLE_CONNECTION_MS)) this.#attempt = 0;
       // Up to 20 % jitter so replicas that lost the same node do not retry in lockstep,
       // applied before the cap so that no delay exceeds it.
       retryInMs = Math.round(Math.min(capMs, baseMs * 2 ** this.#attempt * (1 + Math.random() * 0.2)));

@@ -11,7 +11,7 @@
  * stream in a shape its SDK surfaces as an error instead of a silent cut.
  */
 import { ClientDisconnected, DeadlineExceeded } from '../router/request-deadline.js';
-import { CompletionChunkSchema, errorEnvelopeMessage, toolCallsText, type Usage } from './responses.js';
+import { ChunkChoicesSchema, errorEnvelopeMessage, toolCallsText, UsageSchema, type Usage } from './responses.js';
 
 export type Chunk = Record<string, unknown>;
 
@@ -158,8 +158,10 @@ export function createChunkRelay(source: RelaySource, options: RelayOptions): Ch
           return event;
         }
         const chunk = JSON.parse(next.value) as unknown;
-        // Every chunk gets the schema the opening ones got in attempt.ts (about 1 µs a chunk; README "Validation").
-        const checked = CompletionChunkSchema.safeParse(chunk);
+        // Every chunk's choices get the schema the opening ones got in attempt.ts (about 1 µs a chunk; README
+        // "Validation"). Its usage is checked on its own: once the client has the answer, usage that is not
+        // token counts is dropped (the gateway counts the text instead), not a reason to end the stream.
+        const checked = ChunkChoicesSchema.safeParse(chunk);
         if (!checked.success) {
           const error = errorEnvelopeMessage(chunk);
           throw new Error(error !== null ? `it sent an error: ${error}` : 'it sent a chunk that is not an OpenAI chunk');
@@ -168,7 +170,9 @@ export function createChunkRelay(source: RelaySource, options: RelayOptions): Ch
         const c = chunk as Chunk;
         if (c.model !== undefined) c.model = options.requestedModel;
         envelope = { id: c.id, object: c.object, created: c.created };
-        const chunkUsage = checked.data.usage ?? null;
+        const parsedUsage = c.usage == null ? null : UsageSchema.safeParse(c.usage);
+        if (parsedUsage && !parsedUsage.success) delete c.usage;
+        const chunkUsage = parsedUsage?.success ? parsedUsage.data : null;
         if (chunkUsage) usage = chunkUsage;
         // The usage chunk proper has no choices (some servers also put usage on every chunk).
         const usageChunk = chunkUsage !== null && checked.data.choices.length === 0;

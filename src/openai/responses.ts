@@ -35,8 +35,12 @@ export const TextCompletionSchema = z.looseObject({
 });
 
 /** A streamed chunk of either endpoint: choices may be empty only on the usage chunk. */
-export const CompletionChunkSchema = z.looseObject({
+/** A chunk's shape without its usage: what a chunk relayed after the first byte must have. */
+export const ChunkChoicesSchema = z.looseObject({
   choices: z.array(z.looseObject({ index: z.number().int().optional() })),
+});
+
+export const CompletionChunkSchema = ChunkChoicesSchema.extend({
   usage: UsageSchema.nullish(),
 });
 
