@@ -40,6 +40,19 @@ async function gateway(env: Record<string, string>, logger?: Logger): Promise<Te
   return gw;
 }
 
+/** `count` replicas sharing one Redis namespace, in front of a miner of the test's own. */
+function replicasOf(own: RunningMiner, env?: Record<string, string>, count?: 2): Promise<[TestGateway, TestGateway]>;
+function replicasOf(own: RunningMiner, env: Record<string, string>, count: 3): Promise<[TestGateway, TestGateway, TestGateway]>;
+async function replicasOf(own: RunningMiner, env: Record<string, string> = {}, count = 2): Promise<TestGateway[]> {
+  const shared = { REDIS_URL: SHARED_REDIS, REDIS_PREFIX: `test:${randomUUID()}:`, ...env };
+  const started: TestGateway[] = [];
+  for (let i = 0; i < count; i++) {
+    started.push(await startTestGateway({ subnets: [{ netuid: 4, models: ['m'], miners: [{ miner: own, uid: 0, incentive: 1 }] }], env: shared }));
+  }
+  gateways.push(...started);
+  return started;
+}
+
 /** Two replicas sharing one Redis namespace. */
 async function replicas(extra: Record<string, string> = {}): Promise<[TestGateway, TestGateway]> {
   const env = { REDIS_URL: SHARED_REDIS, REDIS_PREFIX: `test:${randomUUID()}:`, ...extra };
@@ -105,10 +118,7 @@ describe('two replicas on one Redis', () => {
 
   it('a stream that joins on another replica mid-stream gets the whole answer from its first chunk, while the leader’s is still coming', async () => {
     const slow = await startMiner({ hotkeyUri: '//CacheRedisSlow', name: 'S', chunkCount: 10, chunkDelayMs: 100 });
-    const env = { REDIS_URL: SHARED_REDIS, REDIS_PREFIX: `test:${randomUUID()}:` };
-    const start = () => startTestGateway({ subnets: [{ netuid: 4, models: ['m'], miners: [{ miner: slow, uid: 0, incentive: 1 }] }], env });
-    const [a, b] = [await start(), await start()];
-    gateways.push(a, b);
+    const [a, b] = await replicasOf(slow);
     try {
       const body = { ...fresh(), stream: true as const };
       const leading = (await a.client().chat.completions.create(body))[Symbol.asyncIterator]();
@@ -142,10 +152,7 @@ describe('two replicas on one Redis', () => {
   it('an answer too large to keep still reaches the other replica’s stream whole, even after the leader’s own client left', async () => {
     const slow = await startMiner({ hotkeyUri: '//CacheRedisLarge', name: 'L', chunkCount: 10, chunkDelayMs: 80 });
     // 300 bytes: the answer is over the entry cap (not kept), far under what a relay carries.
-    const env = { REDIS_URL: SHARED_REDIS, REDIS_PREFIX: `test:${randomUUID()}:`, CACHE_MAX_ENTRY_BYTES: '300' };
-    const start = () => startTestGateway({ subnets: [{ netuid: 4, models: ['m'], miners: [{ miner: slow, uid: 0, incentive: 1 }] }], env });
-    const [a, b] = [await start(), await start()];
-    gateways.push(a, b);
+    const [a, b] = await replicasOf(slow, { CACHE_MAX_ENTRY_BYTES: '300' });
     try {
       const body = { ...fresh(), stream: true as const };
       const leading = (await a.client().chat.completions.create(body))[Symbol.asyncIterator]();
@@ -167,10 +174,7 @@ describe('two replicas on one Redis', () => {
 
   it('a led stream nobody on another replica follows stops the miner call as soon as its client leaves', async () => {
     const slow = await startMiner({ hotkeyUri: '//CacheRedisAlone', name: 'A', chunkCount: 30, chunkDelayMs: 100 });
-    const env = { REDIS_URL: SHARED_REDIS, REDIS_PREFIX: `test:${randomUUID()}:` };
-    const start = () => startTestGateway({ subnets: [{ netuid: 4, models: ['m'], miners: [{ miner: slow, uid: 0, incentive: 1 }] }], env });
-    const [a, b] = [await start(), await start()];
-    gateways.push(a, b);
+    const [a, b] = await replicasOf(slow);
     try {
       const leading = (await a.client().chat.completions.create({ ...fresh(), stream: true as const }))[Symbol.asyncIterator]();
       await leading.next();
@@ -185,10 +189,7 @@ describe('two replicas on one Redis', () => {
 
   it('a led stream whose client left goes on for a JSON request waiting on another replica, which gets its entry', async () => {
     const slow = await startMiner({ hotkeyUri: '//CacheRedisJsonWaits', name: 'W', chunkCount: 10, chunkDelayMs: 100 });
-    const env = { REDIS_URL: SHARED_REDIS, REDIS_PREFIX: `test:${randomUUID()}:` };
-    const start = () => startTestGateway({ subnets: [{ netuid: 4, models: ['m'], miners: [{ miner: slow, uid: 0, incentive: 1 }] }], env });
-    const [a, b] = [await start(), await start()];
-    gateways.push(a, b);
+    const [a, b] = await replicasOf(slow);
     try {
       const body = fresh();
       const leading = (await a.client().chat.completions.create({ ...body, stream: true as const }))[Symbol.asyncIterator]();
@@ -209,10 +210,7 @@ describe('two replicas on one Redis', () => {
 
   it('a stream whose key another replica holds for a JSON answer calls on its own at once instead of waiting for the whole answer', async () => {
     const slow = await startMiner({ hotkeyUri: '//CacheRedisJsonLead', name: 'J', fault: 'slowFirstByte', slowMs: 3_000 });
-    const env = { REDIS_URL: SHARED_REDIS, REDIS_PREFIX: `test:${randomUUID()}:` };
-    const start = () => startTestGateway({ subnets: [{ netuid: 4, models: ['m'], miners: [{ miner: slow, uid: 0, incentive: 1 }] }], env });
-    const [a, b] = [await start(), await start()];
-    gateways.push(a, b);
+    const [a, b] = await replicasOf(slow);
     try {
       const body = fresh();
       let leaderDone = false;
@@ -235,10 +233,7 @@ describe('two replicas on one Redis', () => {
 
   it('a stream following another replica’s stream that breaks after it started ends with the error the leader’s client gets', async () => {
     const dropping = await startMiner({ hotkeyUri: '//CacheRedisDrop', name: 'D', fault: 'dropMidStream', chunkCount: 10, chunkDelayMs: 800 });
-    const env = { REDIS_URL: SHARED_REDIS, REDIS_PREFIX: `test:${randomUUID()}:`, MAX_ATTEMPTS: '1', HEDGE_MODE: 'off' };
-    const start = () => startTestGateway({ subnets: [{ netuid: 4, models: ['m'], miners: [{ miner: dropping, uid: 0, incentive: 1 }] }], env });
-    const [a, b] = [await start(), await start()];
-    gateways.push(a, b);
+    const [a, b] = await replicasOf(dropping, { MAX_ATTEMPTS: '1', HEDGE_MODE: 'off' });
     try {
       const body = { ...fresh(), stream: true };
       const leading = await a.request('/v1/chat/completions', { method: 'POST', json: body });
@@ -270,10 +265,7 @@ describe('two replicas on one Redis', () => {
 
   it('when the leading replica’s miner fails before its first byte, a stream waiting on another replica calls on its own', async () => {
     const hanging = await startMiner({ hotkeyUri: '//CacheRedisHangStream', name: 'HS', fault: 'hang' });
-    const env = { REDIS_URL: SHARED_REDIS, REDIS_PREFIX: `test:${randomUUID()}:`, FIRST_BYTE_TIMEOUT_MS: '300', MAX_ATTEMPTS: '1', HEDGE_MODE: 'off' };
-    const start = () => startTestGateway({ subnets: [{ netuid: 4, models: ['m'], miners: [{ miner: hanging, uid: 0, incentive: 1 }] }], env });
-    const [a, b] = [await start(), await start()];
-    gateways.push(a, b);
+    const [a, b] = await replicasOf(hanging, { FIRST_BYTE_TIMEOUT_MS: '300', MAX_ATTEMPTS: '1', HEDGE_MODE: 'off' });
     try {
       const body = { ...fresh(), stream: true };
       const leading = a.request('/v1/chat/completions', { method: 'POST', json: body });
@@ -310,10 +302,7 @@ describe('two replicas on one Redis', () => {
 
   it('when the leading replica fails, the first waiting replica to retake the claim calls again and the others follow it', async () => {
     const hanging = await startMiner({ hotkeyUri: '//CacheRedisHang', name: 'H', fault: 'hang' });
-    const env = { REDIS_URL: SHARED_REDIS, REDIS_PREFIX: `test:${randomUUID()}:`, FIRST_BYTE_TIMEOUT_MS: '300', MAX_ATTEMPTS: '1', HEDGE_MODE: 'off' };
-    const start = () => startTestGateway({ subnets: [{ netuid: 4, models: ['m'], miners: [{ miner: hanging, uid: 0, incentive: 1 }] }], env });
-    const [a, b, c] = [await start(), await start(), await start()];
-    gateways.push(a, b, c);
+    const [a, b, c] = await replicasOf(hanging, { FIRST_BYTE_TIMEOUT_MS: '300', MAX_ATTEMPTS: '1', HEDGE_MODE: 'off' }, 3);
     try {
       const body = fresh();
       const leading = a.request('/v1/chat/completions', { method: 'POST', json: body });
@@ -365,10 +354,7 @@ describe('two replicas on one Redis', () => {
   it('a follower whose leader failed calls with what is left of its own deadline, not a fresh one', async () => {
     const hanging = await startMiner({ hotkeyUri: '//CacheRedisDeadline', name: 'D', fault: 'hang' });
     // Only the request's deadline (1 s) ends a call to the hanging miner.
-    const env = { REDIS_URL: SHARED_REDIS, REDIS_PREFIX: `test:${randomUUID()}:`, REQUEST_TIMEOUT_MS: '1000', FIRST_BYTE_TIMEOUT_MS: '20000', MAX_ATTEMPTS: '1', HEDGE_MODE: 'off' };
-    const start = () => startTestGateway({ subnets: [{ netuid: 4, models: ['m'], miners: [{ miner: hanging, uid: 0, incentive: 1 }] }], env });
-    const [a, b] = [await start(), await start()];
-    gateways.push(a, b);
+    const [a, b] = await replicasOf(hanging, { REQUEST_TIMEOUT_MS: '1000', FIRST_BYTE_TIMEOUT_MS: '20000', MAX_ATTEMPTS: '1', HEDGE_MODE: 'off' });
     try {
       const body = fresh();
       const leading = a.request('/v1/chat/completions', { method: 'POST', json: body });
