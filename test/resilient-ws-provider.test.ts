@@ -54,17 +54,22 @@ async function rpcServer(): Promise<{ url: string; sockets: Set<WebSocket> }> {
   return { url: `ws://127.0.0.1:${(wss.address() as AddressInfo).port}`, sockets };
 }
 
+/** Connects a provider to `url` (base 20 ms, cap 200 ms) and collects the reconnect delays it reports until it has `count`. */
+async function reconnectDelays(url: string, count: number): Promise<number[]> {
+  const p = provider(url, { backoff: { baseMs: 20, capMs: 200 } });
+  const delays: number[] = [];
+  p.onStatus((status: ProviderConnectionStatus) => {
+    if (status.retryInMs !== null) delays.push(status.retryInMs);
+  });
+  await p.connect();
+  await until(`${count} reconnect delays`, () => delays.length >= count);
+  await p.disconnect();
+  return delays;
+}
+
 describe('reconnect delays', () => {
   it('double from the base with up to 20 % jitter, and never exceed the cap', async () => {
-    const port = await freePort();
-    const p = provider(`ws://127.0.0.1:${port}`, { backoff: { baseMs: 20, capMs: 200 } });
-    const delays: number[] = [];
-    p.onStatus((status: ProviderConnectionStatus) => {
-      if (status.retryInMs !== null) delays.push(status.retryInMs);
-    });
-    await p.connect();
-    await until('nine refused attempts', () => delays.length >= 9);
-    await p.disconnect();
+    const delays = await reconnectDelays(`ws://127.0.0.1:${await freePort()}`, 9);
     expect(delays.every((d) => d <= 200)).toBe(true);
     // 20, 40, 80, 160 ms, each up to 20 % more: below the cap, so not cut.
     delays.slice(0, 4).forEach((d, n) => {
@@ -82,14 +87,7 @@ describe('a node that accepts and then drops every connection', () => {
     await new Promise<void>((resolve) => wss.once('listening', resolve));
     wss.on('connection', (socket) => socket.close(1011, 'refused'));
     cleanups.push(() => new Promise<void>((resolve) => wss.close(() => resolve())));
-    const p = provider(`ws://127.0.0.1:${(wss.address() as AddressInfo).port}`, { backoff: { baseMs: 20, capMs: 200 } });
-    const delays: number[] = [];
-    p.onStatus((status: ProviderConnectionStatus) => {
-      if (status.retryInMs !== null) delays.push(status.retryInMs);
-    });
-    await p.connect();
-    await until('five dropped connections', () => delays.length >= 5);
-    await p.disconnect();
+    const delays = await reconnectDelays(`ws://127.0.0.1:${(wss.address() as AddressInfo).port}`, 5);
     // 20, 40, 80, 160, then the cap: as for refused connections, although each one opened.
     delays.slice(0, 4).forEach((d, n) => expect(d).toBeGreaterThanOrEqual(20 * 2 ** n));
     expect(delays[4]).toBe(200);
