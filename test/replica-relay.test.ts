@@ -11,6 +11,7 @@ import type { StreamOrigin } from '../src/cache/relay-log.js';
 import { findStream, ReplicaStream } from '../src/cache/replica-stream.js';
 import type { CacheEntry } from '../src/cache/cache-entry.js';
 import { SharedTier } from '../src/cache/shared-tier.js';
+import type { StreamPublisher } from '../src/cache/stream-publisher.js';
 import { silentLogger } from '../src/log.js';
 import { createMemoryStore } from '../src/store/memory.js';
 import type { Store } from '../src/store/store.js';
@@ -45,6 +46,17 @@ function slowOnce() {
 const origin = { endpoint: 'chat', upstream: { id: 'miner-a' } as unknown as Upstream, servedModel: 'sn4/m', snapshot: { version: 'v1', block: null } } as StreamOrigin;
 const chunk = (content: string, finish: string | null = null) => JSON.stringify({ id: 'c1', object: 'chat.completion.chunk', created: 1, model: 'm', choices: [{ index: 0, delta: { content }, finish_reason: finish }] });
 
+const LEADER = 'stream-leader';
+
+/** Takes `key`'s claim as the replica leading its stream, and starts relaying it. */
+async function lead(tier: SharedTier, key: string): Promise<{ claim: HeldClaim; publisher: StreamPublisher }> {
+  await tier.claim(key, LEADER, 5_000);
+  const claim = new HeldClaim(tier, key, LEADER, 5_000);
+  const publisher = claim.relayStream(origin, 1_000_000, (t) => t);
+  if (!publisher) throw new Error('this store relays no streams');
+  return { claim, publisher };
+}
+
 /** Follows the claim `token`'s stream on `key` to its end: the events it got, or the error it ended with. */
 async function follow(tier: SharedTier, key: string, token: string, maxKeepChars = 1_000_000): Promise<{ events: string[]; error: string | null; entry: CacheEntry | null; stream: ReplicaStream }> {
   const found = await findStream(tier, key, token);
@@ -66,23 +78,20 @@ describe('relaying a stream through a store that is slow once', () => {
     const { store, hold } = slowOnce();
     const tier = new SharedTier(store, silentLogger(), STORE_TIMEOUT_MS);
     const key = 'slow-append';
-    const token = 'stream-leader';
-    await tier.claim(key, token, 5_000);
-    const claim = new HeldClaim(tier, key, token, 5_000);
+    const { claim, publisher } = await lead(tier, key);
     try {
-      const publisher = claim.relayStream(origin, 1_000_000, (t) => t);
       // The first batch (header and first event) lands at once, but its answer comes 150 ms later: past 50 ms.
       const held = hold('logAppend', 150);
-      publisher?.event(chunk('one'));
+      publisher.event(chunk('one'));
       await held;
-      publisher?.event(chunk('two'));
-      publisher?.event(chunk('three'));
-      publisher?.end(null);
-      await publisher?.drained();
-      expect(publisher?.relaying).toBe(false);
+      publisher.event(chunk('two'));
+      publisher.event(chunk('three'));
+      publisher.end(null);
+      await publisher.drained();
+      expect(publisher.relaying).toBe(false);
       // Let go once every append landed: a follower that finds no end marker in the log ends with an error.
       await claim.release(true);
-      const followed = await follow(tier, key, token);
+      const followed = await follow(tier, key, LEADER);
       expect(followed.error).toBeNull();
       expect(followed.events).toEqual([chunk('one'), chunk('two'), chunk('three')]);
     } finally {
@@ -95,20 +104,17 @@ describe('relaying a stream through a store that is slow once', () => {
     const { store, hold } = slowOnce();
     const tier = new SharedTier(store, silentLogger(), STORE_TIMEOUT_MS);
     const key = 'slow-holder';
-    const token = 'stream-leader';
-    await tier.claim(key, token, 5_000);
-    const claim = new HeldClaim(tier, key, token, 5_000);
+    const { claim, publisher } = await lead(tier, key);
     try {
-      const publisher = claim.relayStream(origin, 1_000_000, (t) => t);
-      publisher?.event(chunk('one'));
-      await publisher?.drained();
+      publisher.event(chunk('one'));
+      await publisher.drained();
       // The follower blocks on the log for a second, then looks at the claim: that look is answered too late.
       const held = hold('get', 150);
-      const following = follow(tier, key, token);
+      const following = follow(tier, key, LEADER);
       await held;
       await sleep(200);
-      publisher?.event(chunk('two'));
-      publisher?.end(null);
+      publisher.event(chunk('two'));
+      publisher.end(null);
       const followed = await following;
       expect(followed.error).toBeNull();
       expect(followed.events).toEqual([chunk('one'), chunk('two')]);
@@ -123,7 +129,7 @@ describe('relaying a stream through a store that is slow once', () => {
     const tier = new SharedTier(store, silentLogger(), STORE_TIMEOUT_MS);
     try {
       void hold('logRead', 1_000);
-      const read = await tier.readStream('quiet', 'stream-leader', '0', 10, 100);
+      const read = await tier.readStream('quiet', LEADER, '0', 10, 100);
       expect(read).toEqual([]);
       expect(tier.up).toBe(true);
       expect(tier.errors).toBe(0);
@@ -138,14 +144,11 @@ describe('relaying a stream through a store that is slow once', () => {
     try {
       const events = [chunk('alpha'), chunk('beta'), chunk('gamma'), chunk('', 'stop')];
       for (const [key, maxKeepChars] of [['within-cap', 1_000_000], ['past-cap', events[0]?.length ?? 0]] as const) {
-        const token = 'stream-leader';
-        await tier.claim(key, token, 5_000);
-        const claim = new HeldClaim(tier, key, token, 5_000);
-        const publisher = claim.relayStream(origin, 1_000_000, (t) => t);
-        for (const event of events) publisher?.event(event);
-        publisher?.end(null);
+        const { claim, publisher } = await lead(tier, key);
+        for (const event of events) publisher.event(event);
+        publisher.end(null);
         await claim.release(true);
-        const followed = await follow(tier, key, token, maxKeepChars);
+        const followed = await follow(tier, key, LEADER, maxKeepChars);
         expect(followed.error).toBeNull();
         expect(followed.events).toEqual(events);
         if (key === 'within-cap') {

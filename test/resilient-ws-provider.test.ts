@@ -94,14 +94,20 @@ describe('a node that accepts and then drops every connection', () => {
   });
 });
 
+/** A provider connected to `server`, and the log of its 'disconnected' events and failed subscriptions. */
+async function connectedTo(server: { url: string }): Promise<{ p: ResilientWsProvider; events: string[] }> {
+  const p = provider(server.url);
+  const events: string[] = [];
+  p.on('disconnected', () => events.push('disconnected'));
+  await p.connect();
+  await until('connected', () => p.isConnected);
+  return { p, events };
+}
+
 describe('subscription requests', () => {
   it('a plain call times out alone; an unanswered subscription waits, and fails with the connection after "disconnected"', async () => {
     const server = await rpcServer();
-    const p = provider(server.url);
-    const events: string[] = [];
-    p.on('disconnected', () => events.push('disconnected'));
-    await p.connect();
-    await until('connected', () => p.isConnected);
+    const { p, events } = await connectedTo(server);
 
     await expect(p.send('call_stall', [])).rejects.toThrow(/call_stall: no answer .* within 100 ms/);
     const subscription = p.subscribe('sub_event', 'sub_stall', [], () => {});
@@ -118,11 +124,7 @@ describe('subscription requests', () => {
 
   it('a refused subscription closes the connection, fails after "disconnected", and the provider reconnects', async () => {
     const server = await rpcServer();
-    const p = provider(server.url);
-    const events: string[] = [];
-    p.on('disconnected', () => events.push('disconnected'));
-    await p.connect();
-    await until('connected', () => p.isConnected);
+    const { p, events } = await connectedTo(server);
     expect(await p.subscribe('sub_event', 'sub_ok', [], () => {})).toBe('sub-1');
 
     const refused = p.subscribe('sub_event', 'sub_refused', [], () => {});
