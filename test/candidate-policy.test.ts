@@ -38,7 +38,7 @@ function inputs(quality: QualityScores | null = null) {
     latencyOf: (netuid) => health.subnet(netuid).typicalServedMs,
     quality,
   };
-  return { policy, answered: (netuid: number, ms: number) => health.answered(upstream(netuid), false, ms) };
+  return { policy, answered: (netuid: number, ms: number) => health.answered(upstream(netuid), false, ms, ms) };
 }
 
 describe('rankCandidates', () => {

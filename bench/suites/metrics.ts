@@ -32,7 +32,7 @@ async function gatewayWith(minersPerSubnet: number): Promise<Gateway> {
   if (!subnet) throw new Error('bench metagraph did not load');
   for (const upstream of gw.providerFor(4).upstreams(subnet)) {
     const generation = gw.reliability.health.begin(upstream, false);
-    gw.reliability.health.answered(upstream, false, 20);
+    gw.reliability.health.answered(upstream, false, 20, 20);
     gw.reliability.health.succeeded(upstream, generation, 20);
   }
   return gw;

@@ -67,7 +67,7 @@ export class HeldClaim {
 
   /** True while this claim's stream is relayed and another replica follows it (so it goes on when this replica's clients left). */
   get followed(): boolean {
-    return this.publisher !== null && this.publisher.relaying && this.followers > 0;
+    return this.publisher?.followed === true;
   }
 
   /**

@@ -123,8 +123,7 @@ export class SharedStream {
    * replica that follows it. Otherwise the miner's work stops at once.
    */
   private wanted(): boolean {
-    const tap = this.options.tap;
-    return (this.recording && this.options.awaitsWholeAnswer()) || (tap?.relaying === true && tap.followed);
+    return (this.recording && this.options.awaitsWholeAnswer()) || this.options.tap?.followed === true;
   }
 
   /** Reads on with no reader, for clients waiting for the whole answer (here or on other replicas); stops when nobody can use it. */

@@ -23,9 +23,7 @@ const MAX_RELAYED_CHARS = 32 * 1024 * 1024;
 
 /** What a SharedStream tells about the stream it reads (src/cache/shared-stream.ts). */
 export interface StreamTap {
-  /** Still passing events on (false once it ended, e.g. a runaway answer or a store failure). */
-  readonly relaying: boolean;
-  /** Some replica reads the relayed stream now: only then is it read on after this replica's own clients left. */
+  /** Still relaying, and some replica reads the relayed stream now: only then is it read on after this replica's own clients left. */
   readonly followed: boolean;
   event(event: string): void;
   /** null: finished; else why it failed. */
@@ -62,9 +60,10 @@ export class StreamPublisher implements StreamTap {
   }
 
   get followed(): boolean {
-    return this.isFollowed();
+    return !this.ended && this.isFollowed();
   }
 
+  /** Still passing events on (false once it ended: finished, a runaway answer or a store failure). */
   get relaying(): boolean {
     return !this.ended;
   }

@@ -96,7 +96,7 @@ export class HealthRegistry {
    * stream's first chunk; routing weighs by these). A stream passes the same
    * time for both.
    */
-  answered(upstream: Upstream, stream: boolean, ttfbMs: number, servedMs = ttfbMs): void {
+  answered(upstream: Upstream, stream: boolean, ttfbMs: number, servedMs: number): void {
     const stats = this.subnet(upstream.netuid);
     (stream ? stats.streamTtfb : stats.jsonTtfb).record(ttfbMs);
     stats.typicalServedMs = Number.isNaN(stats.typicalServedMs) ? servedMs : stats.typicalServedMs + SUBNET_ALPHA * (servedMs - stats.typicalServedMs);
@@ -113,7 +113,7 @@ export class HealthRegistry {
   }
 
   /** `ttfbMs` is the loser's time to first byte if `exact`, else the time it ran without one; `ranMs`, how long it ran. */
-  lostHedge(upstream: Upstream, generation: number, ttfbMs: number, exact: boolean, ranMs = ttfbMs): void {
+  lostHedge(upstream: Upstream, generation: number, ttfbMs: number, exact: boolean, ranMs: number): void {
     this.miner(upstream).recordHedgeLoss(generation, ttfbMs, exact, ranMs, this.clock(), this.subnet(upstream.netuid).typicalServedMs);
   }
 

@@ -39,7 +39,7 @@ export class FixedDeadline {
     readonly totalMs: number,
     arrivedAt = performance.now(),
     /** Kept back from a wait on another replica's answer for the request's own call (FIRST_BYTE_TIMEOUT_MS). */
-    private readonly ownCallReserveMs = 0,
+    private readonly ownCallReserveMs: number,
   ) {
     this.at = arrivedAt + totalMs;
   }
