@@ -6,11 +6,10 @@
  */
 import { Hono } from 'hono';
 import { prepareComparison, runComparison } from '../src/compare/compare.js';
-import { markedPrivate, parsePrivateHeader, PRIVATE_HEADER, PRIVATE_RESPONSE_HEADERS } from '../src/router/private-routing.js';
 import { CompareRequestSchema } from '../src/compare/compare-request.js';
 import { compareSseStream } from '../src/compare/compare-sse.js';
 import type { Gateway } from '../src/gateway.js';
-import { asGatewayError } from '../src/http/error-response.js';
+import { isPrivateRequest, markPrivateResponses } from '../src/http/private-responses.js';
 import type { GatewayEnv } from '../src/http/gateway-env.js';
 import { limitBody, readJsonBody } from '../src/http/read-json-body.js';
 import { requireApiKey } from '../src/http/require-api-key.js';
@@ -35,38 +34,33 @@ export function compareRoutes(gw: Gateway) {
     },
     errors: [400, 401, 404, 413, 503],
   });
-  return new Hono<GatewayEnv>().post('/v1/compare', doc, requireApiKey(gw.keys), limitBody(gw.config.MAX_BODY_BYTES), async (c) => {
+  return new Hono<GatewayEnv>().post('/v1/compare', doc, requireApiKey(gw.keys), markPrivateResponses(), limitBody(gw.config.MAX_BODY_BYTES), async (c) => {
     // 1. Private mode: a private key, or `x-taogate-private: 1`. Its targets and judge go to private
-    //    subnets only, nothing of it is stored, and every response says so (answer, stream and error).
+    //    subnets only, nothing of it is stored, and every response says so (markPrivateResponses).
     const key = c.get('apiKey');
-    const isPrivate = key.private || parsePrivateHeader(c.req.header(PRIVATE_HEADER));
-    try {
-      // 2. The body, validated (400 names the field).
-      const request = await readJsonBody(c, CompareRequestSchema);
+    const isPrivate = isPrivateRequest(c);
 
-      // 3. Targets, checks and judge checked before anything is sent (400 unknown target/bad check, 404 judge).
-      //    A stream that is cancelled aborts every target's request.
-      const aborter = new AbortController();
-      const signal = AbortSignal.any([c.req.raw.signal, aborter.signal]);
-      const prepared = await prepareComparison(gw, {
-        request,
-        key,
-        requestId: c.get('requestId'),
-        signal,
-        // The one place the call's privacy and scorer trust reach the leaderboard.
-        flags: { private: isPrivate, trustedScorer: key.trustedScorer },
-      });
+    // 2. The body, validated (400 names the field).
+    const request = await readJsonBody(c, CompareRequestSchema);
 
-      // 4. Every entry as it finishes, then the scored comparison; or the whole comparison as JSON.
-      const privateHeaders = isPrivate ? PRIVATE_RESPONSE_HEADERS : {};
-      if (request.stream) {
-        const stream = compareSseStream((onEntry) => runComparison(gw, prepared, { onEntry }), () => aborter.abort(), gw.logger);
-        return c.body(stream, 200, { ...SSE_HEADERS, ...privateHeaders });
-      }
-      return c.json(await runComparison(gw, prepared), 200, privateHeaders);
-    } catch (err) {
-      if (!isPrivate) throw err;
-      throw markedPrivate(asGatewayError(err as Error, c, gw.logger));
+    // 3. Targets, checks and judge checked before anything is sent (400 unknown target/bad check, 404 judge).
+    //    A stream that is cancelled aborts every target's request.
+    const aborter = new AbortController();
+    const signal = AbortSignal.any([c.req.raw.signal, aborter.signal]);
+    const prepared = await prepareComparison(gw, {
+      request,
+      key,
+      requestId: c.get('requestId'),
+      signal,
+      // The one place the call's privacy and scorer trust reach the leaderboard.
+      flags: { private: isPrivate, trustedScorer: key.trustedScorer },
+    });
+
+    // 4. Every entry as it finishes, then the scored comparison; or the whole comparison as JSON.
+    if (request.stream) {
+      const stream = compareSseStream((onEntry) => runComparison(gw, prepared, { onEntry }), () => aborter.abort(), gw.logger);
+      return c.body(stream, 200, SSE_HEADERS);
     }
+    return c.json(await runComparison(gw, prepared), 200);
   });
 }

@@ -16,7 +16,7 @@ import { requireSnapshot } from '../chain/require-snapshot.js';
 import { GatewayError } from '../errors.js';
 import type { Gateway } from '../gateway.js';
 import { rankCandidates } from '../router/candidate-policy.js';
-import { markedPrivate, privateTargets } from '../router/private-routing.js';
+import { privateTargets } from '../router/private-routing.js';
 import { ClientDisconnected, DeadlineExceeded, FixedDeadline } from '../router/request-deadline.js';
 import { planRoute, type RouteLeg } from '../router/route-plan.js';
 import { answerFromEntry, followLiveStream } from './cached-answer.js';
@@ -136,14 +136,7 @@ async function complete(gw: Gateway, call: CompletionCall, isPrivate: boolean): 
   });
 }
 
-export async function runCompletion(gw: Gateway, call: CompletionCall): Promise<CompletionResult> {
-  const isPrivate = call.private === true || call.key.private;
-  if (!isPrivate) return complete(gw, call, false);
-  try {
-    return await complete(gw, call, true);
-  } catch (err) {
-    // A private request's errors say so too, and must not be stored by anything in between.
-    if (!(err instanceof GatewayError)) throw err;
-    throw markedPrivate(err);
-  }
+/** A private request's answer and errors say so in their headers: the routes' markPrivateResponses does that for every response. */
+export function runCompletion(gw: Gateway, call: CompletionCall): Promise<CompletionResult> {
+  return complete(gw, call, call.private === true || call.key.private);
 }

@@ -14,7 +14,6 @@ import { SharedStream } from '../cache/shared-stream.js';
 import { createChunkRelay, type RelayOutcome, type RelaySource } from '../openai/chunk-relay.js';
 import { answerText } from '../openai/responses.js';
 import { ROUTE_POLICY_HEADER, type RoutePolicy } from '../router/candidate-policy.js';
-import { PRIVATE_RESPONSE_HEADERS } from '../router/private-routing.js';
 import { dispatchJsonAcross, dispatchStreamAcross, type LegToSend, type Served } from '../router/subnet-failover.js';
 import type { CompletionContext, CompletionResult } from './completion-types.js';
 import { streamFinalFields, withBilledUsage } from './stream-receipt.js';
@@ -22,11 +21,10 @@ import { streamFinalFields, withBilledUsage } from './stream-receipt.js';
 /** Seconds since `started` (a performance.now() reading). */
 const secondsSince = (started: number) => (performance.now() - started) / 1000;
 
-function servedHeaders(served: Served<{ upstream: Upstream }>, isPrivate: boolean, policy: RoutePolicy | null): Record<string, string> {
+function servedHeaders(served: Served<{ upstream: Upstream }>, policy: RoutePolicy | null): Record<string, string> {
   const headers: Record<string, string> = { 'x-taogate-miner': served.value.upstream.id, 'x-taogate-served-model': served.leg.target.id };
   if (served.failedLegs.length > 0) headers['x-taogate-failover'] = served.failedLegs.map((f) => f.leg.target.id).join(',');
   if (policy) headers[ROUTE_POLICY_HEADER] = policy;
-  if (isPrivate) Object.assign(headers, PRIVATE_RESPONSE_HEADERS);
   return headers;
 }
 
@@ -98,7 +96,7 @@ export async function answerFromUpstreams(ctx: CompletionContext, flight: Flight
         gw.metrics.completionEnded(servedModel, 'stream', o.completed ? 'ok' : o.clientAborted ? 'client_gone' : 'interrupted', secondsSince(started));
       },
     });
-    const headers = { ...admission.headers, ...servedHeaders(served, isPrivate, policy), [CACHE_STATUS_HEADER]: cache };
+    const headers = { ...admission.headers, ...servedHeaders(served, policy), [CACHE_STATUS_HEADER]: cache };
     return { kind: 'stream', upstream: opened.upstream, servedModel, private: isPrivate, relay, headers, cache };
   }
 
@@ -126,7 +124,7 @@ export async function answerFromUpstreams(ctx: CompletionContext, flight: Flight
     private: isPrivate,
     // Without the miner's usage, the count it was billed by (Responses and Messages report it too).
     payload: { ...withBilledUsage(answer.payload, bill), model: request.model },
-    headers: { ...admission.headers, ...servedHeaders(served, isPrivate, policy), 'x-taogate-receipt': bill.receipt, [CACHE_STATUS_HEADER]: cache },
+    headers: { ...admission.headers, ...servedHeaders(served, policy), 'x-taogate-receipt': bill.receipt, [CACHE_STATUS_HEADER]: cache },
     cache,
   };
 }

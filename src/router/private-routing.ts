@@ -15,11 +15,6 @@ export const PRIVATE_HEADER = 'x-taogate-private';
 /** On every private answer and error: says so, and tells caches between here and the client not to keep it. */
 export const PRIVATE_RESPONSE_HEADERS: Readonly<Record<string, string>> = Object.freeze({ [PRIVATE_HEADER]: '1', 'cache-control': 'no-store' });
 
-/** The same error, marked private. */
-export function markedPrivate(err: GatewayError): GatewayError {
-  return new GatewayError(err.status, err.message, err.type, err.code, err.param, { ...err.headers, ...PRIVATE_RESPONSE_HEADERS });
-}
-
 /** `x-taogate-private`: 1/true/yes asks for private mode; 0/false/no or no header does not. */
 export function parsePrivateHeader(value: string | undefined): boolean {
   if (value === undefined) return false;
